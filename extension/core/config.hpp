@@ -1,0 +1,54 @@
+// Cluster-wide dynamic configuration (etcd key `config`) and this node's static settings, with
+// validation of the rules that tie the timing knobs together (see docs/protocol.md, "Timing").
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/result.hpp"
+#include "core/types.hpp"
+
+namespace pg_ha::core {
+
+enum class SyncMode { Off, On, Quorum };
+const char* sync_mode_name(SyncMode mode);
+
+struct ClusterConfig {
+  int ttl_s = 10;                      // lease TTL in etcd
+  int loop_wait_ms = 1000;             // keep-alive and heartbeat interval
+  int fence_after_ms = 2500;           // fence once this long passed since the last good keep-alive send
+  int fence_margin_ms = 1000;          // safety margin before the lease can expire on etcd's side
+  double max_clock_drift = 0.01;       // bound on the rate difference between any two clocks
+  int election_wait_ms = 1000;         // how long to wait for every live member's LSN report
+  int switchover_timeout_ms = 10000;   // a switchover that cannot complete in this time is aborted
+  int64_t maximum_lag_on_failover = 1048576;  // bytes; a candidate further behind is never promoted
+  int primary_start_timeout_s = 30;    // sidecar: restart a crashed primary in place within this time
+  SyncMode synchronous_mode = SyncMode::Off;
+  bool synchronous_mode_strict = false;
+  int synchronous_node_count = 1;
+  std::map<std::string, std::string> postgresql_parameters;
+};
+
+// Parses the `config` value (JSON). Unknown top-level keys are an error: a typo must not be
+// silently ignored in a production HA config.
+Result<ClusterConfig> parse_cluster_config(const std::string& json);
+std::string encode_cluster_config(const ClusterConfig& config);
+// Checks each knob's range and the rules that tie them together; the message names the rule.
+Status validate_cluster_config(const ClusterConfig& config);
+
+// The latest moment, on this node's clock, at which it may still commit after a keep-alive sent at
+// `sent_ms`: the lease cannot have expired on etcd's clock before then (drift and margin applied),
+// and fence-early cuts it shorter still.
+TimeMs write_deadline_after_keepalive(const ClusterConfig& config, TimeMs sent_ms);
+
+struct NodeConfig {
+  std::string name;
+  std::string host;      // where peers and clients reach this node's postgres
+  int port = 5432;
+  std::string api_url;   // the sidecar's HTTP health endpoint, for status display
+  Tags tags;
+};
+
+Status validate_node_name(const std::string& name);
+
+}  // namespace pg_ha::core

@@ -1,0 +1,55 @@
+// What the core asks its driver to do after one step. Level-triggered: the same world gives the
+// same decision, so a driver that crashes and restarts simply steps again.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/kv.hpp"
+#include "core/types.hpp"
+
+namespace pg_ha::core {
+
+// A request to the sidecar. `id` is stable for the same intent, so re-sending it is idempotent.
+struct SidecarRequest {
+  enum class Kind { Demote, Rewind, Reclone, Restart, ReleaseLease };
+  Kind kind = Kind::Demote;
+  std::string id;
+  std::string primary;          // Demote/Rewind/Reclone: the member to follow afterwards
+  std::string primary_host;
+  int primary_port = 0;
+  std::string reason;
+};
+const char* sidecar_request_kind_name(SidecarRequest::Kind kind);
+
+struct FollowTarget {
+  std::string name;
+  std::string host;
+  int port = 0;
+  bool operator==(const FollowTarget& o) const { return name == o.name && host == o.host && port == o.port; }
+};
+
+// One etcd transaction with the reason it is made (logged; used by the simulator's trace).
+struct EtcdWrite {
+  std::string what;     // "heartbeat", "election report", "take leadership", ...
+  kv::Txn txn;
+};
+
+struct Decision {
+  // The write deadline to publish to shared memory: commits are refused once the node's monotonic
+  // clock passes it. 0 = fenced now. Only a node that holds `leader` gets a future deadline.
+  TimeMs write_deadline_ms = 0;
+  bool fenced = true;                 // not allowed to accept client connections and writes
+  std::string fence_reason;           // why, for errors and status ("" when unfenced)
+  bool promote = false;               // call pg_promote now (idempotent while promoting)
+  std::optional<FollowTarget> follow; // replica: stream from this member (rewrite conninfo, reload)
+  std::optional<std::string> synchronous_standby_names;  // primary: the setting to apply
+  std::optional<SidecarRequest> sidecar;                 // the request that should be pending
+  std::vector<EtcdWrite> writes;      // in order; each is checked by the driver, never assumed
+  TimeMs wake_at_ms = kNever;         // step again no later than this
+  std::string state;                  // short state name for status: "primary", "replica", "electing"...
+  std::string reason;                 // why this decision, one line for the log and status
+};
+
+}  // namespace pg_ha::core

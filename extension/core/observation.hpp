@@ -1,0 +1,50 @@
+// What a driver (the worker in PostgreSQL, or the simulator) tells the core each step.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace pg_ha::core {
+
+struct StandbyConnection {
+  std::string name;         // application_name = member name
+  Lsn flush_lsn = 0;
+  bool streaming = false;
+};
+
+// This node's PostgreSQL as the worker sees it.
+struct LocalObservation {
+  bool postgres_running = true;
+  bool in_recovery = false;
+  bool promote_in_progress = false;
+  uint32_t timeline = 0;
+  Lsn flush_lsn = 0;            // primary: WAL flushed; replica: WAL received and flushed
+  Lsn replay_lsn = 0;
+  bool receiver_streaming = false;
+  std::string upstream;         // the member named in the conninfo file we own ("" = none)
+  std::vector<StandbyConnection> standbys;  // primary only
+  std::string synchronous_standby_names;    // current setting
+  bool pending_restart = false;
+  uint64_t system_identifier = 0;
+};
+
+// The worker's etcd lease, kept alive by the driver every loop_wait.
+struct LeaseObservation {
+  int64_t id = 0;                 // 0 = no lease yet (or it expired and a new one is pending)
+  TimeMs last_ok_sent_ms = -1;    // send time of the last keep-alive (or grant) that succeeded
+};
+
+// Requests carried from SQL to the core through shared memory are written to etcd by the worker
+// directly (they are transactions on `state`), so the core sees them in the view, not here.
+struct Observation {
+  TimeMs now_ms = 0;
+  LocalObservation local;
+  LeaseObservation lease;
+  bool etcd_view_fresh = false;   // the view was read (or updated by watch) successfully recently
+  TimeMs etcd_view_ms = -1;       // when the view was last confirmed current
+  int64_t wall_clock_unix_ms = 0; // for display in history records only; never for decisions
+};
+
+}  // namespace pg_ha::core

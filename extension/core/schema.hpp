@@ -1,0 +1,153 @@
+// The etcd key layout and the JSON records stored under it: the one place that defines them
+// (documented in docs/keys.md). Every record carries "version": kSchemaVersion; a record with a
+// newer version or a malformed body is reported, never guessed at.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/kv.hpp"
+#include "common/result.hpp"
+#include "core/config.hpp"
+#include "core/types.hpp"
+
+namespace pg_ha::core {
+
+constexpr int kSchemaVersion = 1;
+
+// Key names under <prefix>/<cluster>/.
+class Keys {
+ public:
+  Keys(std::string prefix, std::string cluster);
+  const std::string& root() const { return root_; }   // "<prefix>/<cluster>/"
+  std::string initialize() const { return root_ + "initialize"; }
+  std::string config() const { return root_ + "config"; }
+  std::string leader() const { return root_ + "leader"; }
+  std::string state() const { return root_ + "state"; }
+  std::string optime() const { return root_ + "optime"; }
+  std::string members_prefix() const { return root_ + "members/"; }
+  std::string member(const std::string& name) const { return members_prefix() + name; }
+  std::string election_prefix() const { return root_ + "election/"; }
+  std::string election_term_prefix(int64_t term) const;
+  std::string election_report(int64_t term, const std::string& name) const;
+  std::string history_prefix() const { return root_ + "history/"; }
+  std::string history(int64_t term) const;
+
+ private:
+  std::string root_;
+};
+
+// members/<name>, under the node's lease: its heartbeat.
+struct MemberRecord {
+  std::string name;
+  Role role = Role::Unknown;
+  std::string state;          // "running", "starting", "stopped", "crashed", "fenced", "rewinding"...
+  bool postgres_running = false;
+  uint32_t timeline = 0;
+  Lsn flush_lsn = 0;          // primary: WAL flushed; replica: WAL received and flushed
+  Lsn replay_lsn = 0;
+  std::string upstream;       // replica: the member it streams from ("" when not streaming)
+  std::string host;
+  int port = 0;
+  std::string api_url;
+  int64_t lease_id = 0;
+  Tags tags;
+  bool pending_restart = false;
+  std::string error;          // the last error worth an operator's attention
+};
+
+// leader, under the primary's lease: only the holder may accept writes.
+struct LeaderRecord {
+  std::string name;
+  int64_t term = 0;
+};
+
+struct SwitchoverRequest {
+  std::string from;       // the primary it was asked of ("" = whoever is primary)
+  std::string to;         // candidate
+  bool failover = false;  // failover(): may proceed without a live primary
+  bool force = false;     // failover to a node that may lose acknowledged commits (I3)
+};
+
+// state, no lease: the desired cluster state, changed only by compare on mod_revision.
+struct StateRecord {
+  int64_t term = 0;
+  std::string primary;
+  uint32_t timeline = 0;          // the primary's timeline once known (0 = being promoted)
+  bool paused = false;
+  // I3: the recorded synchronous set. `sync_active` false means commits are not guaranteed on
+  // any standby and promotion follows the asynchronous rules (I4).
+  bool sync_active = false;
+  int sync_quorum = 0;            // commits are acknowledged by this many of sync_standbys
+  std::vector<std::string> sync_standbys;
+  std::optional<SwitchoverRequest> request;
+};
+
+// optime, no lease: the primary's last published WAL position, for lag checks when it is gone.
+struct OptimeRecord {
+  uint32_t timeline = 0;
+  Lsn lsn = 0;
+};
+
+// election/<term>/<name>, under the reporter's lease: its final position for that term's election.
+struct ElectionReport {
+  std::string name;
+  int64_t term = 0;
+  uint32_t timeline = 0;
+  Lsn lsn = 0;
+  Tags tags;
+  bool was_primary = false;   // the previous primary taking part (etcd outage, same lineage)
+};
+
+// history/<term>, no lease: written in the same transaction that starts the term.
+struct HistoryRecord {
+  int64_t term = 0;
+  std::string reason;         // "bootstrap", "failover", "switchover", "manual failover"
+  std::string old_primary;
+  std::string new_primary;
+  uint32_t old_timeline = 0;
+  Lsn lsn = 0;                // the new primary's position when it won
+  int64_t at_unix_ms = 0;     // wall clock of the writer, for display only
+};
+
+template <class T>
+struct Versioned {
+  T value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t lease = 0;
+};
+
+// Everything the core reads from etcd, parsed. Records that fail to parse are listed in
+// `problems` and left out, so one corrupt key cannot stop the rest of the cluster.
+struct EtcdView {
+  int64_t revision = 0;
+  std::optional<Versioned<std::string>> initialize;   // system identifier
+  std::optional<Versioned<ClusterConfig>> config;
+  std::optional<Versioned<LeaderRecord>> leader;
+  std::optional<Versioned<StateRecord>> state;
+  std::optional<Versioned<OptimeRecord>> optime;
+  std::map<std::string, Versioned<MemberRecord>> members;
+  std::map<int64_t, std::map<std::string, Versioned<ElectionReport>>> reports;  // by term
+  std::vector<std::string> problems;
+};
+
+// Builds the view from every key under keys.root() read at one revision.
+EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);
+
+std::string encode(const MemberRecord& r);
+std::string encode(const LeaderRecord& r);
+std::string encode(const StateRecord& r);
+std::string encode(const OptimeRecord& r);
+std::string encode(const ElectionReport& r);
+std::string encode(const HistoryRecord& r);
+Result<MemberRecord> decode_member(const std::string& json);
+Result<LeaderRecord> decode_leader(const std::string& json);
+Result<StateRecord> decode_state(const std::string& json);
+Result<OptimeRecord> decode_optime(const std::string& json);
+Result<ElectionReport> decode_report(const std::string& json);
+Result<HistoryRecord> decode_history(const std::string& json);
+
+}  // namespace pg_ha::core

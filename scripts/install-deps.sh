@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package pg_ha needs to build, test, run the demo and the benchmarks.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config
+  postgresql-15 postgresql-server-dev-15 libpq-dev libkrb5-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
+  libgtest-dev libgmock-dev
+  # run and test
+  etcd-server etcd-client openssl curl procps iproute2 nftables psmisc
+  python3 python3-psycopg2
+)
+if [ "${PG_HA_WITH_BENCH:-0}" = 1 ]; then PACKAGES+=(patroni haproxy); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian etcd unit must not hold the default ports: tests start their own etcd.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+pkill -x etcd -u etcd 2>/dev/null || true
