@@ -1,0 +1,35 @@
+// Operator requests (SQL control functions), validated against the etcd view before anything is
+// written. Each returns the one transaction that records the request, or an error that names the
+// problem and changes nothing. The worker and the SQL functions share these: one way to do it.
+#pragma once
+
+#include <string>
+
+#include "common/result.hpp"
+#include "core/config.hpp"
+#include "core/decision.hpp"
+#include "core/schema.hpp"
+
+namespace pg_ha::core {
+
+// Planned switchover to `candidate` ("" = the best eligible replica). Refused for an unknown node,
+// the primary itself, a nofailover/priority-0 node, a node that is not streaming, or one lagging
+// more than maximum_lag_on_failover; refused while another request is pending.
+Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                  const std::string& candidate);
+
+// Manual failover to a named candidate: works without a live primary and while paused. In
+// synchronous mode a candidate outside the recorded sync set needs force = true.
+Result<EtcdWrite> plan_failover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                const std::string& candidate, bool force);
+
+Result<EtcdWrite> plan_pause(const Keys& keys, const EtcdView& view, bool paused);
+
+// Merges a JSON object patch into the current config (null removes a key), validates the result
+// and writes it with a compare on the config's mod_revision.
+Result<EtcdWrite> plan_config_patch(const Keys& keys, const EtcdView& view, const std::string& patch_json);
+
+// Asks `node`'s sidecar to restart PostgreSQL (e.g. for a pending restart-only parameter).
+Result<EtcdWrite> plan_restart(const Keys& keys, const EtcdView& view, const std::string& node);
+
+}  // namespace pg_ha::core
