@@ -39,6 +39,13 @@ class Keys {
   std::string root_;
 };
 
+// initialize, no lease: created once by the bootstrap race (compare create_revision == 0) with
+// the winner's name; the winner adds the system identifier after initdb (compare mod_revision).
+struct InitializeRecord {
+  std::string node;
+  std::string system_identifier;   // decimal; "" while the winner is still running initdb
+};
+
 // members/<name>, under the node's lease: its heartbeat.
 struct MemberRecord {
   std::string name;
@@ -124,7 +131,7 @@ struct Versioned {
 // `problems` and left out, so one corrupt key cannot stop the rest of the cluster.
 struct EtcdView {
   int64_t revision = 0;
-  std::optional<Versioned<std::string>> initialize;   // system identifier
+  std::optional<Versioned<InitializeRecord>> initialize;
   std::optional<Versioned<ClusterConfig>> config;
   std::optional<Versioned<LeaderRecord>> leader;
   std::optional<Versioned<StateRecord>> state;
@@ -137,12 +144,14 @@ struct EtcdView {
 // Builds the view from every key under keys.root() read at one revision.
 EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);
 
+std::string encode(const InitializeRecord& r);
 std::string encode(const MemberRecord& r);
 std::string encode(const LeaderRecord& r);
 std::string encode(const StateRecord& r);
 std::string encode(const OptimeRecord& r);
 std::string encode(const ElectionReport& r);
 std::string encode(const HistoryRecord& r);
+Result<InitializeRecord> decode_initialize(const std::string& json);
 Result<MemberRecord> decode_member(const std::string& json);
 Result<LeaderRecord> decode_leader(const std::string& json);
 Result<StateRecord> decode_state(const std::string& json);
