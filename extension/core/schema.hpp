@@ -34,6 +34,8 @@ class Keys {
   std::string election_report(int64_t term, const std::string& name) const;
   std::string history_prefix() const { return root_ + "history/"; }
   std::string history(int64_t term) const;
+  std::string restart_prefix() const { return root_ + "restart/"; }
+  std::string restart(const std::string& name) const { return restart_prefix() + name; }
 
  private:
   std::string root_;
@@ -138,8 +140,13 @@ struct EtcdView {
   std::optional<Versioned<OptimeRecord>> optime;
   std::map<std::string, Versioned<MemberRecord>> members;
   std::map<int64_t, std::map<std::string, Versioned<ElectionReport>>> reports;  // by term
+  std::map<int64_t, Versioned<HistoryRecord>> history;                          // by term
+  std::map<std::string, Versioned<int64_t>> restart_requests;                   // by node name
   std::vector<std::string> problems;
 };
+
+// restart/<name>, no lease: an operator asked that node to restart PostgreSQL; the value is the
+// request time (unix ms, display only). The node deletes it once its sidecar has done it.
 
 // Builds the view from every key under keys.root() read at one revision.
 EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);

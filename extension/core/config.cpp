@@ -1,0 +1,181 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/json_fields.hpp"
+#include "core/schema.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+using json_fields::json;
+
+const char* sync_mode_name(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::Off: return "off";
+    case SyncMode::On: return "on";
+    case SyncMode::Quorum: return "quorum";
+  }
+  return "off";
+}
+
+static Result<SyncMode> sync_mode_from_name(const std::string& name) {
+  if (name == "off") return SyncMode::Off;
+  if (name == "on") return SyncMode::On;
+  if (name == "quorum") return SyncMode::Quorum;
+  return make_error(ErrorKind::Invalid, "synchronous_mode must be \"off\", \"on\" or \"quorum\", not \"" + name + "\"");
+}
+
+static const std::set<std::string>& known_config_fields() {
+  static const std::set<std::string> fields = {
+      "version", "ttl", "loop_wait_ms", "fence_after_ms", "fence_margin_ms", "max_clock_drift",
+      "election_wait_ms", "switchover_timeout_ms", "maximum_lag_on_failover", "primary_start_timeout",
+      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "postgresql"};
+  return fields;
+}
+
+static Status read_parameters(const json& obj, ClusterConfig* c) {
+  auto pg = obj.find("postgresql");
+  if (pg == obj.end() || pg->is_null()) return ok_status();
+  if (!pg->is_object()) return make_error(ErrorKind::Invalid, "\"postgresql\" must be an object");
+  for (auto it = pg->begin(); it != pg->end(); ++it) {
+    if (it.key() != "parameters") return make_error(ErrorKind::Invalid, "unknown key \"postgresql." + it.key() + "\"");
+  }
+  auto params = pg->find("parameters");
+  if (params == pg->end() || params->is_null()) return ok_status();
+  if (!params->is_object()) return make_error(ErrorKind::Invalid, "\"postgresql.parameters\" must be an object");
+  for (auto it = params->begin(); it != params->end(); ++it) {
+    const json& v = it.value();
+    if (v.is_string()) c->postgresql_parameters[it.key()] = v.get<std::string>();
+    else if (v.is_number_integer() || v.is_number_float() || v.is_boolean()) c->postgresql_parameters[it.key()] = v.dump();
+    else return make_error(ErrorKind::Invalid, "postgresql parameter \"" + it.key() + "\" must be a string, number or boolean");
+  }
+  return ok_status();
+}
+
+Result<ClusterConfig> parse_cluster_config(const std::string& text) {
+  auto parsed = json_fields::parse_object(text, "config");
+  if (!parsed.ok()) return make_error(ErrorKind::Invalid, parsed.error().message);
+  const json& obj = *parsed;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (!known_config_fields().count(it.key())) {
+      return make_error(ErrorKind::Invalid, "unknown config key \"" + it.key() + "\"");
+    }
+  }
+  ClusterConfig c;
+  std::string mode = sync_mode_name(c.synchronous_mode);
+  Status checks[] = {
+      json_fields::read(obj, "ttl", &c.ttl_s, 1, 86400),
+      json_fields::read(obj, "loop_wait_ms", &c.loop_wait_ms, 1, 3600000),
+      json_fields::read(obj, "fence_after_ms", &c.fence_after_ms, 1, 3600000),
+      json_fields::read(obj, "fence_margin_ms", &c.fence_margin_ms, 0, 3600000),
+      json_fields::read(obj, "max_clock_drift", &c.max_clock_drift, 0.0, 0.5),
+      json_fields::read(obj, "election_wait_ms", &c.election_wait_ms, 0, 3600000),
+      json_fields::read(obj, "switchover_timeout_ms", &c.switchover_timeout_ms, 1, 3600000),
+      json_fields::read(obj, "maximum_lag_on_failover", &c.maximum_lag_on_failover, 0, INT64_MAX),
+      json_fields::read(obj, "primary_start_timeout", &c.primary_start_timeout_s, 0, 86400),
+      json_fields::read(obj, "synchronous_mode", &mode),
+      json_fields::read(obj, "synchronous_mode_strict", &c.synchronous_mode_strict),
+      json_fields::read(obj, "synchronous_node_count", &c.synchronous_node_count, 1, 64),
+      read_parameters(obj, &c),
+  };
+  for (const Status& s : checks) {
+    if (!s.ok()) return make_error(ErrorKind::Invalid, "config: " + s.error().message);
+  }
+  auto m = sync_mode_from_name(mode);
+  if (!m.ok()) return m.error();
+  c.synchronous_mode = *m;
+  return c;
+}
+
+std::string encode_cluster_config(const ClusterConfig& c) {
+  json j = {{"version", kSchemaVersion},
+            {"ttl", c.ttl_s},
+            {"loop_wait_ms", c.loop_wait_ms},
+            {"fence_after_ms", c.fence_after_ms},
+            {"fence_margin_ms", c.fence_margin_ms},
+            {"max_clock_drift", c.max_clock_drift},
+            {"election_wait_ms", c.election_wait_ms},
+            {"switchover_timeout_ms", c.switchover_timeout_ms},
+            {"maximum_lag_on_failover", c.maximum_lag_on_failover},
+            {"primary_start_timeout", c.primary_start_timeout_s},
+            {"synchronous_mode", sync_mode_name(c.synchronous_mode)},
+            {"synchronous_mode_strict", c.synchronous_mode_strict},
+            {"synchronous_node_count", c.synchronous_node_count}};
+  json params = json::object();
+  for (const auto& [k, v] : c.postgresql_parameters) params[k] = v;
+  j["postgresql"] = {{"parameters", params}};
+  return j.dump();
+}
+
+// The part of the lease we may use: etcd may run fast and we may run slow, each by up to the
+// drift bound, and the margin absorbs scheduling delay between the check and the commit.
+static double usable_lease_ms(const ClusterConfig& c) {
+#ifdef PG_HA_CANARY_NO_FENCE_MARGIN
+  return c.ttl_s * 1000.0;
+#else
+  double rho = c.max_clock_drift;
+  return c.ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
+#endif
+}
+
+TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms) {
+  double lease_ms = usable_lease_ms(c);
+#ifdef PG_HA_CANARY_NO_FENCE_MARGIN
+  double window = lease_ms;
+#else
+  double window = std::min<double>(c.fence_after_ms, lease_ms);
+#endif
+  if (window <= 0) return 0;
+  return sent_ms + static_cast<TimeMs>(std::floor(window));
+}
+
+static Error rule(const std::string& name, const std::string& text) {
+  return make_error(ErrorKind::Invalid, "config rule \"" + name + "\" violated: " + text);
+}
+
+Status validate_cluster_config(const ClusterConfig& c) {
+  if (c.ttl_s < 2 || c.ttl_s > 3600) return rule("ttl range", "ttl must be between 2 and 3600 seconds");
+  if (c.loop_wait_ms < 100) return rule("loop_wait range", "loop_wait_ms must be at least 100");
+  if (c.max_clock_drift < 0 || c.max_clock_drift >= 0.1) return rule("drift range", "max_clock_drift must be in [0, 0.1)");
+  if (c.synchronous_node_count < 1) return rule("sync count", "synchronous_node_count must be at least 1");
+  if (c.fence_after_ms <= c.loop_wait_ms) {
+    return rule("fence after a missed keep-alive",
+                "fence_after_ms (" + std::to_string(c.fence_after_ms) + ") must exceed loop_wait_ms (" +
+                    std::to_string(c.loop_wait_ms) + "), or every keep-alive interval would fence the primary");
+  }
+  double usable = usable_lease_ms(c);
+  if (usable <= c.loop_wait_ms) {
+    return rule("fence before lease expiry",
+                "ttl " + std::to_string(c.ttl_s) + " s less drift and fence_margin_ms " +
+                    std::to_string(c.fence_margin_ms) + " leaves " + std::to_string(static_cast<int64_t>(usable)) +
+                    " ms, which must exceed loop_wait_ms (" + std::to_string(c.loop_wait_ms) +
+                    ") so a keep-alive can renew the lease before the primary must fence");
+  }
+  if (c.loop_wait_ms * 2 > c.ttl_s * 1000) {
+    return rule("keep-alives per lease", "loop_wait_ms must be at most half the ttl, so one lost keep-alive does not lose the lease");
+  }
+  if (c.election_wait_ms >= c.ttl_s * 1000) {
+    return rule("election wait", "election_wait_ms must be shorter than the ttl");
+  }
+  if (c.switchover_timeout_ms < c.loop_wait_ms) {
+    return rule("switchover timeout", "switchover_timeout_ms must be at least loop_wait_ms");
+  }
+  return ok_status();
+}
+
+Status validate_node_name(const std::string& name) {
+  if (name.empty()) return make_error(ErrorKind::Invalid, "node name must not be empty");
+  if (name.size() > 63) return make_error(ErrorKind::Invalid, "node name \"" + name + "\" is longer than 63 characters");
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    if (!ok) {
+      return make_error(ErrorKind::Invalid, "node name \"" + name + "\" may contain only letters, digits, '_', '-' and '.'");
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace pg_ha::core

@@ -1,0 +1,304 @@
+#include "core/schema.hpp"
+
+#include <cstdio>
+
+#include "core/json_fields.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+using json_fields::json;
+using json_fields::read;
+using json_fields::read_lsn;
+
+namespace {
+
+std::string padded(int64_t term) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(term));
+  return buf;
+}
+
+json tags_json(const Tags& t) {
+  return {{"nofailover", t.nofailover}, {"priority", t.priority}, {"nosync", t.nosync}, {"noloadbalance", t.noloadbalance}};
+}
+
+Status read_tags(const json& obj, Tags* t) {
+  auto it = obj.find("tags");
+  if (it == obj.end() || it->is_null()) return ok_status();
+  if (!it->is_object()) return make_error(ErrorKind::Protocol, "field \"tags\" must be an object");
+  Status checks[] = {read(*it, "nofailover", &t->nofailover), read(*it, "priority", &t->priority, 0, 1000000),
+                     read(*it, "nosync", &t->nosync), read(*it, "noloadbalance", &t->noloadbalance)};
+  for (const Status& s : checks) if (!s.ok()) return s;
+  return ok_status();
+}
+
+// Wraps the first failed field reader with the record's name. (The value is returned by the
+// caller afterwards: argument evaluation order is unspecified, so never pass it alongside.)
+Status finish(const char* what, std::initializer_list<Status> checks) {
+  for (const Status& s : checks) {
+    if (!s.ok()) return make_error(ErrorKind::Protocol, std::string(what) + ": " + s.error().message);
+  }
+  return ok_status();
+}
+
+Status read_name_list(const json& obj, const char* field, std::vector<std::string>* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return ok_status();
+  if (!it->is_array()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\" must be an array");
+  for (const json& v : *it) {
+    if (!v.is_string()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\" must hold strings");
+    out->push_back(v.get<std::string>());
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Keys::Keys(std::string prefix, std::string cluster) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  root_ = prefix + "/" + cluster + "/";
+}
+
+std::string Keys::election_term_prefix(int64_t term) const { return election_prefix() + padded(term) + "/"; }
+std::string Keys::election_report(int64_t term, const std::string& name) const { return election_term_prefix(term) + name; }
+std::string Keys::history(int64_t term) const { return history_prefix() + padded(term); }
+
+// ---- encoders --------------------------------------------------------------------------------
+
+std::string encode(const InitializeRecord& r) {
+  return json{{"version", kSchemaVersion}, {"node", r.node}, {"system_identifier", r.system_identifier}}.dump();
+}
+
+std::string encode(const MemberRecord& r) {
+  return json{{"version", kSchemaVersion}, {"name", r.name}, {"role", role_name(r.role)}, {"state", r.state},
+              {"postgres_running", r.postgres_running}, {"timeline", r.timeline},
+              {"flush_lsn", lsn_to_string(r.flush_lsn)}, {"replay_lsn", lsn_to_string(r.replay_lsn)},
+              {"upstream", r.upstream}, {"host", r.host}, {"port", r.port}, {"api_url", r.api_url},
+              {"lease_id", std::to_string(r.lease_id)}, {"tags", tags_json(r.tags)},
+              {"pending_restart", r.pending_restart}, {"error", r.error}}
+      .dump();
+}
+
+std::string encode(const LeaderRecord& r) {
+  return json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}}.dump();
+}
+
+std::string encode(const StateRecord& r) {
+  json j = {{"version", kSchemaVersion}, {"term", r.term}, {"primary", r.primary}, {"timeline", r.timeline},
+            {"paused", r.paused}, {"sync_active", r.sync_active}, {"sync_quorum", r.sync_quorum},
+            {"sync_standbys", r.sync_standbys}};
+  if (r.request) {
+    j["request"] = {{"from", r.request->from}, {"to", r.request->to}, {"failover", r.request->failover},
+                    {"force", r.request->force}};
+  }
+  return j.dump();
+}
+
+std::string encode(const OptimeRecord& r) {
+  return json{{"version", kSchemaVersion}, {"timeline", r.timeline}, {"lsn", lsn_to_string(r.lsn)}}.dump();
+}
+
+std::string encode(const ElectionReport& r) {
+  return json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}, {"timeline", r.timeline},
+              {"lsn", lsn_to_string(r.lsn)}, {"tags", tags_json(r.tags)}, {"was_primary", r.was_primary}}
+      .dump();
+}
+
+std::string encode(const HistoryRecord& r) {
+  return json{{"version", kSchemaVersion}, {"term", r.term}, {"reason", r.reason}, {"old_primary", r.old_primary},
+              {"new_primary", r.new_primary}, {"old_timeline", r.old_timeline}, {"lsn", lsn_to_string(r.lsn)},
+              {"at_unix_ms", r.at_unix_ms}}
+      .dump();
+}
+
+// ---- decoders --------------------------------------------------------------------------------
+
+#define PG_HA_PARSE(what)                                        \
+  auto parsed = json_fields::parse_object(text, what);           \
+  if (!parsed.ok()) return parsed.error();                       \
+  const json& j = *parsed;                                       \
+  if (Status v = json_fields::check_version(j, what); !v.ok()) return v.error()
+
+Result<InitializeRecord> decode_initialize(const std::string& text) {
+  PG_HA_PARSE("initialize");
+  InitializeRecord r;
+  Status s = finish("initialize", {read(j, "node", &r.node), read(j, "system_identifier", &r.system_identifier)});
+  if (!s.ok()) return s.error();
+  return r;
+}
+
+Result<MemberRecord> decode_member(const std::string& text) {
+  PG_HA_PARSE("member");
+  MemberRecord r;
+  std::string role, lease;
+  auto res = finish("member", {read(j, "name", &r.name), read(j, "role", &role), read(j, "state", &r.state),
+                                  read(j, "postgres_running", &r.postgres_running), read(j, "timeline", &r.timeline),
+                                  read_lsn(j, "flush_lsn", &r.flush_lsn), read_lsn(j, "replay_lsn", &r.replay_lsn),
+                                  read(j, "upstream", &r.upstream), read(j, "host", &r.host),
+                                  read(j, "port", &r.port, 0, 65535), read(j, "api_url", &r.api_url),
+                                  read(j, "lease_id", &lease), read_tags(j, &r.tags),
+                                  read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error)});
+  if (!res.ok()) return res.error();
+  r.role = role_from_name(role);
+  if (!lease.empty()) {
+    char* end = nullptr;
+    long long v = std::strtoll(lease.c_str(), &end, 10);
+    if (*end != '\0') return make_error(ErrorKind::Protocol, "member: field \"lease_id\" must be a decimal integer");
+    r.lease_id = v;
+  }
+  return r;
+}
+
+Result<LeaderRecord> decode_leader(const std::string& text) {
+  PG_HA_PARSE("leader");
+  LeaderRecord r;
+  Status s = finish("leader", {read(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX)});
+  if (!s.ok()) return s.error();
+  if (r.name.empty()) return make_error(ErrorKind::Protocol, "leader: no \"name\"");
+  return r;
+}
+
+Result<StateRecord> decode_state(const std::string& text) {
+  PG_HA_PARSE("state");
+  StateRecord r;
+  auto res = finish("state", {read(j, "term", &r.term, 0, INT64_MAX), read(j, "primary", &r.primary),
+                                 read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
+                                 read(j, "sync_active", &r.sync_active), read(j, "sync_quorum", &r.sync_quorum, 0, 64),
+                                 read_name_list(j, "sync_standbys", &r.sync_standbys)});
+  if (!res.ok()) return res.error();
+  auto req = j.find("request");
+  if (req != j.end() && !req->is_null()) {
+    if (!req->is_object()) return make_error(ErrorKind::Protocol, "state: field \"request\" must be an object");
+    SwitchoverRequest q;
+    auto rr = finish("state.request", {read(*req, "from", &q.from), read(*req, "to", &q.to),
+                                          read(*req, "failover", &q.failover), read(*req, "force", &q.force)});
+    if (!rr.ok()) return rr.error();
+    r.request = q;
+  }
+  return r;
+}
+
+Result<OptimeRecord> decode_optime(const std::string& text) {
+  PG_HA_PARSE("optime");
+  OptimeRecord r;
+  Status s = finish("optime", {read(j, "timeline", &r.timeline), read_lsn(j, "lsn", &r.lsn)});
+  if (!s.ok()) return s.error();
+  return r;
+}
+
+Result<ElectionReport> decode_report(const std::string& text) {
+  PG_HA_PARSE("election report");
+  ElectionReport r;
+  Status s = finish("election report",
+                {read(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX), read(j, "timeline", &r.timeline),
+                 read_lsn(j, "lsn", &r.lsn), read_tags(j, &r.tags), read(j, "was_primary", &r.was_primary)});
+  if (!s.ok()) return s.error();
+  return r;
+}
+
+Result<HistoryRecord> decode_history(const std::string& text) {
+  PG_HA_PARSE("history");
+  HistoryRecord r;
+  Status s = finish("history",
+                {read(j, "term", &r.term, 0, INT64_MAX), read(j, "reason", &r.reason),
+                 read(j, "old_primary", &r.old_primary), read(j, "new_primary", &r.new_primary),
+                 read(j, "old_timeline", &r.old_timeline), read_lsn(j, "lsn", &r.lsn),
+                 read(j, "at_unix_ms", &r.at_unix_ms, INT64_MIN, INT64_MAX)});
+  if (!s.ok()) return s.error();
+  return r;
+}
+
+#undef PG_HA_PARSE
+
+// ---- the view --------------------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+Versioned<T> versioned(T value, const kv::KeyValue& kv) {
+  return Versioned<T>{std::move(value), kv.create_revision, kv.mod_revision, kv.lease};
+}
+
+bool parse_term(const std::string& text, int64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// Each handler files one key into the view or returns a problem.
+Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) {
+  auto take = [&](auto decoded, auto* slot) -> Status {
+    if (!decoded.ok()) return decoded.error();
+    *slot = versioned(std::move(*decoded), kv);
+    return ok_status();
+  };
+  if (rel == "initialize") return take(decode_initialize(kv.value), &view->initialize);
+  if (rel == "leader") return take(decode_leader(kv.value), &view->leader);
+  if (rel == "state") return take(decode_state(kv.value), &view->state);
+  if (rel == "optime") return take(decode_optime(kv.value), &view->optime);
+  if (rel == "config") {
+    auto c = parse_cluster_config(kv.value);
+    if (!c.ok()) return c.error();
+    view->config = versioned(std::move(*c), kv);
+    return ok_status();
+  }
+  if (rel.rfind("members/", 0) == 0) {
+    std::string name = rel.substr(8);
+    auto m = decode_member(kv.value);
+    if (!m.ok()) return m.error();
+    if (m->name != name) return make_error(ErrorKind::Protocol, "member record names \"" + m->name + "\"");
+    view->members[name] = versioned(std::move(*m), kv);
+    return ok_status();
+  }
+  if (rel.rfind("election/", 0) == 0) {
+    std::string rest = rel.substr(9);
+    size_t slash = rest.find('/');
+    int64_t term = 0;
+    if (slash == std::string::npos || !parse_term(rest.substr(0, slash), &term)) {
+      return make_error(ErrorKind::Protocol, "malformed election key");
+    }
+    auto r = decode_report(kv.value);
+    if (!r.ok()) return r.error();
+    if (r->term != term || r->name != rest.substr(slash + 1)) {
+      return make_error(ErrorKind::Protocol, "election report does not match its key");
+    }
+    view->reports[term][r->name] = versioned(std::move(*r), kv);
+    return ok_status();
+  }
+  if (rel.rfind("history/", 0) == 0) {
+    int64_t term = 0;
+    if (!parse_term(rel.substr(8), &term)) return make_error(ErrorKind::Protocol, "malformed history key");
+    auto h = decode_history(kv.value);
+    if (!h.ok()) return h.error();
+    view->history[term] = versioned(std::move(*h), kv);
+    return ok_status();
+  }
+  if (rel.rfind("restart/", 0) == 0) {
+    view->restart_requests[rel.substr(8)] = versioned<int64_t>(0, kv);
+    return ok_status();
+  }
+  return make_error(ErrorKind::Protocol, "unknown key");
+}
+
+}  // namespace
+
+EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision) {
+  EtcdView view;
+  view.revision = revision;
+  const std::string& root = keys.root();
+  for (const kv::KeyValue& kv : kvs) {
+    if (kv.key.compare(0, root.size(), root) != 0) continue;
+    std::string rel = kv.key.substr(root.size());
+    Status s = file_key(rel, kv, &view);
+    if (!s.ok()) view.problems.push_back(kv.key + ": " + s.error().message);
+  }
+  return view;
+}
+
+}  // namespace pg_ha::core
