@@ -28,6 +28,7 @@ struct LocalObservation {
   std::string synchronous_standby_names;    // current setting
   bool pending_restart = false;
   uint64_t system_identifier = 0;
+  std::string sidecar_done_id;  // id of the last request the sidecar finished (its result file)
 };
 
 // The worker's etcd lease, kept alive by the driver every loop_wait.

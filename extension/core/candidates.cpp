@@ -1,0 +1,100 @@
+#include "core/candidates.hpp"
+
+#include <algorithm>
+
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+bool better_candidate(const Candidate& a, const Candidate& b) {
+  if (a.timeline != b.timeline) return a.timeline > b.timeline;
+  if (a.lsn != b.lsn) return a.lsn > b.lsn;
+  if (a.tags.priority != b.tags.priority) return a.tags.priority > b.tags.priority;
+  return a.name < b.name;
+}
+
+static bool in_sync_set(const StateRecord& s, const std::string& name) {
+  return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
+}
+
+std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, const EtcdView& view,
+                                                    const Candidate& c) {
+  if (c.tags.nofailover) return c.name + " is tagged nofailover";
+  if (c.tags.priority <= 0) return c.name + " has priority 0";
+  if (view.optime && c.lsn + static_cast<Lsn>(config.maximum_lag_on_failover) < view.optime->value.lsn) {
+    return c.name + " is " + std::to_string(view.optime->value.lsn - c.lsn) +
+           " bytes behind the last known primary position, more than maximum_lag_on_failover (" +
+           std::to_string(config.maximum_lag_on_failover) + ")";
+  }
+#ifndef PG_HA_CANARY_IGNORE_SYNC_SET
+  if (view.state && view.state->value.sync_active && !in_sync_set(view.state->value, c.name)) {
+    return c.name + " is not in the recorded synchronous set: it may miss acknowledged commits";
+  }
+#endif
+  return std::nullopt;
+}
+
+std::vector<std::string> expected_reporters(const EtcdView& view) {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : view.members) {
+    if (m.value.role == Role::Replica && m.value.postgres_running && m.value.tags.can_promote()) out.push_back(name);
+  }
+  return out;
+}
+
+// I3: with a quorum of k out of n recorded standbys, any n - k + 1 of them include one that has
+// every acknowledged commit; the best of those reports is then safe to promote.
+static std::optional<std::string> sync_reports_missing(const EtcdView& view,
+                                                        const std::map<std::string, Versioned<ElectionReport>>& reports) {
+#ifdef PG_HA_CANARY_IGNORE_SYNC_SET
+  (void)view; (void)reports;
+  return std::nullopt;
+#else
+  if (!view.state || !view.state->value.sync_active) return std::nullopt;
+  const StateRecord& s = view.state->value;
+  int needed = static_cast<int>(s.sync_standbys.size()) - s.sync_quorum + 1;
+  int have = 0;
+  for (const std::string& n : s.sync_standbys) have += reports.count(n) ? 1 : 0;
+  if (have >= needed) return std::nullopt;
+  return "waiting for " + std::to_string(needed - have) + " more report(s) from the synchronous set";
+#endif
+}
+
+ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& view, int64_t term, bool wait_over) {
+  static const std::map<std::string, Versioned<ElectionReport>> kNone;
+  auto it = view.reports.find(term);
+  const auto& reports = it == view.reports.end() ? kNone : it->second;
+  ElectionOutcome out;
+  if (!wait_over) {
+    for (const std::string& name : expected_reporters(view)) {
+      if (!reports.count(name)) {
+        out.reason = "waiting for " + name + " to report its position";
+        return out;
+      }
+    }
+  }
+  if (auto missing = sync_reports_missing(view, reports)) {
+    out.reason = *missing;
+    return out;
+  }
+  std::optional<Candidate> best;
+  std::string refusals;
+  for (const auto& [name, r] : reports) {
+    Candidate c{name, r.value.timeline, r.value.lsn, r.value.tags};
+    if (auto why = automatic_ineligibility(config, view, c)) {
+      refusals += (refusals.empty() ? "" : "; ") + *why;
+      continue;
+    }
+    if (!best || better_candidate(c, *best)) best = c;
+  }
+  if (!best) {
+    out.reason = reports.empty() ? "no member has reported" : "no eligible candidate: " + refusals;
+    return out;
+  }
+  out.winner = best->name;
+  out.reason = best->name + " has the best position " + std::to_string(best->timeline) + "/" +
+               lsn_to_string(best->lsn) + " among " + std::to_string(reports.size()) + " report(s)";
+  return out;
+}
+
+}  // namespace pg_ha::core

@@ -1,0 +1,143 @@
+#include "core/control.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/candidates.hpp"
+#include "core/json_fields.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+namespace {
+
+Error refuse(std::string text) { return make_error(ErrorKind::Invalid, std::move(text)); }
+
+Result<const Versioned<StateRecord>*> live_state(const EtcdView& view) {
+  if (!view.state) return refuse("the cluster has no state yet: it is still bootstrapping");
+  return &*view.state;
+}
+
+EtcdWrite state_write(const Keys& keys, const Versioned<StateRecord>& s, const StateRecord& next, std::string what) {
+  kv::Txn t;
+  t.compare = {kv::Compare::mod_revision_is(keys.state(), s.mod_revision)};
+  t.success = {kv::RequestOp::put(keys.state(), encode(next))};
+  return EtcdWrite{std::move(what), std::move(t)};
+}
+
+Result<const MemberRecord*> known_member(const EtcdView& view, const std::string& name) {
+  if (Status s = validate_node_name(name); !s.ok()) return s.error();
+  auto it = view.members.find(name);
+  if (it == view.members.end()) {
+    std::string known;
+    for (const auto& [n, m] : view.members) known += (known.empty() ? "" : ", ") + n;
+    return refuse("unknown member \"" + name + "\" (members: " + (known.empty() ? "none" : known) + ")");
+  }
+  return &it->second.value;
+}
+
+// The best replica streaming from the primary within the lag bound, for switchover(NULL).
+Result<std::string> best_replica(const EtcdView& view, const ClusterConfig& config) {
+  std::optional<Candidate> best;
+  for (const auto& [name, m] : view.members) {
+    const MemberRecord& r = m.value;
+    if (r.role != Role::Replica || !r.postgres_running || r.upstream != view.state->value.primary) continue;
+    Candidate c{name, r.timeline, r.flush_lsn, r.tags};
+    if (automatic_ineligibility(config, view, c)) continue;
+    if (!best || better_candidate(c, *best)) best = c;
+  }
+  if (!best) return refuse("no healthy candidate: no eligible replica is streaming from the primary");
+  return best->name;
+}
+
+}  // namespace
+
+Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                  const std::string& candidate) {
+  auto s = live_state(view);
+  if (!s.ok()) return s.error();
+  const StateRecord& st = (*s)->value;
+  if (!view.leader) return refuse("there is no primary to switch over from; use failover() to promote a named candidate");
+  if (st.request) return refuse("a switchover to " + st.request->to + " is already in progress");
+  std::string to = candidate;
+  if (to.empty()) {
+    auto best = best_replica(view, config);
+    if (!best.ok()) return best.error();
+    to = *best;
+  }
+  auto m = known_member(view, to);
+  if (!m.ok()) return m.error();
+  if (to == view.leader->value.name) return refuse(to + " is already the primary");
+  const MemberRecord& r = **m;
+  if (r.role != Role::Replica || !r.postgres_running) return refuse(to + " is not a running replica (state: " + r.state + ")");
+  if (r.upstream != view.leader->value.name) return refuse(to + " is not streaming from the primary " + view.leader->value.name);
+  if (auto why = automatic_ineligibility(config, view, Candidate{to, r.timeline, r.flush_lsn, r.tags})) {
+    return refuse("cannot switch over to " + *why);
+  }
+  StateRecord next = st;
+  next.request = SwitchoverRequest{view.leader->value.name, to, false, false};
+  return state_write(keys, **s, next, "request switchover to " + to);
+}
+
+Result<EtcdWrite> plan_failover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                const std::string& candidate, bool force) {
+  (void)config;
+  auto s = live_state(view);
+  if (!s.ok()) return s.error();
+  const StateRecord& st = (*s)->value;
+  if (candidate.empty()) return refuse("failover needs a candidate name");
+  auto m = known_member(view, candidate);
+  if (!m.ok()) return m.error();
+  const MemberRecord& r = **m;
+  if (view.leader && view.leader->value.name == candidate) return refuse(candidate + " is already the primary");
+  if (r.role != Role::Replica || !r.postgres_running) return refuse(candidate + " is not a running replica (state: " + r.state + ")");
+  if (!r.tags.can_promote()) return refuse(candidate + " is tagged nofailover or has priority 0");
+  bool in_sync = std::find(st.sync_standbys.begin(), st.sync_standbys.end(), candidate) != st.sync_standbys.end();
+  if (st.sync_active && !in_sync && !force) {
+    return refuse(candidate + " is not in the synchronous set: promoting it may lose acknowledged commits; "
+                  "use force => true to accept that");
+  }
+  StateRecord next = st;
+  next.request = SwitchoverRequest{view.leader ? view.leader->value.name : "", candidate, true, force};
+  return state_write(keys, **s, next, "request failover to " + candidate);
+}
+
+Result<EtcdWrite> plan_pause(const Keys& keys, const EtcdView& view, bool paused) {
+  auto s = live_state(view);
+  if (!s.ok()) return s.error();
+  if ((*s)->value.paused == paused) return refuse(paused ? "the cluster is already paused" : "the cluster is not paused");
+  StateRecord next = (*s)->value;
+  next.paused = paused;
+  return state_write(keys, **s, next, paused ? "pause" : "resume");
+}
+
+Result<EtcdWrite> plan_config_patch(const Keys& keys, const EtcdView& view, const std::string& patch_json) {
+  auto patch = json_fields::parse_object(patch_json, "config patch");
+  if (!patch.ok()) return refuse(patch.error().message);
+  ClusterConfig current = view.config ? view.config->value : ClusterConfig{};
+  nlohmann::json merged = nlohmann::json::parse(encode_cluster_config(current));
+  merged.merge_patch(*patch);
+  merged["version"] = kSchemaVersion;
+  auto parsed = parse_cluster_config(merged.dump());
+  if (!parsed.ok()) return parsed.error();
+  if (Status v = validate_cluster_config(*parsed); !v.ok()) return v.error();
+  std::string body = encode_cluster_config(*parsed);
+  kv::Txn t;
+  t.compare = {view.config ? kv::Compare::mod_revision_is(keys.config(), view.config->mod_revision)
+                           : kv::Compare::absent(keys.config())};
+  t.success = {kv::RequestOp::put(keys.config(), body)};
+  return EtcdWrite{"change config", std::move(t)};
+}
+
+Result<EtcdWrite> plan_restart(const Keys& keys, const EtcdView& view, const std::string& node) {
+  auto m = known_member(view, node);
+  if (!m.ok()) return m.error();
+  if (view.restart_requests.count(node)) return refuse("a restart of " + node + " is already pending");
+  kv::Txn t;
+  t.compare = {kv::Compare::absent(keys.restart(node))};
+  t.success = {kv::RequestOp::put(keys.restart(node), "{\"version\":1}")};
+  return EtcdWrite{"request restart of " + node, std::move(t)};
+}
+
+}  // namespace pg_ha::core

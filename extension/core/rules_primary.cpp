@@ -1,0 +1,116 @@
+// Rules for a node whose PostgreSQL accepts writes (not in recovery). Such a node is fenced unless
+// it holds `leader` under its live lease and `state` names it primary for the leader's term.
+#include "core/step_context.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core::detail {
+
+namespace {
+
+// Bootstrap: the node that won the `initialize` race starts term 1, once etcd holds the system
+// identifier of exactly this data directory.
+void bootstrap_leadership(Ctx& c) {
+  c.set("bootstrapping", "waiting for the cluster to be initialized");
+  const auto& init = c.view.initialize;
+  if (!init) return;
+  if (init->value.node != c.me) {
+    c.set("fenced", "the cluster was initialized by " + init->value.node + ", which has not started it yet");
+    return;
+  }
+  if (init->value.system_identifier != std::to_string(c.local.system_identifier)) {
+    c.set("fenced", "system identifier " + std::to_string(c.local.system_identifier) +
+                        " differs from the cluster's (" + init->value.system_identifier + ")");
+    return;
+  }
+  if (!c.has_lease()) return;
+  StateRecord s;
+  s.term = 1;
+  s.primary = c.me;
+  s.timeline = c.local.timeline;
+  s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
+  kv::Txn t;
+  t.compare = {kv::Compare::absent(c.keys.state()), kv::Compare::absent(c.keys.leader())};
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, 1}), c.obs.lease.id),
+               kv::RequestOp::put(c.keys.state(), encode(s)),
+               history_put(c, 1, "bootstrap", "", c.me, 0, c.local.flush_lsn)};
+  c.write("take leadership for term 1 (bootstrap)", std::move(t));
+}
+
+// Lost `leader` (lease expired, e.g. etcd was unreachable) but `state` still names us: nobody was
+// promoted, so our WAL is the most advanced of the lineage and we may take `leader` back for the
+// same term. The compare on `state` makes this exclusive with any election in progress.
+void reclaim_leadership(Ctx& c, const StateRecord& s) {
+  c.set("fenced", "lost the leader lease; reclaiming it for term " + std::to_string(s.term));
+  if (!c.has_lease()) return;
+  kv::Txn t;
+  t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, s.term}), c.obs.lease.id)};
+  c.write("reclaim leadership", std::move(t));
+}
+
+// Another node is primary (or is being promoted): stay fenced and have the sidecar turn this
+// node into its standby (pg_rewind as needed).
+void demote(Ctx& c, const StateRecord& s) {
+  std::string primary = c.leader() && c.leader()->name != c.me ? c.leader()->name : s.primary;
+  c.fence(primary == c.me ? "waiting for leadership" : primary + " is the primary");
+  c.set("demoting", primary + " is primary (term " + std::to_string(s.term) + "); this node must become its standby");
+  const MemberRecord* m = c.member(primary);
+  if (primary == c.me || !m || m->host.empty()) return;
+  SidecarRequest r;
+  r.kind = SidecarRequest::Kind::Demote;
+  r.id = "demote-" + std::to_string(s.term) + "-" + primary;
+  r.primary = primary;
+  r.primary_host = m->host;
+  r.primary_port = m->port;
+  r.reason = c.d.reason;
+  c.d.sidecar = r;
+}
+
+// Leading: unfenced while the last good keep-alive is recent enough (fence early), unless a
+// switchover is handing leadership over.
+void lead(Ctx& c, const StateRecord& s) {
+  TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms);
+  c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
+  if (s.timeline != c.local.timeline) {
+    StateRecord updated = s;
+    updated.timeline = c.local.timeline;
+    kv::Txn t;
+    t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
+    t.success = {kv::RequestOp::put(c.keys.state(), encode(updated))};
+    c.write("record timeline " + std::to_string(c.local.timeline), std::move(t));
+  }
+  if (s.request && (s.request->from.empty() || s.request->from == c.me)) {
+    switchover(c, s);
+    if (c.d.fenced) return;
+  } else {
+    c.mem.switchover_to.clear();
+  }
+  if (c.now < deadline) {
+    c.d.fenced = false;
+    c.d.fence_reason.clear();
+    c.d.write_deadline_ms = deadline;
+    c.d.wake_at_ms = std::min(c.d.wake_at_ms, deadline);
+  } else {
+    c.fence("no successful etcd keep-alive for " + std::to_string(c.now - c.obs.lease.last_ok_sent_ms) + " ms");
+    c.set("fenced", c.d.fence_reason);
+  }
+  if (!c.view.reports.empty()) {
+    kv::Txn t;
+    t.success = {kv::RequestOp::del_prefix(c.keys.election_prefix())};
+    c.write("remove finished election reports", std::move(t));
+  }
+  manage_sync(c, s);
+}
+
+}  // namespace
+
+void primary_side(Ctx& c) {
+  const StateRecord* s = c.state();
+  if (!s) return bootstrap_leadership(c);
+  const LeaderRecord* l = c.leader();
+  if (c.holds_leader() && s->primary == c.me && l->term == s->term) return lead(c, *s);
+  if (!l && s->primary == c.me) return reclaim_leadership(c, *s);
+  demote(c, *s);
+}
+
+}  // namespace pg_ha::core::detail

@@ -1,0 +1,133 @@
+// Rules for a node in recovery: follow the primary, promote when etcd says so (I2), and take
+// part in elections when `leader` is gone.
+#include <algorithm>
+
+#include "core/candidates.hpp"
+#include "core/step_context.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core::detail {
+
+namespace {
+
+// A standby still on the old timeline with WAL past the new primary's branch point has
+// diverged; streaming cannot fix that, pg_rewind can.
+bool diverged_from(const Ctx& c, const StateRecord& s, const std::string& primary) {
+  auto h = c.view.history.find(s.term);
+  if (h == c.view.history.end() || h->second.value.new_primary != primary) return false;
+  const HistoryRecord& r = h->second.value;
+  return r.old_timeline != 0 && c.local.timeline == r.old_timeline && c.local.flush_lsn > r.lsn;
+}
+
+void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
+  const MemberRecord* m = c.member(primary);
+  if (!m || m->host.empty()) {
+    c.set("replica", "waiting for the address of primary " + primary);
+    return;
+  }
+  c.d.follow = FollowTarget{primary, m->host, m->port};
+  bool streaming = c.local.receiver_streaming && c.local.upstream == primary;
+  c.set(streaming ? "streaming" : "replica", (streaming ? "streaming from " : "following ") + primary);
+  if (diverged_from(c, s, primary)) {
+    SidecarRequest r;
+    r.kind = SidecarRequest::Kind::Rewind;
+    r.id = "rewind-" + std::to_string(s.term) + "-" + primary;
+    r.primary = primary;
+    r.primary_host = m->host;
+    r.primary_port = m->port;
+    r.reason = "WAL diverged from " + primary + " at " + lsn_to_string(c.view.history.at(s.term).value.lsn);
+    c.d.sidecar = r;
+    c.set("rewinding", r.reason);
+  }
+}
+
+// The one transaction that makes this node primary for `term` (I2): `leader` must be free under
+// our lease, `state` unchanged since we read it, and (elections) no report newer than our view.
+void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool election) {
+  int64_t term = s.term + 1;
+  kv::Txn t;
+#ifndef PG_HA_CANARY_NO_TERM_COMPARE
+  t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
+  if (election) t.compare.push_back(kv::Compare::prefix_unchanged_since(c.keys.election_term_prefix(term), c.view.revision));
+#else
+  (void)election;
+#endif
+  StateRecord next = new_term_state(c, s, c.me);
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, term}), c.obs.lease.id),
+               kv::RequestOp::put(c.keys.state(), encode(next)),
+               history_put(c, term, why, s.primary, c.me, s.timeline, c.local.flush_lsn),
+               kv::RequestOp::del_prefix(c.keys.election_prefix())};
+  c.write("take leadership for term " + std::to_string(term) + " (" + why + ")", std::move(t));
+}
+
+void report_position(Ctx& c, int64_t term) {
+  ElectionReport r;
+  r.name = c.me;
+  r.term = term;
+  r.timeline = c.local.timeline;
+  r.lsn = c.local.flush_lsn;
+  r.tags = c.node.tags;
+  std::string key = c.keys.election_report(term, c.me);
+  kv::Txn t;
+  t.compare = {kv::Compare::absent(key)};
+  t.success = {kv::RequestOp::put(key, encode(r), c.obs.lease.id)};
+  c.write("report position for term " + std::to_string(term), std::move(t));
+}
+
+void elect(Ctx& c, const StateRecord& s) {
+  int64_t term = s.term + 1;
+  if (c.mem.leaderless_term != term) {
+    c.mem.leaderless_term = term;
+    c.mem.leaderless_since_ms = c.now;
+  }
+  auto reports = c.view.reports.find(term);
+  bool reported = reports != c.view.reports.end() && reports->second.count(c.me);
+  if (!reported && c.node.tags.can_promote() && c.has_lease()) report_position(c, term);
+  TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
+  ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
+  c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason);
+  if (c.now < wait_end) c.d.wake_at_ms = std::min(c.d.wake_at_ms, wait_end);
+  if (outcome.winner == c.me && reported && c.has_lease()) take_leadership(c, s, "failover", true);
+}
+
+void manual_failover(Ctx& c, const StateRecord& s) {
+  c.set("promoting", "manual failover to this node requested");
+  if (s.sync_active && !s.request->force) {
+    auto in_set = std::find(s.sync_standbys.begin(), s.sync_standbys.end(), c.me) != s.sync_standbys.end();
+    if (!in_set) {
+      c.set("replica", "manual failover refused: not in the synchronous set and not forced");
+      return;
+    }
+  }
+  if (c.has_lease()) take_leadership(c, s, "manual failover", false);
+}
+
+}  // namespace
+
+void replica_side(Ctx& c) {
+  const StateRecord* s = c.state();
+  if (!s) {
+    c.set("replica", "waiting for the cluster to be bootstrapped");
+    return;
+  }
+  const LeaderRecord* l = c.leader();
+  if (l && l->name == c.me) {
+    if (c.holds_leader() && s->primary == c.me && s->term == l->term) {
+      c.d.promote = true;
+      c.set("promoting", "won term " + std::to_string(s->term) + "; promoting");
+    } else {
+      c.set("replica", "leader key names this node under another lease; waiting");
+    }
+    return;
+  }
+  if (l) return follow(c, *s, l->name);
+  if (!s->primary.empty() && s->primary != c.me) follow(c, *s, s->primary);  // keep streaming meanwhile
+  if (s->request && s->request->failover && s->request->to == c.me) return manual_failover(c, *s);
+  if (s->paused) {
+    c.set("paused", "no leader, and automatic failover is paused");
+    return;
+  }
+  elect(c, *s);
+}
+
+}  // namespace pg_ha::core::detail

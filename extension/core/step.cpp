@@ -1,0 +1,67 @@
+#include "core/step.hpp"
+
+#include "core/step_context.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+namespace detail {
+
+Ctx::Ctx(const StepInput& input, const NodeMemory& memory)
+    : in(input), cfg(input.config), node(input.node), keys(input.keys), view(input.view), obs(input.obs),
+      local(input.obs.local), me(input.node.name), now(input.obs.now_ms), mem(memory) {}
+
+const MemberRecord* Ctx::member(const std::string& name) const {
+  auto it = view.members.find(name);
+  return it == view.members.end() ? nullptr : &it->second.value;
+}
+
+bool Ctx::holds_leader() const {
+  return has_lease() && view.leader && view.leader->value.name == me && view.leader->lease == obs.lease.id;
+}
+
+StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary) {
+  StateRecord s;
+  s.term = old.term + 1;
+  s.primary = primary;
+  s.timeline = 0;  // recorded by the new primary once promoted
+  s.paused = old.paused;
+  s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
+  s.sync_quorum = 0;
+  return s;
+}
+
+kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
+                          const std::string& new_primary, uint32_t old_timeline, Lsn lsn) {
+  HistoryRecord h;
+  h.term = term;
+  h.reason = reason;
+  h.old_primary = old_primary;
+  h.new_primary = new_primary;
+  h.old_timeline = old_timeline;
+  h.lsn = lsn;
+  h.at_unix_ms = c.obs.wall_clock_unix_ms;
+  return kv::RequestOp::put(c.keys.history(term), encode(h));
+}
+
+}  // namespace detail
+
+StepOutput step(const StepInput& in, const NodeMemory& memory) {
+  detail::Ctx c(in, memory);
+  c.d.fenced = false;
+  if (!c.local.postgres_running) {
+    c.fence("postgres is not running");
+    c.set("stopped", "postgres is not running");
+  } else if (!c.local.in_recovery) {
+    c.fence("this node does not hold the leader lease");  // lifted only by the leading rule
+    detail::primary_side(c);
+  } else {
+    detail::replica_side(c);
+  }
+  detail::restart_request(c);
+  detail::heartbeat(c);
+  c.wake_in(c.cfg.loop_wait_ms);
+  c.mem.last_reason = c.d.reason;
+  return StepOutput{std::move(c.d), std::move(c.mem)};
+}
+
+}  // namespace pg_ha::core

@@ -1,0 +1,59 @@
+// Internal to the core: the state one step works on, shared by the rule files.
+#pragma once
+
+#include <string>
+
+#include "core/step.hpp"
+
+namespace pg_ha::core::detail {
+
+struct Ctx {
+  Ctx(const StepInput& input, const NodeMemory& memory);
+
+  const StepInput& in;
+  const ClusterConfig& cfg;
+  const NodeConfig& node;
+  const Keys& keys;
+  const EtcdView& view;
+  const Observation& obs;
+  const LocalObservation& local;
+  const std::string& me;
+  TimeMs now;
+  NodeMemory mem;
+  Decision d;
+
+  bool has_lease() const { return obs.lease.id != 0 && obs.lease.last_ok_sent_ms >= 0; }
+  const StateRecord* state() const { return view.state ? &view.state->value : nullptr; }
+  const LeaderRecord* leader() const { return view.leader ? &view.leader->value : nullptr; }
+  const MemberRecord* member(const std::string& name) const;
+  // This node holds `leader` under its current lease.
+  bool holds_leader() const;
+
+  void write(std::string what, kv::Txn txn) { d.writes.push_back(EtcdWrite{std::move(what), std::move(txn)}); }
+  void wake_in(TimeMs ms) { d.wake_at_ms = std::min(d.wake_at_ms, now + ms); }
+  void set(const char* state, std::string reason) {
+    d.state = state;
+    d.reason = std::move(reason);
+  }
+  void fence(std::string reason) {
+    d.fenced = true;
+    d.write_deadline_ms = 0;
+    d.fence_reason = std::move(reason);
+  }
+};
+
+// The state a term starts with: the recorded synchronous set is rebuilt by the new primary, and
+// until then strict mode keeps automatic failover blocked (active with an empty set).
+StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary);
+kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
+                          const std::string& new_primary, uint32_t old_timeline, Lsn lsn);
+
+// Rule groups, one file each.
+void primary_side(Ctx& c);    // rules_primary.cpp: PostgreSQL is not in recovery
+void replica_side(Ctx& c);    // rules_replica.cpp: PostgreSQL is in recovery
+void switchover(Ctx& c, const StateRecord& s);  // rules_switchover.cpp: the primary's half
+void manage_sync(Ctx& c, const StateRecord& s); // rules_sync.cpp: I3 ordering
+void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
+void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
+
+}  // namespace pg_ha::core::detail
