@@ -21,11 +21,15 @@ std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, 
                                                     const Candidate& c) {
   if (c.tags.nofailover) return c.name + " is tagged nofailover";
   if (c.tags.priority <= 0) return c.name + " has priority 0";
+#ifndef PG_HA_CANARY_NO_LAG_CHECK
   if (view.optime && c.lsn + static_cast<Lsn>(config.maximum_lag_on_failover) < view.optime->value.lsn) {
     return c.name + " is " + std::to_string(view.optime->value.lsn - c.lsn) +
            " bytes behind the last known primary position, more than maximum_lag_on_failover (" +
            std::to_string(config.maximum_lag_on_failover) + ")";
   }
+#else
+  (void)config;
+#endif
 #ifndef PG_HA_CANARY_IGNORE_SYNC_SET
   if (view.state && view.state->value.sync_active && !in_sync_set(view.state->value, c.name)) {
     return c.name + " is not in the recorded synchronous set: it may miss acknowledged commits";
@@ -85,7 +89,11 @@ ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& vie
       refusals += (refusals.empty() ? "" : "; ") + *why;
       continue;
     }
+#ifdef PG_HA_CANARY_WORST_CANDIDATE
+    if (!best || better_candidate(*best, c)) best = c;
+#else
     if (!best || better_candidate(c, *best)) best = c;
+#endif
   }
   if (!best) {
     out.reason = reports.empty() ? "no member has reported" : "no eligible candidate: " + refusals;
