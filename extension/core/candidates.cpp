@@ -13,7 +13,7 @@ bool better_candidate(const Candidate& a, const Candidate& b) {
   return a.name < b.name;
 }
 
-static bool in_sync_set(const StateRecord& s, const std::string& name) {
+[[maybe_unused]] static bool in_sync_set(const StateRecord& s, const std::string& name) {
   return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
 }
 
