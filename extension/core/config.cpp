@@ -136,7 +136,25 @@ static Error rule(const std::string& name, const std::string& text) {
   return make_error(ErrorKind::Invalid, "config rule \"" + name + "\" violated: " + text);
 }
 
+// Parameters pg_ha itself manages per node or that would break the node's wiring if set
+// cluster-wide.
+static const std::set<std::string>& managed_parameters() {
+  static const std::set<std::string> names = {
+      "primary_conninfo", "synchronous_standby_names", "primary_slot_name", "listen_addresses", "port",
+      "unix_socket_directories", "data_directory", "config_file", "hba_file", "ident_file",
+      "shared_preload_libraries", "include", "include_if_exists", "include_dir"};
+  return names;
+}
+
 Status validate_cluster_config(const ClusterConfig& c) {
+  for (const auto& [name, value] : c.postgresql_parameters) {
+    if (managed_parameters().count(name) || name.rfind("pg_ha.", 0) == 0) {
+      return rule("managed parameter", "postgresql parameter \"" + name + "\" is set per node by pg_ha, not in the cluster config");
+    }
+    bool ok = !name.empty();
+    for (char ch : name) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.');
+    if (!ok) return rule("parameter name", "\"" + name + "\" is not a valid parameter name");
+  }
   if (c.ttl_s < 2 || c.ttl_s > 3600) return rule("ttl range", "ttl must be between 2 and 3600 seconds");
   if (c.loop_wait_ms < 100) return rule("loop_wait range", "loop_wait_ms must be at least 100");
   if (c.max_clock_drift < 0 || c.max_clock_drift >= 0.1) return rule("drift range", "max_clock_drift must be in [0, 0.1)");

@@ -1,0 +1,72 @@
+// The agent drives the HA core against the real world: it keeps the etcd lease alive, keeps the
+// etcd view current (a watch wakes it, a linearizable read refreshes it), steps the core, and
+// carries out its decisions in the documented order (gate first, then etcd writes, then local
+// actions). The worker inside PostgreSQL runs it; it has no PostgreSQL headers of its own.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "agent/auto_conf.hpp"
+#include "agent/ports.hpp"
+#include "core/config.hpp"
+#include "core/schema.hpp"
+#include "core/step.hpp"
+
+namespace pg_ha::agent {
+
+struct AgentSettings {
+  core::NodeConfig node;
+  std::string key_prefix = "/pg_ha";
+  std::string cluster;
+  std::string state_dir;            // where pg_ha.auto.conf and the sidecar channel live
+  ReplicationSettings replication;
+};
+
+class Agent {
+ public:
+  Agent(AgentSettings settings, EtcdPort& etcd, LocalPort& local);
+
+  // Runs until the local port asks to stop, then releases leadership (unless a restart by the
+  // sidecar is in progress, see release_on_stop()).
+  void run();
+  // One iteration; returns how long to wait for an etcd change before the next one (ms).
+  int iterate();
+  // Revokes the lease (leader and member keys go with it) so failover starts at once.
+  void release_leadership(const std::string& why);
+
+ private:
+  void maintain_lease(int64_t now);
+  void refresh_view(int64_t now);
+  core::Observation observe(int64_t now);
+  void apply_gate(const core::Decision& d);
+  bool execute_writes(const core::Decision& d);
+  void apply_local_actions(const core::Decision& d);
+  void write_sidecar_request(const core::SidecarRequest& r);
+  void log_decision(const core::Decision& d);
+  void publish_snapshot(const core::Decision& d, const core::Observation& obs);
+
+  AgentSettings settings_;
+  core::Keys keys_;
+  EtcdPort& etcd_;
+  LocalPort& local_;
+  core::ClusterConfig config_;
+  core::NodeMemory memory_;
+  core::LeaseObservation lease_;
+  bool lease_adoption_tried_ = false;
+  int64_t last_keepalive_attempt_ms_ = -1;
+  core::EtcdView view_;
+  bool view_valid_ = false;
+  bool view_stale_ = true;
+  int64_t view_ok_ms_ = -1;
+  std::string etcd_error_;
+  bool fenced_published_ = true;
+  std::string auto_conf_written_;
+  std::optional<core::FollowTarget> following_;
+  std::string synchronous_standby_names_;
+  std::string sidecar_request_id_;
+  std::string last_logged_reason_;
+  bool promote_requested_ = false;
+};
+
+}  // namespace pg_ha::agent

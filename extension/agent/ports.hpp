@@ -1,0 +1,55 @@
+// What the agent needs from the world, as two narrow interfaces: etcd (implemented over the etcd
+// client) and the local PostgreSQL (implemented by the worker inside PostgreSQL). Keeping them
+// narrow keeps the agent free of PostgreSQL headers and of curl details.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/kv.hpp"
+#include "common/result.hpp"
+#include "core/decision.hpp"
+#include "core/observation.hpp"
+
+namespace pg_ha::agent {
+
+struct PrefixSnapshot {
+  int64_t revision = 0;
+  std::vector<kv::KeyValue> kvs;
+};
+
+class EtcdPort {
+ public:
+  virtual ~EtcdPort() = default;
+  // Linearizable read of every key under prefix.
+  virtual Result<PrefixSnapshot> read_prefix(const std::string& prefix) = 0;
+  virtual Result<kv::TxnResult> txn(const kv::Txn& txn) = 0;
+  virtual Result<int64_t> lease_grant(int ttl_s) = 0;
+  // NotFound when the lease has expired.
+  virtual Status lease_keepalive(int64_t id) = 0;
+  virtual Status lease_revoke(int64_t id) = 0;
+  // Waits up to timeout_ms for any change under the prefix after `after_revision`. Returns true
+  // on a change, false on timeout; Compacted or connection errors mean "re-read everything".
+  virtual Result<bool> wait_for_change(const std::string& prefix, int64_t after_revision, int timeout_ms) = 0;
+};
+
+enum class LogLevel { Debug, Info, Warning };
+
+class LocalPort {
+ public:
+  virtual ~LocalPort() = default;
+  virtual int64_t monotonic_ms() = 0;
+  virtual int64_t wall_clock_unix_ms() = 0;
+  virtual core::LocalObservation observe() = 0;
+  // The commit gate: commits are refused once monotonic_ms() reaches deadline_ms.
+  virtual void publish_gate(int64_t deadline_ms, bool fenced, const std::string& reason) = 0;
+  virtual void terminate_client_backends() = 0;
+  virtual void promote() = 0;
+  virtual void reload_configuration() = 0;
+  virtual void publish_snapshot(const std::string& json) = 0;
+  virtual void log(LogLevel level, const std::string& message) = 0;
+  // True when the agent must stop as soon as possible (SIGTERM, postmaster death).
+  virtual bool should_stop() = 0;
+};
+
+}  // namespace pg_ha::agent
