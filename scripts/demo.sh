@@ -1,8 +1,136 @@
 #!/usr/bin/env bash
-# The main job: a local 3-node pg_ha cluster with its own etcd on loopback.
+# The main job: a local 3-node pg_ha cluster with its own etcd, on loopback.
+#   bash scripts/demo.sh                 start (1 etcd member), wait for 1 primary + 2 replicas, show it
+#   bash scripts/demo.sh --etcd 3        the same with a 3-member etcd cluster
+#   bash scripts/demo.sh status          print the cluster table again
+#   bash scripts/demo.sh stop [--wipe]   stop everything (and delete the demo directory)
+# PG_HA_DEMO_DIR (default /tmp/pg_ha_demo) holds data, configs, logs and pid files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+top=$(pwd)
+dir=${PG_HA_DEMO_DIR:-/tmp/pg_ha_demo}
+etcd_members=1
+action=start
+wipe=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    start|stop|status) action=$1 ;;
+    --etcd) etcd_members=$2; shift ;;
+    --wipe) wipe=1 ;;
+    --dir) dir=$2; shift ;;
+    *) echo "usage: $0 [start|status|stop] [--etcd 1|3] [--wipe] [--dir DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+stop_all() {
+  for pidfile in "$dir"/run/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pidfile in "$dir"/run/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+psql_node() {  # psql_node N SQL
+  local port; port=$(cat "$dir/run/node$1.port")
+  runuser -u postgres -- psql -X -h "$dir/node$1/socket" -p "$port" -U postgres -d postgres -c "$2"
+}
+
+show_status() {
+  local leader=""
+  for n in 1 2 3; do
+    if psql_node "$n" "SELECT name, role, state, timeline, lag_bytes, host, port FROM pg_ha.members() ORDER BY name" 2>/dev/null; then
+      leader=$n; break
+    fi
+  done
+  [ -n "$leader" ] || { echo "no node answers"; return 1; }
+  local hosts="" ports=""
+  for n in 1 2 3; do hosts+="127.0.0.1,"; ports+="$(cat "$dir/run/node$n.port"),"; done
+  echo "Connect (libpq multi-host, finds the primary):"
+  echo "  psql 'host=${hosts%,} port=${ports%,} dbname=postgres user=postgres target_session_attrs=read-write'"
+  echo "Health checks (HAProxy):"
+  for n in 1 2 3; do echo "  node$n: http://127.0.0.1:$(cat "$dir/run/node$n.http")/primary  /replica  /health  /metrics"; done
+  echo "Try a switchover:  runuser -u postgres -- psql -h $dir/node1/socket -p $(cat "$dir/run/node1.port") -c \"SELECT pg_ha.switchover('node2')\""
+  echo "Stop:              bash scripts/demo.sh stop [--wipe]"
+}
+
+case "$action" in
+  stop)
+    stop_all
+    if [ "$wipe" = 1 ]; then rm -rf "$dir"; echo "stopped and wiped $dir"; else echo "stopped (data kept in $dir)"; fi
+    exit 0 ;;
+  status) show_status; exit $? ;;
+esac
+
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)"
-echo "pg_ha: the cluster demo is not there yet (issue 'A real cluster end to end'); build is OK."
+cmake --build build -j "$(nproc)" >/dev/null
+cmake --install build >/dev/null
+sidecar_bin="$top/build/sidecar/pg_ha_sidecar"
+
+if [ -d "$dir/run" ] && ls "$dir"/run/*.pid >/dev/null 2>&1; then
+  echo "a demo is already running in $dir: bash scripts/demo.sh stop [--wipe] first" >&2; exit 1
+fi
+mkdir -p "$dir/run" "$dir/etcd"
+trap 'echo "demo failed; stopping what it started"; stop_all' ERR
+
+# etcd: one member, or three.
+endpoints=""; initial=""
+declare -a client_ports peer_ports
+for i in $(seq 1 "$etcd_members"); do client_ports[$i]=$(free_port); peer_ports[$i]=$(free_port); done
+for i in $(seq 1 "$etcd_members"); do initial+="e$i=http://127.0.0.1:${peer_ports[$i]},"; endpoints+="http://127.0.0.1:${client_ports[$i]},"; done
+initial=${initial%,}; endpoints=${endpoints%,}
+for i in $(seq 1 "$etcd_members"); do
+  etcd --name "e$i" --data-dir "$dir/etcd/e$i" \
+    --listen-client-urls "http://127.0.0.1:${client_ports[$i]}" --advertise-client-urls "http://127.0.0.1:${client_ports[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${peer_ports[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer_ports[$i]}" \
+    --initial-cluster "$initial" --initial-cluster-state new >"$dir/etcd/e$i.log" 2>&1 &
+  echo $! > "$dir/run/etcd$i.pid"
+done
+
+# The replication password lives only in a passfile readable by postgres.
+passfile="$dir/replication.pgpass"
+if [ ! -f "$passfile" ]; then
+  echo "*:*:*:replicator:$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > "$passfile"
+fi
+chown postgres:postgres "$passfile"; chmod 600 "$passfile"
+
+for n in 1 2 3; do
+  port=$(free_port); http=$(free_port)
+  echo "$port" > "$dir/run/node$n.port"; echo "$http" > "$dir/run/node$n.http"
+  mkdir -p "$dir/node$n/socket" "$dir/node$n/state"
+  chown -R postgres:postgres "$dir/node$n"
+  cat > "$dir/node$n/sidecar.conf" <<CONF
+name = 'node$n'
+cluster = 'demo'
+data_dir = '$dir/node$n/data'
+state_dir = '$dir/node$n/state'
+socket_dir = '$dir/node$n/socket'
+listen_host = '127.0.0.1'
+connect_host = '127.0.0.1'
+port = $port
+http_listen = '127.0.0.1:$http'
+etcd_endpoints = '$endpoints'
+replication_passfile = '$passfile'
+CONF
+  "$sidecar_bin" --config "$dir/node$n/sidecar.conf" >"$dir/node$n/sidecar.log" 2>&1 &
+  echo $! > "$dir/run/node$n.pid"
+done
+trap - ERR
+
+echo "waiting for one primary and two streaming replicas..."
+for _ in $(seq 1 120); do
+  out=$(psql_node 1 "SELECT count(*) FILTER (WHERE role='primary' AND state='primary') || ' ' || count(*) FILTER (WHERE role='replica' AND state='streaming') FROM pg_ha.members()" 2>/dev/null | sed -n 3p | tr -d ' ' || true)
+  [ "$out" = "12" ] && break
+  sleep 1
+done
+show_status
