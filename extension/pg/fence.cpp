@@ -1,0 +1,141 @@
+// The hooks here are plain C in C++ clothing: they own no C++ objects, so ereport() may leave
+// them directly, as it would leave any PostgreSQL callback.
+#include <signal.h>
+
+#include <cinttypes>
+#include <cstring>
+
+#include "pg/clock.hpp"
+#include "pg/fence.hpp"
+#include "pg/gucs.hpp"
+#include "pg/shmem.hpp"
+#include "pg/guarded.hpp"  // last of ours: pulls in postgres.h
+
+extern "C" {
+#include "access/xact.h"              // RegisterXactCallback, GetTopTransactionIdIfAny
+#include "access/xlog.h"              // RecoveryInProgress
+#include "libpq/auth.h"               // ClientAuthentication_hook
+#include "libpq/libpq-be.h"           // Port
+#include "miscadmin.h"                // MyProcPid
+#include "replication/walsender.h"    // am_walsender
+#include "storage/pmsignal.h"         // PostmasterIsAlive
+#include "storage/proc.h"             // MyProc
+#include "storage/procarray.h"        // BackendPidGetProc
+#include "tcop/utility.h"             // ProcessUtility_hook
+#include "utils/acl.h"                // has_privs_of_role, get_role_oid
+#include "utils/backend_status.h"     // backend types and pids
+}
+
+namespace pg_ha::pg {
+namespace {
+
+ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
+ProcessUtility_hook_type prev_process_utility_hook = nullptr;
+
+void refuse_commit_if_fenced() {
+  char reason[shmem::kFenceReasonCapacity + 64];
+  if (!writes_refused(reason, sizeof reason)) return;
+  ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION), errmsg("pg_ha: this node is fenced: %s", reason),
+                  errhint("Connect to the primary of the cluster.")));
+}
+
+void xact_callback(XactEvent event, void*) {
+  switch (event) {
+    case XACT_EVENT_PRE_COMMIT:
+    case XACT_EVENT_PARALLEL_PRE_COMMIT:
+    case XACT_EVENT_PRE_PREPARE:
+      // Only a transaction that wrote has an XID; reads always go on.
+      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) refuse_commit_if_fenced();
+      break;
+    default:
+      break;
+  }
+}
+
+// Admin sessions (superusers included) are admitted while fenced and spared by
+// terminate_client_backends(). Runs inside InitPostgres' transaction, so catalogs are readable.
+bool session_is_admin(Port* port) {
+  Oid user = get_role_oid(port->user_name, true);
+  if (!OidIsValid(user)) return false;
+  if (superuser_arg(user)) return true;
+  Oid admin = get_role_oid(admin_role_name(), true);
+  return OidIsValid(admin) && has_privs_of_role(user, admin);
+}
+
+void client_auth_hook(Port* port, int status) {
+  if (prev_client_auth_hook) prev_client_auth_hook(port, status);
+  if (status != STATUS_OK) return;
+  if (am_walsender) return;   // replication must reach a fenced primary (followers catch up)
+  bool admin = session_is_admin(port);
+  shmem::mark_session(MyProc->pgprocno, MyProcPid, admin);
+  if (admin) return;
+  char reason[shmem::kFenceReasonCapacity + 64];
+  if (!writes_refused(reason, sizeof reason)) return;
+  ereport(FATAL, (errcode(ERRCODE_CANNOT_CONNECT_NOW),
+                  errmsg("pg_ha: this node is fenced (%s): connect to the primary", reason)));
+}
+
+// COMMIT PREPARED finishes a transaction prepared earlier without passing PRE_COMMIT again.
+void process_utility_hook(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
+                          ParamListInfo params, QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
+  Node* stmt = pstmt->utilityStmt;
+  if (IsA(stmt, TransactionStmt) && castNode(TransactionStmt, stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+    refuse_commit_if_fenced();
+  if (prev_process_utility_hook)
+    prev_process_utility_hook(pstmt, query, read_only_tree, context, params, env, dest, qc);
+  else
+    standard_ProcessUtility(pstmt, query, read_only_tree, context, params, env, dest, qc);
+}
+
+int terminate_client_backends_c() {
+  int signalled = 0;
+  pgstat_clear_backend_activity_snapshot();   // read the current sessions, not a cached list
+  int count = pgstat_fetch_stat_numbackends();
+  for (int i = 1; i <= count; ++i) {
+    LocalPgBackendStatus* local = pgstat_fetch_stat_local_beentry(i);
+    if (!local || local->backendStatus.st_backendType != B_BACKEND) continue;
+    int pid = local->backendStatus.st_procpid;
+    if (pid <= 0 || pid == MyProcPid) continue;
+    PGPROC* proc = BackendPidGetProc(pid);
+    if (!proc || shmem::session_exempt(proc->pgprocno, pid)) continue;
+    if (kill(pid, SIGTERM) == 0) ++signalled;
+  }
+  pgstat_clear_backend_activity_snapshot();
+  return signalled;
+}
+
+}  // namespace
+
+bool writes_refused(char* reason, size_t reason_size) {
+  shmem::FenceState state;
+  shmem::read_fence_state(&state);
+  if (state.standalone || RecoveryInProgress()) return false;
+  if (!PostmasterIsAlive()) {
+    strlcpy(reason, "postmaster is gone", reason_size);
+    return true;
+  }
+  if (state.fenced) {
+    strlcpy(reason, state.reason[0] ? state.reason : "fenced by the pg_ha worker", reason_size);
+    return true;
+  }
+  int64_t now = monotonic_ms();
+  if (state.write_deadline_ms > now) return false;
+  if (state.write_deadline_ms == 0)
+    strlcpy(reason, "no leadership lease", reason_size);
+  else
+    snprintf(reason, reason_size, "leadership lease not renewed in time (write deadline passed %" PRId64 " ms ago)",
+             now - state.write_deadline_ms);
+  return true;
+}
+
+void install_fence_hooks() {
+  RegisterXactCallback(xact_callback, nullptr);
+  prev_client_auth_hook = ClientAuthentication_hook;
+  ClientAuthentication_hook = client_auth_hook;
+  prev_process_utility_hook = ProcessUtility_hook;
+  ProcessUtility_hook = process_utility_hook;
+}
+
+int terminate_client_backends() { return guard_call(terminate_client_backends_c); }
+
+}  // namespace pg_ha::pg

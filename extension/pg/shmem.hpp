@@ -1,0 +1,52 @@
+// pg_ha's shared memory: what the worker publishes and every backend reads.
+//   - write deadline (CLOCK_MONOTONIC ms): commits are allowed only before it (the fence)
+//   - fenced flag + reason, standalone flag: small, under a spinlock
+//   - status snapshot: JSON text (format in docs/sql-api.md), under an LWLock; readers copy it
+//     under the lock and parse it after releasing it
+//   - which client sessions belong to the admin role (written by each backend at login), so the
+//     worker can spare them when it terminates client sessions
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace pg_ha::pg::shmem {
+
+constexpr size_t kSnapshotCapacity = 64 * 1024;
+constexpr size_t kFenceReasonCapacity = 256;
+
+// _PG_init: chains shmem_request_hook and shmem_startup_hook.
+void install_hooks();
+bool attached();   // false until shmem_startup has run in this process
+
+// --- written by the worker ---
+// Moves the write deadline (monotonic ms; 0 = no writes). Only the worker calls this, after a
+// successful keep-alive of the leader's lease.
+void publish_deadline(int64_t deadline_ms);
+void set_fence(bool fenced, const char* reason);
+void set_standalone(bool standalone);
+void set_worker_pid(int pid);
+// Replaces the snapshot. Returns false (and keeps the old one) when json exceeds the capacity.
+bool publish_snapshot(const std::string& json);
+
+// --- readers (C-safe: no allocation, no exceptions) ---
+struct FenceState {
+  bool fenced;
+  bool standalone;
+  int64_t write_deadline_ms;
+  int worker_pid;
+  char reason[kFenceReasonCapacity];
+};
+void read_fence_state(FenceState* out);
+int64_t write_deadline_ms();
+
+// Copy of the snapshot taken under the lock ("" until the worker first published), and its
+// sequence number (0 = never published).
+std::string read_snapshot(uint64_t* sequence);
+
+// --- client sessions exempt from termination while fenced (indexed by PGPROC number) ---
+void mark_session(int pgprocno, int pid, bool exempt);
+bool session_exempt(int pgprocno, int pid);
+
+}  // namespace pg_ha::pg::shmem

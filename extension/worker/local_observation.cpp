@@ -1,0 +1,139 @@
+// Reads PostgreSQL's shared state the way its own monitoring views do, under the same spinlocks.
+// None of these reads can ereport(ERROR) except the backend-status snapshot, which is guarded.
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/observation.hpp"
+#include "worker/auto_conf.hpp"
+#include "worker/local_observation.hpp"
+#include "pg/guarded.hpp"  // last of ours: pulls in postgres.h
+
+extern "C" {
+#include "access/xlog.h"                   // RecoveryInProgress, GetFlushRecPtr, GetSystemIdentifier
+#include "access/xlogrecovery.h"           // GetXLogReplayRecPtr, PromoteIsTriggered
+#include "replication/syncrep.h"           // SyncRepStandbyNames
+#include "replication/walreceiver.h"       // WalRcv
+#include "replication/walsender.h"         // max_wal_senders
+#include "replication/walsender_private.h" // WalSndCtl
+#include "utils/backend_status.h"          // application_name of walsenders
+#include "utils/guc.h"                     // GetNumConfigOptions
+#include "utils/guc_tables.h"              // get_guc_variables, GUC_PENDING_RESTART
+}
+
+namespace pg_ha::worker {
+namespace {
+
+// pid -> application_name of physical walsenders (logical ones are connected to a database).
+std::map<int, std::string> walsender_names() {
+  std::map<int, std::string> names;
+  pg::guard_call(pgstat_clear_backend_activity_snapshot);
+  int count = pg::guard_call(pgstat_fetch_stat_numbackends);
+  for (int i = 1; i <= count; ++i) {
+    LocalPgBackendStatus* local = pg::guard_call(pgstat_fetch_stat_local_beentry, i);
+    if (!local) continue;
+    const PgBackendStatus& b = local->backendStatus;
+    if (b.st_backendType != B_WAL_SENDER || b.st_databaseid != InvalidOid) continue;
+    names[b.st_procpid] = b.st_appname ? b.st_appname : "";
+  }
+  pg::guard_call(pgstat_clear_backend_activity_snapshot);
+  return names;
+}
+
+std::vector<core::StandbyConnection> connected_standbys() {
+  std::vector<core::StandbyConnection> out;
+  if (!WalSndCtl || max_wal_senders <= 0) return out;
+  std::map<int, std::string> names = walsender_names();
+  for (int i = 0; i < max_wal_senders; ++i) {
+    WalSnd* snd = &WalSndCtl->walsnds[i];
+    SpinLockAcquire(&snd->mutex);
+    int pid = snd->pid;
+    WalSndState state = snd->state;
+    XLogRecPtr flush = snd->flush;
+    SpinLockRelease(&snd->mutex);
+    auto name = names.find(pid);
+    if (pid == 0 || name == names.end()) continue;
+    out.push_back({name->second, flush, state == WALSNDSTATE_STREAMING});
+  }
+  return out;
+}
+
+const char* receiver_state_name(WalRcvState state) {
+  switch (state) {
+    case WALRCV_STOPPED: return "stopped";
+    case WALRCV_STARTING: return "starting";
+    case WALRCV_STREAMING: return "streaming";
+    case WALRCV_WAITING: return "waiting";
+    case WALRCV_RESTARTING: return "restarting";
+    case WALRCV_STOPPING: return "stopping";
+  }
+  return "unknown";
+}
+
+void observe_receiver(LocalDetails* d) {
+  if (!WalRcv) return;
+  SpinLockAcquire(&WalRcv->mutex);
+  WalRcvState state = WalRcv->walRcvState;
+  std::string host = WalRcv->sender_host;
+  int port = WalRcv->sender_port;
+  SpinLockRelease(&WalRcv->mutex);
+  d->receiver_state = receiver_state_name(state);
+  d->observation.receiver_streaming = state == WALRCV_STREAMING;
+  if (state == WALRCV_STREAMING) {
+    d->sender_host = host;
+    d->sender_port = port;
+  }
+}
+
+// Replica: the newest WAL this node holds, received or replayed, with its timeline.
+void observe_replica_position(core::LocalObservation* o) {
+  TimeLineID replay_tli = 0;
+  TimeLineID receive_tli = 0;
+  XLogRecPtr replay = GetXLogReplayRecPtr(&replay_tli);
+  XLogRecPtr received = GetWalRcvFlushRecPtr(nullptr, &receive_tli);
+  o->replay_lsn = replay;
+  if (receive_tli != 0 && received >= replay) {
+    o->flush_lsn = received;
+    o->timeline = receive_tli;
+  } else {
+    o->flush_lsn = replay;
+    o->timeline = replay_tli;
+  }
+}
+
+bool any_guc_pending_restart() {
+  struct config_generic** vars = get_guc_variables();
+  int count = GetNumConfigOptions();
+  for (int i = 0; i < count; ++i)
+    if (vars[i]->status & GUC_PENDING_RESTART) return true;
+  return false;
+}
+
+}  // namespace
+
+LocalDetails observe_local(const std::string& state_dir) {
+  LocalDetails d;
+  core::LocalObservation& o = d.observation;
+  o.postgres_running = true;   // we run inside it
+  o.in_recovery = RecoveryInProgress();
+  if (o.in_recovery) {
+    o.promote_in_progress = PromoteIsTriggered() || access(PROMOTE_SIGNAL_FILE, F_OK) == 0;
+    observe_replica_position(&o);
+    observe_receiver(&d);
+  } else {
+    TimeLineID tli = 0;
+    o.flush_lsn = GetFlushRecPtr(&tli);
+    o.timeline = tli;
+    o.replay_lsn = o.flush_lsn;
+    o.standbys = connected_standbys();
+  }
+  o.upstream = read_auto_conf(state_dir).upstream;
+  o.synchronous_standby_names = SyncRepStandbyNames ? SyncRepStandbyNames : "";
+  o.pending_restart = any_guc_pending_restart();
+  o.system_identifier = GetSystemIdentifier();
+  return d;
+}
+
+}  // namespace pg_ha::worker

@@ -1,0 +1,21 @@
+// The worker's view of its own PostgreSQL, read from shared memory only (no SQL, no database
+// connection): what the core needs as core::LocalObservation, plus a few details for status.
+#pragma once
+
+#include <string>
+
+#include "core/observation.hpp"
+
+namespace pg_ha::worker {
+
+struct LocalDetails {
+  core::LocalObservation observation;
+  std::string receiver_state;   // "stopped", "starting", "streaming", ... ("" on a primary)
+  std::string sender_host;      // where the WAL receiver is connected ("" when not)
+  int sender_port = 0;
+};
+
+// `state_dir` locates pg_ha.auto.conf, whose upstream marker names the member we follow.
+LocalDetails observe_local(const std::string& state_dir);
+
+}  // namespace pg_ha::worker
