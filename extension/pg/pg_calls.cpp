@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pg/pg_calls.hpp"  // last: pulls in postgres.h
 
@@ -10,6 +11,7 @@ extern "C" {
 #include "miscadmin.h"            // GetUserId
 #include "storage/lwlock.h"       // LWLockAcquire
 #include "utils/acl.h"            // has_privs_of_role, get_role_oid
+#include "utils/array.h"          // construct_array
 #include "utils/builtins.h"       // cstring_to_text, text_to_cstring
 #include "utils/guc.h"            // ProcessConfigFile
 #include "utils/jsonb.h"          // jsonb_in, jsonb_out
@@ -53,6 +55,10 @@ bool has_privs_c(const char* role_name) {
   return OidIsValid(role) && has_privs_of_role(GetUserId(), role);
 }
 
+Datum text_array_c(Datum* elements, int count) {
+  return PointerGetDatum(construct_array(elements, count, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 bool is_superuser_c() { return superuser(); }
 
 void reload_config_c() { ProcessConfigFile(PGC_SIGHUP); }
@@ -67,6 +73,11 @@ Datum text_datum(const std::string& value) {
 Datum jsonb_datum(const std::string& json) { return guard_call(jsonb_in_c, json.c_str()); }
 std::string text_arg(Datum value) { return guard_call(text_arg_c, value); }
 std::string jsonb_text(Datum value) { return guard_call(jsonb_out_c, value); }
+Datum text_array_datum(const std::vector<std::string>& values) {
+  std::vector<Datum> elements;
+  for (const std::string& v : values) elements.push_back(text_datum(v));
+  return guard_call(text_array_c, elements.data(), static_cast<int>(elements.size()));
+}
 TupleDesc result_tupdesc(FunctionCallInfo fcinfo) { return guard_call(result_tupdesc_c, fcinfo); }
 Datum form_tuple(TupleDesc desc, Datum* values, bool* nulls) { return guard_call(form_tuple_c, desc, values, nulls); }
 ReturnSetInfo* init_materialized(FunctionCallInfo fcinfo) {

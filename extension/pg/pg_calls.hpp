@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pg/guarded.hpp"
 
@@ -19,6 +20,7 @@ Datum text_datum(const std::string& value);           // text
 Datum jsonb_datum(const std::string& json);           // jsonb (parse errors raise)
 std::string text_arg(Datum value);                    // text argument -> std::string
 std::string jsonb_text(Datum value);                  // jsonb argument -> its text form
+Datum text_array_datum(const std::vector<std::string>& values);   // text[]
 
 // Composite result of a function with OUT parameters, blessed for heap_form_tuple.
 TupleDesc result_tupdesc(FunctionCallInfo fcinfo);

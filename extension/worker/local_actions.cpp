@@ -6,8 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include "core/sidecar_channel.hpp"
-#include "worker/atomic_file.hpp"
 #include "worker/local_actions.hpp"
 #include "pg/postgres.hpp"
 
@@ -43,20 +41,6 @@ Status request_promote() {
 Status reload_postgres() {
   if (kill(PostmasterPid, SIGHUP) != 0) return os_error("could not signal the postmaster to reload");
   return ok_status();
-}
-
-Status apply_auto_conf(const std::string& state_dir, const AutoConf& wanted, bool* changed) {
-  *changed = false;
-  if (read_auto_conf(state_dir) == wanted) return ok_status();
-  Status written = write_auto_conf(state_dir, wanted);
-  if (!written.ok()) return written;
-  *changed = true;
-  return reload_postgres();
-}
-
-Status write_sidecar_request(const std::string& state_dir, const core::SidecarRequest& request) {
-  if (state_dir.empty()) return make_error(ErrorKind::Invalid, "pg_ha.state_dir is not set");
-  return write_file_atomically(state_dir + "/" + core::kSidecarRequestFile, core::encode_sidecar_request(request));
 }
 
 }  // namespace pg_ha::worker

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/observation.hpp"
-#include "worker/auto_conf.hpp"
 #include "worker/local_observation.hpp"
 #include "pg/guarded.hpp"  // last of ours: pulls in postgres.h
 
@@ -113,7 +112,7 @@ bool any_guc_pending_restart() {
 
 }  // namespace
 
-LocalDetails observe_local(const std::string& state_dir) {
+LocalDetails observe_local() {
   LocalDetails d;
   core::LocalObservation& o = d.observation;
   o.postgres_running = true;   // we run inside it
@@ -129,7 +128,6 @@ LocalDetails observe_local(const std::string& state_dir) {
     o.replay_lsn = o.flush_lsn;
     o.standbys = connected_standbys();
   }
-  o.upstream = read_auto_conf(state_dir).upstream;
   o.synchronous_standby_names = SyncRepStandbyNames ? SyncRepStandbyNames : "";
   o.pending_restart = any_guc_pending_restart();
   o.system_identifier = GetSystemIdentifier();

@@ -15,7 +15,7 @@ struct LocalDetails {
   int sender_port = 0;
 };
 
-// `state_dir` locates pg_ha.auto.conf, whose upstream marker names the member we follow.
-LocalDetails observe_local(const std::string& state_dir);
+// `observation.upstream` stays empty: the agent knows whom it told the server to follow.
+LocalDetails observe_local();
 
 }  // namespace pg_ha::worker

@@ -4,7 +4,7 @@
 #include "pg/gucs.hpp"
 #include "pg/shmem.hpp"
 #include "worker/local_observation.hpp"
-#include "worker/status_snapshot.hpp"
+#include "agent/snapshot.hpp"
 #include "worker/standalone_loop.hpp"
 #include "worker/worker_signals.hpp"
 #include "worker/worker_wait.hpp"
@@ -16,13 +16,9 @@ namespace {
 constexpr int64_t kPublishEveryMs = 1000;
 
 void publish_standalone_status(const pg::Settings& settings) {
-  SnapshotInput in;
-  in.cluster_name = settings.cluster_name;
-  in.node = pg::node_config(settings);
-  in.local = observe_local(settings.state_dir);
-  in.standalone = true;
-  in.now_unix_ms = pg::wall_clock_unix_ms();
-  if (!pg::shmem::publish_snapshot(encode_snapshot(in))) pg::log_warning("status snapshot too large, not published");
+  std::string json = agent::render_standalone_snapshot(settings.node_name, observe_local().observation,
+                                                      pg::wall_clock_unix_ms());
+  if (!pg::shmem::publish_snapshot(json)) pg::log_warning("status snapshot too large, not published");
 }
 
 }  // namespace

@@ -1,0 +1,161 @@
+// Control functions: check the caller, validate the arguments, read the cluster from etcd, let
+// the core plan the one transaction that records the request (core/control.hpp), run it, and
+// say what was done. Nothing is written when any step fails; no lock is held while etcd is asked.
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.hpp"
+#include "core/control.hpp"
+#include "core/schema.hpp"
+#include "pg/gucs.hpp"
+#include "sql_api/etcd_session.hpp"
+#include "sql_api/privileges.hpp"
+#include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
+
+namespace pg_ha::sql_api {
+namespace {
+
+using json = nlohmann::json;
+using Planner = std::function<Result<core::EtcdWrite>(const core::Keys&, const core::EtcdView&, const core::ClusterConfig&)>;
+
+[[noreturn]] void raise_etcd_error(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::Unavailable:
+    case ErrorKind::Timeout:
+      throw pg::SqlError(ERRCODE_CONNECTION_FAILURE, "pg_ha: etcd is unreachable: " + e.message);
+    case ErrorKind::Interrupted:
+      throw pg::SqlError(ERRCODE_QUERY_CANCELED, "pg_ha: interrupted while waiting for etcd");
+    case ErrorKind::Auth:
+      throw pg::SqlError(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, "pg_ha: etcd refused access: " + e.message);
+    default:
+      throw pg::SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "pg_ha: etcd error: " + e.message);
+  }
+}
+
+// The core's refusal, with the SQLSTATE that fits it.
+[[noreturn]] void raise_plan_error(const Error& e) {
+  int code = e.kind == ErrorKind::Invalid    ? ERRCODE_INVALID_PARAMETER_VALUE
+             : e.kind == ErrorKind::NotFound ? ERRCODE_UNDEFINED_OBJECT
+                                             : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+  throw pg::SqlError(code, "pg_ha: " + e.message);
+}
+
+pg::Settings cluster_settings(const std::string& action) {
+  pg::Settings s = pg::current_settings();
+  if (s.standalone())
+    throw pg::SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                       "pg_ha: this server runs standalone: there is no cluster to " + action, "",
+                       "Set pg_ha.etcd_endpoints and pg_ha.cluster_name to run pg_ha as a cluster.");
+  if (s.cluster_name.empty())
+    throw pg::SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "pg_ha: pg_ha.cluster_name is not set");
+  return s;
+}
+
+Datum run_control(const std::string& action, const Planner& plan) {
+  pg::Settings settings = cluster_settings(action);
+  core::Keys keys(settings.key_prefix, settings.cluster_name);
+  EtcdSession etcd(settings);
+  Result<PrefixRead> read = etcd.read_prefix(keys.root());
+  if (!read.ok()) raise_etcd_error(read.error());
+  core::EtcdView view = core::build_view(keys, read->kvs, read->revision);
+  core::ClusterConfig config = view.config ? view.config->value : core::ClusterConfig{};
+  Result<core::EtcdWrite> write = plan(keys, view, config);
+  if (!write.ok()) raise_plan_error(write.error());
+  Result<kv::TxnResult> done = etcd.txn(write->txn);
+  if (!done.ok()) raise_etcd_error(done.error());
+  if (!done->succeeded)
+    throw pg::SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "pg_ha: cluster state changed concurrently, retry");
+  json out = {{"action", action}, {"done", write->what}, {"cluster", settings.cluster_name}, {"revision", done->revision}};
+  return pg::jsonb_datum(out.dump());
+}
+
+std::string required_text(FunctionCallInfo fcinfo, int arg, const char* what) {
+  if (PG_ARGISNULL(arg))
+    throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string("pg_ha: ") + what + " must not be null");
+  return pg::text_arg(PG_GETARG_DATUM(arg));
+}
+
+void check_node_name(const std::string& name) {
+  Status st = core::validate_node_name(name);
+  if (!st.ok())
+    throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: invalid node name \"" + name + "\"", st.error().message);
+}
+
+// Types and key names of a patch can be checked without etcd: apply it to the defaults. The range
+// rules that tie knobs together are checked by the core against the real config.
+void check_config_patch(const std::string& patch_text) {
+  json patch = json::parse(patch_text, nullptr, false);
+  if (patch.is_discarded() || !patch.is_object())
+    throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: the config patch must be a JSON object");
+  json merged = json::parse(core::encode_cluster_config(core::ClusterConfig{}));
+  merged.merge_patch(patch);
+  merged["version"] = core::kSchemaVersion;
+  Result<core::ClusterConfig> parsed = core::parse_cluster_config(merged.dump());
+  if (!parsed.ok())
+    throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: invalid config patch", parsed.error().message);
+}
+
+Datum switchover(FunctionCallInfo fcinfo) {
+  require_cluster_admin("switchover");
+  std::string candidate = PG_ARGISNULL(0) ? "" : pg::text_arg(PG_GETARG_DATUM(0));
+  if (!candidate.empty()) check_node_name(candidate);
+  return run_control("switch over", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
+    return core::plan_switchover(k, v, c, candidate);
+  });
+}
+
+Datum failover(FunctionCallInfo fcinfo) {
+  require_cluster_admin("failover");
+  std::string candidate = required_text(fcinfo, 0, "candidate");
+  check_node_name(candidate);
+  if (PG_ARGISNULL(1)) throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "pg_ha: force must not be null");
+  bool force = PG_GETARG_BOOL(1);
+  return run_control("fail over", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
+    return core::plan_failover(k, v, c, candidate, force);
+  });
+}
+
+Datum pause(FunctionCallInfo) {
+  require_cluster_admin("pause");
+  return run_control("pause", [](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_pause(k, v, true);
+  });
+}
+
+Datum resume(FunctionCallInfo) {
+  require_cluster_admin("resume");
+  return run_control("resume", [](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_pause(k, v, false);
+  });
+}
+
+Datum set_config(FunctionCallInfo fcinfo) {
+  require_cluster_admin("set_config");
+  if (PG_ARGISNULL(0)) throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "pg_ha: patch must not be null");
+  std::string patch = pg::jsonb_text(PG_GETARG_DATUM(0));
+  check_config_patch(patch);
+  return run_control("change the config", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_config_patch(k, v, patch);
+  });
+}
+
+Datum restart(FunctionCallInfo fcinfo) {
+  require_cluster_admin("restart");
+  std::string node = required_text(fcinfo, 0, "node");
+  check_node_name(node);
+  return run_control("restart a node", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_restart(k, v, node);
+  });
+}
+
+}  // namespace
+}  // namespace pg_ha::sql_api
+
+PG_HA_SQL_FUNCTION(pg_ha_switchover, pg_ha::sql_api::switchover)
+PG_HA_SQL_FUNCTION(pg_ha_failover, pg_ha::sql_api::failover)
+PG_HA_SQL_FUNCTION(pg_ha_pause, pg_ha::sql_api::pause)
+PG_HA_SQL_FUNCTION(pg_ha_resume, pg_ha::sql_api::resume)
+PG_HA_SQL_FUNCTION(pg_ha_set_config, pg_ha::sql_api::set_config)
+PG_HA_SQL_FUNCTION(pg_ha_restart, pg_ha::sql_api::restart)

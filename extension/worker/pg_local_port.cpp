@@ -1,0 +1,68 @@
+#include <string>
+
+#include "pg/clock.hpp"
+#include "pg/fence.hpp"
+#include "pg/shmem.hpp"
+#include "worker/local_actions.hpp"
+#include "worker/local_observation.hpp"
+#include "worker/pg_local_port.hpp"
+#include "worker/worker_signals.hpp"
+#include "worker/worker_wait.hpp"
+#include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
+
+extern "C" {
+#include "storage/pmsignal.h"  // PostmasterIsAlive
+}
+
+namespace pg_ha::worker {
+
+int64_t PgLocalPort::monotonic_ms() { return pg::monotonic_ms(); }
+
+int64_t PgLocalPort::wall_clock_unix_ms() { return pg::wall_clock_unix_ms(); }
+
+core::LocalObservation PgLocalPort::observe() { return observe_local().observation; }
+
+void PgLocalPort::publish_gate(int64_t deadline_ms, bool fenced, const std::string& reason) {
+  // Order matters for fail-closed: raise the flag before moving the deadline, lower it after.
+  if (fenced) {
+    pg::shmem::set_fence(true, reason.c_str());
+    pg::shmem::publish_deadline(deadline_ms);
+  } else {
+    pg::shmem::publish_deadline(deadline_ms);
+    pg::shmem::set_fence(false, "");
+  }
+}
+
+void PgLocalPort::terminate_client_backends() {
+  int n = pg::terminate_client_backends();
+  if (n > 0) pg::log_info("fenced: terminated " + std::to_string(n) + " client session(s)");
+}
+
+void PgLocalPort::promote() {
+  Status s = request_promote();
+  if (!s.ok()) pg::log_warning(s.error().message);
+}
+
+void PgLocalPort::reload_configuration() {
+  Status s = reload_postgres();
+  if (!s.ok()) pg::log_warning(s.error().message);
+}
+
+void PgLocalPort::publish_snapshot(const std::string& json) {
+  if (!pg::shmem::publish_snapshot(json)) pg::log_warning("status snapshot larger than 64 kB, not published");
+}
+
+void PgLocalPort::log(agent::LogLevel level, const std::string& message) {
+  switch (level) {
+    case agent::LogLevel::Debug: break;   // not worth a DBA's attention
+    case agent::LogLevel::Info: pg::log_info(message); break;
+    case agent::LogLevel::Warning: pg::log_warning(message); break;
+  }
+}
+
+bool PgLocalPort::should_stop() {
+  reload_if_requested();
+  return shutdown_requested() || !PostmasterIsAlive();
+}
+
+}  // namespace pg_ha::worker
