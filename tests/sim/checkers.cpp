@@ -1,0 +1,179 @@
+#include "checkers.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "world.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+bool can_commit(const World& w, int n) {
+  const Node& x = w.nodes[static_cast<size_t>(n)];
+  return x.up && x.pg.running && !x.pg.in_recovery && x.clock.local(w.now()) < x.w.deadline_ms;
+}
+
+void check_one_writer(World& w) {
+  std::vector<int> open;
+  for (const Node& x : w.nodes) {
+    if (can_commit(w, x.index)) open.push_back(x.index);
+  }
+  if (open.size() < 2) return;
+  std::string msg = "nodes can commit at the same instant:";
+  for (int n : open) {
+    const Node& x = w.node(n);
+    msg += " " + x.config.name + " (local " + std::to_string(x.clock.local(w.now())) + " < deadline " +
+           std::to_string(x.w.deadline_ms) + ", timeline " + std::to_string(x.pg.wal.timeline) + ")";
+  }
+  w.fail("I1", msg);
+}
+
+namespace {
+
+template <class T, class F>
+std::optional<T> read_key(const World& w, const std::string& key, F decode) {
+  const kv::KeyValue* v = w.etcd.get(key);
+  if (!v) return std::nullopt;
+  auto r = decode(v->value);
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
+
+core::ClusterConfig etcd_config(const World& w) {
+  auto c = read_key<core::ClusterConfig>(w, w.keys.config(), core::parse_cluster_config);
+  return c ? *c : w.sc.config;
+}
+
+// I5's order, written independently of the core: (timeline, LSN) high first, then priority,
+// then name.
+bool better(const core::ElectionReport& a, const core::ElectionReport& b) {
+  if (a.timeline != b.timeline) return a.timeline > b.timeline;
+  if (a.lsn != b.lsn) return a.lsn > b.lsn;
+  if (a.tags.priority != b.tags.priority) return a.tags.priority > b.tags.priority;
+  return a.name < b.name;
+}
+
+bool eligible(const core::ElectionReport& r, const core::ClusterConfig& cfg, const std::optional<core::OptimeRecord>& optime,
+              const std::optional<core::StateRecord>& state) {
+  if (r.tags.nofailover || r.tags.priority <= 0) return false;
+  if (optime && r.lsn + static_cast<Lsn>(cfg.maximum_lag_on_failover) < optime->lsn) return false;
+  if (state && state->sync_active &&
+      std::find(state->sync_standbys.begin(), state->sync_standbys.end(), r.name) == state->sync_standbys.end()) {
+    return false;
+  }
+  return true;
+}
+
+// I5: the automatic winner is the best eligible report in etcd as its txn commits.
+void check_best_candidate(World& w, const core::HistoryRecord& h) {
+  core::ClusterConfig cfg = etcd_config(w);
+  auto optime = read_key<core::OptimeRecord>(w, w.keys.optime(), core::decode_optime);
+  auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+  std::string prefix = w.keys.election_term_prefix(h.term);
+  std::optional<core::ElectionReport> best;
+  bool winner_reported = false;
+  std::string seen;
+  for (const kv::KeyValue& v : w.etcd.range(prefix, kv::prefix_end(prefix))) {
+    auto r = core::decode_report(v.value);
+    if (!r.ok()) continue;
+    winner_reported |= r->name == h.new_primary;
+    bool ok = eligible(*r, cfg, optime, state);
+    seen += " " + r->name + "=" + std::to_string(r->timeline) + "/" + std::to_string(r->lsn) + (ok ? "" : "(ineligible)");
+    if (ok && (!best || better(*r, *best))) best = *r;
+  }
+  AutoPromotion a{h.new_primary, optime.has_value(), optime ? optime->lsn : 0, cfg.maximum_lag_on_failover};
+  w.checks.auto_promotions[h.term] = a;
+  w.stats.auto_promotions += 1;
+  if (!winner_reported || !best || best->name != h.new_primary) {
+    w.fail("I5", h.new_primary + " won term " + std::to_string(h.term) + " but the best eligible report is " +
+                     (best ? best->name : std::string("none")) + "; reports:" + seen);
+  }
+}
+
+}  // namespace
+
+void before_txn(World& w, const kv::Txn& t) {
+  if (!w.etcd.compares_hold(t)) return;
+  std::string hist = w.keys.history_prefix();
+  for (const kv::RequestOp& op : t.success) {
+    if (op.kind != kv::RequestOp::Kind::Put || op.key.compare(0, hist.size(), hist) != 0) continue;
+    auto h = core::decode_history(op.value);
+    if (!h.ok()) continue;
+    w.log(-1, "etcd: term " + std::to_string(h->term) + " starts: " + h->reason + " to " + h->new_primary);
+    if (h->reason == "failover") check_best_candidate(w, *h);
+    auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+    if (h->reason == "manual failover" && state && state->request && state->request->force) w.checks.forced_terms.insert(h->term);
+  }
+}
+
+void after_txn(World& w) {
+  auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+  auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+  if (!leader || !state || leader->term != state->term || leader->name != state->primary) return;
+  auto& winners = w.checks.term_winners[leader->term];
+  winners.insert(leader->name);
+  if (winners.size() > 1) {
+    std::string names;
+    for (const std::string& s : winners) names += " " + s;
+    w.fail("I2", "term " + std::to_string(leader->term) + " was won by more than one node:" + names);
+  }
+}
+
+void on_promote_start(World& w, int n, int64_t view_term) {
+  const Node& x = w.node(n);
+  auto it = w.checks.term_winners.find(view_term);
+  bool committed = it != w.checks.term_winners.end() && it->second.size() == 1 && it->second.count(x.config.name);
+  if (!committed) {
+    w.fail("I2", x.config.name + " promotes for term " + std::to_string(view_term) +
+                     ", which etcd never committed with it as leader and primary");
+  } else if (view_term <= x.last_promoted_term) {
+    w.fail("I2", x.config.name + " promotes again for term " + std::to_string(view_term) + " (it promoted for term " +
+                     std::to_string(x.last_promoted_term) + " before)");
+  }
+}
+
+void on_promote_done(World& w, int n, int64_t term) {
+  const Node& x = w.node(n);
+  // The lineage before the new timeline began: the ancestors now include the old timeline.
+  const Lineage& wal = x.pg.wal;
+  if (!w.checks.forced_terms.count(term)) {
+    for (const auto& [tl, lsn] : w.checks.sync_acked) {
+      if (!wal.contains(tl, lsn)) {
+        w.fail("I3", x.config.name + " promoted for term " + std::to_string(term) + " with WAL " + wal.describe() +
+                         " lacks a synchronously acknowledged commit at timeline " + std::to_string(tl) + " LSN " +
+                         std::to_string(lsn));
+        return;
+      }
+    }
+  }
+  auto a = w.checks.auto_promotions.find(term);
+  if (a == w.checks.auto_promotions.end() || a->second.name != x.config.name || !a->second.has_optime) return;
+  Lsn at = wal.ancestors.empty() ? wal.flush : wal.ancestors.back().second;
+  if (at + static_cast<Lsn>(a->second.max_lag) < a->second.optime_lsn) {
+    w.fail("I4", x.config.name + " promoted automatically at LSN " + std::to_string(at) + ", more than " +
+                     std::to_string(a->second.max_lag) + " behind the last optime " + std::to_string(a->second.optime_lsn));
+  }
+}
+
+void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync) {
+  w.stats.acked += 1;
+  if (!sync) return;
+  w.stats.sync_acked += 1;
+  Lsn& best = w.checks.sync_acked[timeline];
+  best = std::max(best, lsn);
+}
+
+void check_liveness_progress(World& w) {
+  if (!w.healed || w.stats.l1_ms >= 0) return;
+  auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+  if (!leader) return;
+  int n = w.index_of(leader->name);
+  if (n >= 0 && can_commit(w, n)) w.stats.l1_ms = w.now() - w.sc.heal_at_ms;
+}
+
+void check_liveness_end(World& w) {
+  if (w.stats.l1_ms >= 0) return;
+  w.fail("L1", "no writable primary within " + std::to_string(w.sc.liveness_bound_ms) + " ms after the faults healed");
+}
+
+}  // namespace pg_ha::sim

@@ -1,0 +1,44 @@
+// The invariants of DESIGN.md §5, checked against the simulator's ground truth (real time, the
+// fake etcd's actual state, every PostgreSQL's actual WAL), never against a node's beliefs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "clock.hpp"
+#include "common/kv.hpp"
+#include "pg_model.hpp"
+
+namespace pg_ha::sim {
+
+struct World;
+
+struct AutoPromotion {
+  std::string name;
+  bool has_optime = false;
+  Lsn optime_lsn = 0;
+  int64_t max_lag = 0;
+};
+
+struct CheckerState {
+  std::map<int64_t, std::set<std::string>> term_winners;   // every (leader, state) pair seen per term
+  std::map<int64_t, AutoPromotion> auto_promotions;         // term -> automatic winner (I4)
+  std::set<int64_t> forced_terms;                           // manual failover with force (I3 exempt)
+  std::map<uint32_t, Lsn> sync_acked;                       // timeline -> highest sync-acknowledged LSN
+};
+
+// The commit gate the extension enforces (the brief's rule 4).
+bool can_commit(const World& w, int n);
+
+void check_one_writer(World& w);                                   // I1, after every event
+void before_txn(World& w, const kv::Txn& t);                       // I5 and I4 bookkeeping
+void after_txn(World& w);                                          // I2: one winner per term
+void on_promote_start(World& w, int n, int64_t view_term);         // I2
+void on_promote_done(World& w, int n, int64_t term);               // I3, I4
+void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync);
+void check_liveness_progress(World& w);                            // L1 timer after healing
+void check_liveness_end(World& w);                                 // L1
+
+}  // namespace pg_ha::sim

@@ -1,0 +1,328 @@
+// The node driver, following the worker's contract:
+//  1. lease: grant when there is none; keep it alive every loop_wait; the deadline counts from
+//     the keep-alive's SEND time on this node's clock;
+//  2. view: a linearizable read of the whole prefix at start and whenever the watch broke,
+//     otherwise watch events applied in order;
+//  3. step the real core, publish the gate, act locally, then run its writes one by one and
+//     stop at the first that did not succeed (re-read, step again).
+// The worker is sequential: one request in flight, each with a timeout.
+#include "driver.hpp"
+
+#include "checkers.hpp"
+#include "client.hpp"
+#include "core/control.hpp"
+#include "pg_ops.hpp"
+#include "sidecar.hpp"
+#include "world.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+namespace {
+
+core::ClusterConfig config_of(const World& w, const Node& x) {
+  auto it = x.w.kvs.find(w.keys.config());
+  if (it == x.w.kvs.end()) return w.sc.config;
+  auto c = core::parse_cluster_config(it->second.value);
+  return c.ok() ? *c : w.sc.config;
+}
+
+std::function<bool()> alive_check(World& w, int n) {
+  uint64_t inc = w.node(n).w.incarnation;
+  return [&w, n, inc] { return w.node(n).w.alive && w.node(n).w.incarnation == inc; };
+}
+
+// Runs `fn` at the node when the answer arrives; then lets the worker continue.
+std::function<void()> then_continue(World& w, int n, std::function<void()> fn) {
+  uint64_t inc = w.node(n).w.incarnation;
+  return [&w, n, inc, fn] {
+    at_worker(w, n, inc, [&w, n, fn] {
+      w.node(n).w.busy = false;
+      fn();
+      worker_tick(w, n);
+    });
+  };
+}
+
+void send_read(World& w, int n) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  uint64_t gen = ++k.watch_gen;
+  uint64_t inc = k.incarnation;
+  TimeMs sent = w.local_now(n);
+  w.rpc(n,
+        [&w, n, gen, inc, sent]() -> std::function<void()> {
+          std::string root = w.keys.root();
+          auto kvs = w.etcd.range(root, kv::prefix_end(root));
+          int64_t rev = w.etcd.revision();
+          w.watches[n] = {inc, gen};   // the watch starts right after the revision read
+          return then_continue(w, n, [&w, n, gen, kvs, rev, sent] {
+            Worker& k2 = w.node(n).w;
+            if (k2.watch_gen != gen) return;
+            k2.kvs.clear();
+            for (const kv::KeyValue& v : kvs) k2.kvs[v.key] = v;
+            k2.view_revision = rev;
+            k2.view_valid = true;
+            k2.read_backoff = false;
+            k2.last_contact_sent_ms = sent;
+            k2.step_wanted = true;
+          });
+        },
+        then_continue(w, n, [&w, n] {
+          w.node(n).w.read_backoff = true;
+          w.node(n).w.step_wanted = true;
+        }),
+        alive_check(w, n));
+}
+
+void send_grant(World& w, int n, const core::ClusterConfig& cfg) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  TimeMs sent = w.local_now(n);
+  k.last_keepalive_sent_ms = sent;
+  int64_t ttl_ms = static_cast<int64_t>(cfg.ttl_s) * 1000;
+  w.rpc(n,
+        [&w, n, sent, ttl_ms]() -> std::function<void()> {
+          int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
+          w.schedule_expiry();
+          return then_continue(w, n, [&w, n, sent, id] {
+            Node& x = w.node(n);
+            x.w.lease.id = id;
+            x.w.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
+            x.w.last_contact_sent_ms = sent;
+            x.sc.lease_of_worker = id;
+            x.w.step_wanted = true;
+            w.log(n, "lease " + std::to_string(id) + " granted");
+          });
+        },
+        then_continue(w, n, [] {}), alive_check(w, n));
+}
+
+void send_keepalive(World& w, int n) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  TimeMs sent = w.local_now(n);
+  k.last_keepalive_sent_ms = sent;
+  int64_t id = k.lease.id;
+  w.rpc(n,
+        [&w, n, sent, id]() -> std::function<void()> {
+          bool ok = w.etcd.keepalive(id, w.etcd_now());
+          if (ok) w.schedule_expiry();
+          return then_continue(w, n, [&w, n, sent, id, ok] {
+            Worker& k2 = w.node(n).w;
+            if (k2.lease.id != id) return;
+            k2.last_contact_sent_ms = sent;
+            k2.step_wanted = true;
+            if (ok) {
+              k2.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
+            } else {
+              w.log(n, "lease " + std::to_string(id) + " expired (keep-alive refused)");
+              k2.lease = core::LeaseObservation{};
+            }
+          });
+        },
+        then_continue(w, n, [&w, n] { w.node(n).w.step_wanted = true; }), alive_check(w, n));
+}
+
+void write_failed(World& w, int n, const std::string& why) {
+  Worker& k = w.node(n).w;
+  w.log(n, why);
+  k.writes.clear();
+  k.next_write = 0;
+  k.view_valid = false;
+  k.step_wanted = true;
+}
+
+void send_write(World& w, int n) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  core::EtcdWrite write = k.writes[k.next_write];
+  TimeMs sent = w.local_now(n);
+  w.rpc(n,
+        [&w, n, write, sent]() -> std::function<void()> {
+          Result<kv::TxnResult> r = w.etcd_txn(write.txn, n);
+          bool ok = r.ok() && r->succeeded;
+          std::string err = r.ok() ? "compare failed" : r.error().message;
+          int64_t rev = r.ok() ? r->revision : 0;
+          return then_continue(w, n, [&w, n, write, ok, err, rev, sent] {
+            Worker& k2 = w.node(n).w;
+            k2.last_contact_sent_ms = sent;
+            if (!ok) return write_failed(w, n, "txn " + write.what + ": " + err);
+            w.log(n, "txn " + write.what + ": ok @" + std::to_string(rev));
+            k2.last_txn_revision = rev;
+            k2.next_write += 1;
+            if (k2.next_write == k2.writes.size()) {
+              k2.writes.clear();
+              k2.next_write = 0;
+            }
+          });
+        },
+        then_continue(w, n, [&w, n, write] { write_failed(w, n, "txn " + write.what + ": no answer (outcome unknown)"); }),
+        alive_check(w, n));
+}
+
+core::Observation observe(const World& w, const Node& x, const core::ClusterConfig& cfg) {
+  core::Observation o;
+  o.now_ms = x.clock.local(w.now());
+  o.local.postgres_running = x.pg.running;
+  o.local.in_recovery = x.pg.in_recovery;
+  o.local.promote_in_progress = x.pg.promoting;
+  o.local.timeline = x.pg.wal.timeline;
+  o.local.flush_lsn = x.pg.wal.flush;
+  o.local.replay_lsn = x.pg.wal.flush;
+  o.local.receiver_streaming = x.pg.streaming;
+  o.local.upstream = x.pg.upstream;
+  if (!x.pg.in_recovery) {
+    for (const StandbyFlush& s : streaming_standbys(w, x.index)) o.local.standbys.push_back({s.name, s.flush, true});
+  }
+  o.local.synchronous_standby_names = x.pg.synchronous_standby_names;
+  o.local.system_identifier = x.pg.system_identifier;
+  o.local.sidecar_done_id = x.sc.done_id;
+  o.lease = x.w.lease;
+  o.etcd_view_fresh = x.w.view_valid && x.w.last_contact_sent_ms >= 0 && o.now_ms - x.w.last_contact_sent_ms <= 2 * cfg.loop_wait_ms;
+  o.etcd_view_ms = x.w.last_contact_sent_ms;
+  o.wall_clock_unix_ms = 1763800000000 + w.now();
+  return o;
+}
+
+void log_decision(World& w, int n, const core::Decision& d) {
+  Worker& k = w.node(n).w;
+  std::string line = d.state + ": " + d.reason;
+  if (line == k.last_logged_reason) return;
+  k.last_logged_reason = line;
+  std::string gate = d.write_deadline_ms > 0 ? " [gate until " + std::to_string(d.write_deadline_ms) + "]" : " [fenced]";
+  w.log(n, "step " + line + gate);
+}
+
+void apply_decision(World& w, int n, const core::Decision& d) {
+  Node& x = w.node(n);
+  x.w.deadline_ms = d.write_deadline_ms;   // the commit gate in shared memory
+  x.w.fenced = d.fenced;
+  log_decision(w, n, d);
+  if (d.synchronous_standby_names && *d.synchronous_standby_names != x.pg.synchronous_standby_names) {
+    x.pg.synchronous_standby_names = *d.synchronous_standby_names;
+    w.log(n, "pg: synchronous_standby_names = '" + x.pg.synchronous_standby_names + "'");
+    client_release(w);
+  }
+  if (d.follow) pg_follow(w, n, d.follow->name);
+  if (d.promote) pg_promote(w, n);
+  sidecar_request(w, n, d.sidecar);
+  x.w.writes = d.writes;
+  x.w.next_write = 0;
+  x.w.wake_at_ms = d.wake_at_ms;
+}
+
+void do_step(World& w, int n, const core::ClusterConfig& cfg) {
+  Node& x = w.node(n);
+  std::vector<kv::KeyValue> kvs;
+  for (const auto& [key, v] : x.w.kvs) kvs.push_back(v);
+  core::EtcdView view = core::build_view(w.keys, kvs, x.w.view_revision);
+  core::Observation obs = observe(w, x, cfg);
+  core::StepOutput out = core::step(core::StepInput{cfg, x.config, w.keys, view, obs}, x.w.memory);
+  x.w.memory = out.memory;
+  x.w.step_wanted = false;
+  w.stats.steps += 1;
+  apply_decision(w, n, out.decision);
+}
+
+}  // namespace
+
+void at_worker(World& w, int n, uint64_t incarnation, std::function<void()> fn) {
+  Node& x = w.node(n);
+  if (!x.w.alive || x.w.incarnation != incarnation) return;
+  if (x.w.stalled_until_ms > w.now()) {
+    w.q.at(x.w.stalled_until_ms, [&w, n, incarnation, fn] { at_worker(w, n, incarnation, fn); });
+    return;
+  }
+  fn();
+}
+
+void schedule_tick(World& w, int n, TimeMs real_ms) {
+  Worker& k = w.node(n).w;
+  if (!k.alive) return;
+  if (k.tick_at_ms >= 0 && k.tick_at_ms <= real_ms) return;
+  k.tick_at_ms = real_ms;
+  uint64_t gen = ++k.tick_gen;
+  uint64_t inc = k.incarnation;
+  w.q.at(real_ms, [&w, n, gen, inc] {
+    Worker& k2 = w.node(n).w;
+    if (k2.tick_gen != gen || k2.incarnation != inc) return;
+    k2.tick_at_ms = -1;
+    worker_tick(w, n);
+  });
+}
+
+void worker_tick(World& w, int n) {
+  Node& x = w.node(n);
+  Worker& k = x.w;
+  if (!k.alive || k.busy) return;
+  if (k.stalled_until_ms > w.now()) return schedule_tick(w, n, k.stalled_until_ms);
+  core::ClusterConfig cfg = config_of(w, x);
+  TimeMs now = w.local_now(n);
+  if (!k.view_valid && !k.read_backoff) return send_read(w, n);
+  if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
+  if (k.lease.id != 0 && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
+  if (k.next_write < k.writes.size()) return send_write(w, n);
+  if (k.step_wanted || now >= k.wake_at_ms) {
+    do_step(w, n, cfg);
+    if (k.next_write < k.writes.size()) return send_write(w, n);
+  }
+  if (k.read_backoff) {
+    k.read_backoff = false;   // stepped once on the stale view; read again next time
+    k.wake_at_ms = std::min(k.wake_at_ms, now + cfg.loop_wait_ms / 2);
+  }
+  TimeMs next_local = std::min(k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
+  if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
+  schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));
+}
+
+void worker_start(World& w, int n) {
+  Node& x = w.node(n);
+  uint64_t inc = x.w.incarnation + 1;
+  TimeMs stalled = x.w.stalled_until_ms;
+  x.w = Worker{};
+  x.w.alive = true;
+  x.w.incarnation = inc;
+  x.w.stalled_until_ms = stalled;
+  w.watches.erase(n);
+  schedule_tick(w, n, w.now() + w.rng.range(1, 50));
+}
+
+void worker_stop(World& w, int n) {
+  Node& x = w.node(n);
+  x.w.alive = false;
+  x.w.incarnation += 1;
+  x.w.deadline_ms = 0;
+  x.w.fenced = true;
+  x.w.tick_at_ms = -1;
+  w.watches.erase(n);
+}
+
+void on_watch_events(World& w, int n, uint64_t incarnation, uint64_t gen, const std::vector<KvEvent>& events) {
+  at_worker(w, n, incarnation, [&w, n, gen, events] {
+    Worker& k = w.node(n).w;
+    if (k.watch_gen != gen || !k.view_valid) return;
+    for (const KvEvent& e : events) {
+      if (e.revision <= k.view_revision && e.revision != 0) continue;
+      if (e.deleted) {
+        k.kvs.erase(e.kv.key);
+      } else {
+        k.kvs[e.kv.key] = e.kv;
+      }
+    }
+    for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
+    k.step_wanted = true;
+    worker_tick(w, n);
+  });
+}
+
+void on_watch_broken(World& w, int n, uint64_t incarnation, uint64_t gen) {
+  at_worker(w, n, incarnation, [&w, n, gen] {
+    Worker& k = w.node(n).w;
+    if (k.watch_gen != gen) return;
+    k.view_valid = false;
+    worker_tick(w, n);
+  });
+}
+
+}  // namespace pg_ha::sim

@@ -1,0 +1,172 @@
+#include "faults.hpp"
+
+#include "checkers.hpp"
+#include "core/control.hpp"
+#include "driver.hpp"
+#include "pg_ops.hpp"
+#include "sidecar.hpp"
+#include "world.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+namespace {
+
+// -1 names "the primary now": whoever etcd's `leader` names, else node 0.
+int resolve(World& w, int n) {
+  if (n >= 0) return n;
+  const kv::KeyValue* l = w.etcd.get(w.keys.leader());
+  if (l) {
+    auto r = core::decode_leader(l->value);
+    if (r.ok() && w.index_of(r->name) >= 0) return w.index_of(r->name);
+  }
+  return 0;
+}
+
+void partition(World& w, const Fault& f, int sign) {
+  std::string who;
+  for (int raw : f.nodes) {
+    int n = resolve(w, raw);
+    Link& l = w.links[static_cast<size_t>(n)];
+    if (f.mode != PartitionMode::ResponsesOnly) l.requests_cut += sign;
+    if (f.mode != PartitionMode::RequestsOnly) l.responses_cut += sign;
+    if (f.replication_too) l.isolated += sign;
+    who += " n" + std::to_string(n);
+  }
+  const char* mode = f.mode == PartitionMode::Both ? "both ways" : f.mode == PartitionMode::RequestsOnly ? "requests lost" : "responses lost";
+  w.log(-1, std::string(sign > 0 ? "FAULT partition" : "heal partition") + who + " from etcd (" + mode + ")" +
+                (f.replication_too ? " and from peers" : ""));
+}
+
+void node_crash(World& w, int n) {
+  Node& x = w.node(n);
+  if (!x.up) return;
+  w.log(n, "FAULT whole node crashes");
+  pg_stop(w, n, "node crashed");
+  x.up = false;
+  x.sc.alive = false;
+  x.sc.gen += 1;
+  x.sc.running_id.clear();
+}
+
+void node_restart(World& w, int n) {
+  Node& x = w.node(n);
+  if (x.up) return;
+  x.up = true;
+  x.sc.alive = true;
+  x.sc.gen += 1;
+  w.log(n, "node restarts");
+  pg_start(w, n, x.pg.in_recovery, "node restart");
+}
+
+std::optional<core::EtcdView> operator_view(World& w) {
+  if (!w.etcd_up) return std::nullopt;
+  std::string root = w.keys.root();
+  return core::build_view(w.keys, w.etcd.range(root, kv::prefix_end(root)), w.etcd.revision());
+}
+
+// An operator calls a SQL function on some node: it plans against a linearizable read and
+// writes one transaction, exactly as the SQL API does.
+void operator_action(World& w, const Fault& f) {
+  auto view = operator_view(w);
+  if (!view) return w.log(-1, "operator: etcd is down, request not made");
+  core::ClusterConfig cfg = view->config ? view->config->value : w.sc.config;
+  std::string cand = f.nodes[0] < 0 ? "" : w.node(f.nodes[0]).config.name;
+  Result<core::EtcdWrite> plan = make_error(ErrorKind::Invalid, "no action");
+  std::string what;
+  if (f.action == OperatorAction::Switchover) {
+    what = "switchover to '" + cand + "'";
+    plan = core::plan_switchover(w.keys, *view, cfg, cand);
+  } else if (f.action == OperatorAction::Failover) {
+    if (cand.empty()) cand = w.node(static_cast<int>(w.rng.range(0, w.sc.nodes - 1))).config.name;
+    what = "failover to " + cand + (f.force ? " (force)" : "");
+    plan = core::plan_failover(w.keys, *view, cfg, cand, f.force);
+  } else {
+    bool pause = f.action == OperatorAction::Pause;
+    what = pause ? "pause" : "resume";
+    plan = core::plan_pause(w.keys, *view, pause);
+  }
+  if (!plan.ok()) return w.log(-1, "operator: " + what + " refused: " + plan.error().message);
+  auto r = w.etcd_txn(plan->txn, -1);
+  bool ok = r.ok() && r->succeeded;
+  w.stats.operator_ok += ok ? 1 : 0;
+  w.log(-1, "operator: " + what + (ok ? ": recorded" : ": txn failed"));
+}
+
+void start_fault(World& w, const Fault& f) {
+  w.stats.faults += 1;
+  TimeMs until = w.now() + f.duration_ms;
+  switch (f.kind) {
+    case FaultKind::Partition:
+      partition(w, f, +1);
+      w.q.at(until, [&w, f] { partition(w, f, -1); });
+      break;
+    case FaultKind::WorkerStall: {
+      int n = resolve(w, f.nodes[0]);
+      w.node(n).w.stalled_until_ms = std::max(w.node(n).w.stalled_until_ms, until);
+      w.log(n, "FAULT worker stalls for " + std::to_string(f.duration_ms) + " ms");
+      break;
+    }
+    case FaultKind::PgCrash: {
+      int n = resolve(w, f.nodes[0]);
+      if (w.node(n).pg.running) w.log(n, "FAULT postmaster killed");
+      pg_crash(w, n);
+      break;
+    }
+    case FaultKind::NodeCrash: {
+      int n = resolve(w, f.nodes[0]);
+      node_crash(w, n);
+      w.q.at(until, [&w, n] { node_restart(w, n); });
+      break;
+    }
+    case FaultKind::EtcdOutage:
+      if (!w.etcd_up) break;
+      w.log(-1, "FAULT etcd down for " + std::to_string(f.duration_ms) + " ms");
+      w.etcd_go_down();
+      w.q.at(until, [&w, f] {
+        w.log(-1, std::string("etcd back") + (f.renew_leases ? " (leases renewed)" : ""));
+        w.etcd_come_back(f.renew_leases);
+      });
+      break;
+    case FaultKind::LossySpell:
+      w.log(-1, "FAULT lossy network for " + std::to_string(f.duration_ms) + " ms");
+      w.lossy_until_ms = std::max(w.lossy_until_ms, until);
+      break;
+    case FaultKind::Operator:
+      operator_action(w, f);
+      if (f.action == OperatorAction::Pause) {
+        Fault resume = f;
+        resume.action = OperatorAction::Resume;
+        w.q.at(until, [&w, resume] { operator_action(w, resume); });
+      }
+      break;
+  }
+}
+
+}  // namespace
+
+void schedule_faults(World& w) {
+  for (const Fault& f : w.sc.faults) w.q.at(f.at_ms, [&w, f] { start_fault(w, f); });
+  w.q.at(w.sc.heal_at_ms, [&w] { heal_all(w); });
+}
+
+// Everything still broken is mended; a pause is lifted (L1 is about automatic failover).
+void heal_all(World& w) {
+  w.log(-1, "HEAL all faults");
+  for (Link& l : w.links) l = Link{};
+  w.lossy_until_ms = -1;
+  if (!w.etcd_up) w.etcd_come_back(true);
+  for (Node& x : w.nodes) {
+    if (!x.up) node_restart(w, x.index);
+    x.w.stalled_until_ms = -1;
+  }
+  Fault resume;
+  resume.kind = FaultKind::Operator;
+  resume.action = OperatorAction::Resume;
+  resume.nodes.push_back(-1);
+  auto view = operator_view(w);
+  if (view && view->state && view->state->value.paused) operator_action(w, resume);
+  w.healed = true;
+}
+
+}  // namespace pg_ha::sim

@@ -1,0 +1,29 @@
+// Many seeds, on several threads; each seed is an independent, deterministic run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim.hpp"
+
+namespace pg_ha::sim {
+
+struct Batch {
+  uint64_t first_seed = 1;
+  uint64_t count = 1;
+  int nodes = 0;
+  int jobs = 1;
+  bool receive_time_canary = false;
+  bool stop_at_first = false;
+};
+
+struct BatchResult {
+  uint64_t runs = 0;
+  std::vector<RunResult> failures;   // in seed order
+  Stats totals;
+};
+
+BatchResult run_batch(const Batch& b);
+
+}  // namespace pg_ha::sim

@@ -1,0 +1,165 @@
+#include "scenario.hpp"
+
+#include <algorithm>
+
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+const char* fault_kind_name(FaultKind k) {
+  switch (k) {
+    case FaultKind::Partition: return "partition";
+    case FaultKind::WorkerStall: return "worker stall";
+    case FaultKind::PgCrash: return "postmaster crash";
+    case FaultKind::NodeCrash: return "node crash";
+    case FaultKind::EtcdOutage: return "etcd outage";
+    case FaultKind::LossySpell: return "lossy network";
+    case FaultKind::Operator: return "operator";
+  }
+  return "?";
+}
+
+TimeMs liveness_bound_ms(const core::ClusterConfig& c) {
+  double drift = 1.0 + 2.0 * c.max_clock_drift;
+  return static_cast<TimeMs>(c.ttl_s * 1000.0 * drift) + c.election_wait_ms + 5 * c.loop_wait_ms + 3000;
+}
+
+namespace {
+
+core::ClusterConfig draw_config(Rng& rng, int nodes) {
+  core::ClusterConfig c;
+  const std::vector<int64_t> ttls{3, 4, 5, 6, 8, 10};
+  c.ttl_s = static_cast<int>(rng.pick(ttls));
+  c.loop_wait_ms = static_cast<int>(rng.range(200, std::min<int64_t>(1000, c.ttl_s * 1000 / 4)));
+  c.max_clock_drift = rng.chance(0.5) ? 0.01 : rng.range(1, 50) / 1000.0;
+  c.fence_margin_ms = static_cast<int>(rng.chance(0.3) ? rng.range(20, 200) : rng.range(200, 1000));
+  double usable = c.ttl_s * 1000.0 * (1 - c.max_clock_drift) / (1 + c.max_clock_drift) - c.fence_margin_ms;
+  bool tight = rng.chance(0.3);   // fence as late as the rules allow: the margins are all that is left
+  int64_t lo = c.loop_wait_ms + 1;
+  int64_t hi = std::max<int64_t>(lo, static_cast<int64_t>(usable));
+  c.fence_after_ms = static_cast<int>(tight ? hi : std::min<int64_t>(hi, rng.range(lo, 3LL * c.loop_wait_ms)));
+  c.election_wait_ms = static_cast<int>(rng.range(200, 2000));
+  const std::vector<int64_t> lags{2000, 20000, 1048576};
+  c.maximum_lag_on_failover = rng.pick(lags);
+  const std::vector<int64_t> starts{0, 0, 2, 30};
+  c.primary_start_timeout_s = static_cast<int>(rng.pick(starts));
+  double m = rng.unit();
+  c.synchronous_mode = m < 0.5 ? core::SyncMode::Off : m < 0.8 ? core::SyncMode::On : core::SyncMode::Quorum;
+  c.synchronous_mode_strict = rng.chance(0.3);
+  c.synchronous_node_count = static_cast<int>(rng.range(1, std::max(1, std::min(2, nodes - 1))));
+  return c;
+}
+
+core::Tags draw_tags(Rng& rng) {
+  core::Tags t;
+  t.nofailover = rng.chance(0.08);
+  const std::vector<int64_t> prios{0, 50, 100, 100, 100, 150};
+  t.priority = static_cast<int>(rng.chance(0.3) ? rng.pick(prios) : 100);
+  t.nosync = rng.chance(0.08);
+  return t;
+}
+
+Clock draw_clock(Rng& rng, double drift) {
+  Clock c;
+  double u = rng.chance(0.5) ? (rng.chance(0.5) ? 1.0 : -1.0) : 2.0 * rng.unit() - 1.0;  // extremes often
+  c.rate = 1.0 + drift * u;
+  c.offset_ms = rng.range(0, 100000000);
+  return c;
+}
+
+int pick_node(Rng& rng, int nodes) { return rng.chance(0.6) ? -1 : static_cast<int>(rng.range(0, nodes - 1)); }
+
+Fault draw_fault(Rng& rng, FaultKind kind, const Scenario& s) {
+  Fault f;
+  f.kind = kind;
+  f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 200);
+  f.duration_ms = std::min<TimeMs>(rng.range(200, 15000), s.heal_at_ms - f.at_ms);
+  switch (kind) {
+    case FaultKind::Partition: {
+      for (int i = 0; i < s.nodes; ++i) {
+        if (rng.chance(0.4)) f.nodes.push_back(i);
+      }
+      if (f.nodes.empty()) f.nodes.push_back(-1);   // the primary at that time
+      double m = rng.unit();
+      f.mode = m < 0.6 ? PartitionMode::Both : m < 0.8 ? PartitionMode::RequestsOnly : PartitionMode::ResponsesOnly;
+      f.replication_too = rng.chance(0.4);
+      break;
+    }
+    case FaultKind::EtcdOutage:
+      f.renew_leases = rng.chance(0.5);
+      break;
+    case FaultKind::Operator: {
+      double m = rng.unit();
+      f.action = m < 0.45 ? OperatorAction::Switchover : m < 0.75 ? OperatorAction::Failover : OperatorAction::Pause;
+      f.nodes.push_back(rng.chance(0.3) ? -1 : static_cast<int>(rng.range(0, s.nodes - 1)));
+      f.force = rng.chance(0.2);
+      break;
+    }
+    default:
+      f.nodes.push_back(pick_node(rng, s.nodes));
+  }
+  return f;
+}
+
+void draw_faults(Rng& rng, Scenario& s) {
+  struct Kind {
+    FaultKind kind;
+    double p;
+    int max;
+  };
+  const Kind kinds[] = {{FaultKind::Partition, 0.5, 3},  {FaultKind::WorkerStall, 0.4, 3}, {FaultKind::PgCrash, 0.5, 3},
+                        {FaultKind::NodeCrash, 0.4, 2},  {FaultKind::EtcdOutage, 0.25, 1}, {FaultKind::LossySpell, 0.3, 2},
+                        {FaultKind::Operator, 0.5, 4}};
+  for (const Kind& k : kinds) {
+    if (!rng.chance(k.p)) continue;
+    int64_t count = rng.range(1, k.max);
+    for (int64_t i = 0; i < count; ++i) s.faults.push_back(draw_fault(rng, k.kind, s));
+  }
+  std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
+}  // namespace
+
+Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
+  Scenario s;
+  s.seed = seed;
+  s.nodes = nodes;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    s.config = draw_config(rng, nodes);
+    if (core::validate_cluster_config(s.config).ok()) break;
+    s.config = core::ClusterConfig{};
+  }
+  for (int i = 0; i < nodes; ++i) s.tags.push_back(draw_tags(rng));
+  for (int i = 0; i < nodes; ++i) s.clocks.push_back(draw_clock(rng, s.config.max_clock_drift));
+  s.etcd_clock = draw_clock(rng, s.config.max_clock_drift);
+  s.request_timeout_ms = std::max(100, s.config.loop_wait_ms * 2 / 3);
+  s.delay_min_ms = rng.range(0, 2);
+  s.delay_max_ms = rng.range(3, 40);
+  s.loss = rng.chance(0.5) ? 0.0 : rng.range(1, 20) / 1000.0;
+  s.slow_prob = rng.chance(0.5) ? 0.0 : rng.range(1, 50) / 1000.0;
+  s.slow_max_ms = rng.range(s.delay_max_ms, s.request_timeout_ms + 200);
+  s.repl_tick_ms = rng.range(5, 60);
+  s.client_gap_min_ms = rng.range(2, 10);
+  s.client_gap_max_ms = s.client_gap_min_ms + rng.range(5, 60);
+  s.faults_from_ms = 2000 + rng.range(0, 3000);
+  s.heal_at_ms = s.faults_from_ms + rng.range(10000, 40000);
+  s.liveness_bound_ms = liveness_bound_ms(s.config);
+  s.end_ms = s.heal_at_ms + s.liveness_bound_ms + 500;
+  draw_faults(rng, s);
+  return s;
+}
+
+std::string describe(const Scenario& s) {
+  const auto& c = s.config;
+  std::string out = "seed " + std::to_string(s.seed) + ": " + std::to_string(s.nodes) + " nodes, ttl " + std::to_string(c.ttl_s) +
+                    "s, loop_wait " + std::to_string(c.loop_wait_ms) + "ms, fence_after " + std::to_string(c.fence_after_ms) +
+                    "ms, margin " + std::to_string(c.fence_margin_ms) + "ms, drift " + std::to_string(c.max_clock_drift) +
+                    ", election_wait " + std::to_string(c.election_wait_ms) + "ms, max_lag " +
+                    std::to_string(c.maximum_lag_on_failover) + ", sync " + core::sync_mode_name(c.synchronous_mode) +
+                    (c.synchronous_mode_strict ? " strict" : "") + " x" + std::to_string(c.synchronous_node_count) +
+                    ", primary_start_timeout " + std::to_string(c.primary_start_timeout_s) + "s; faults " +
+                    std::to_string(s.faults.size()) + ", heal at " + std::to_string(s.heal_at_ms) + "ms";
+  return out;
+}
+
+}  // namespace pg_ha::sim

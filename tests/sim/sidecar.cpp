@@ -1,0 +1,134 @@
+#include "sidecar.hpp"
+
+#include "pg_ops.hpp"
+#include "world.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+namespace {
+
+// Runs `fn` after `delay_ms` unless the sidecar died (whole-node crash) in between.
+void later(World& w, int n, TimeMs delay_ms, std::function<void()> fn) {
+  uint64_t gen = w.node(n).sc.gen;
+  w.q.after(delay_ms, [&w, n, gen, fn] {
+    Node& x = w.node(n);
+    if (!x.up || !x.sc.alive || x.sc.gen != gen) return;
+    fn();
+  });
+}
+
+void finish(World& w, int n, const std::string& id, bool ok, const std::string& what) {
+  Sidecar& sc = w.node(n).sc;
+  sc.running_id.clear();
+  if (ok) sc.done_id = id;
+  w.log(n, "sidecar: " + what + (ok ? " done" : " failed"));
+}
+
+// pg_rewind: our WAL becomes the new primary's up to where the two lineages parted. When that
+// fails (or by request) a re-clone copies the primary's data directory.
+void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool reclone) {
+  Node& x = w.node(n);
+  int p = w.index_of(r.primary);
+  if (p < 0 || p == n || !w.node(p).pg.running || w.replication_cut(n, p)) {
+    finish(w, n, r.id, false, std::string(reclone ? "reclone" : "rewind") + " from " + r.primary + " (source unreachable)");
+    pg_start(w, n, true, "after a failed rewind");
+    return;
+  }
+  const Lineage& src = w.node(p).pg.wal;
+  if (!reclone && w.rng.chance(0.85)) {
+    x.pg.wal = src.truncated(fork_point(x.pg.wal, src));
+    finish(w, n, r.id, true, "rewind from " + r.primary + " to " + x.pg.wal.describe());
+  } else {
+    x.pg.wal = src;
+    finish(w, n, r.id, true, "reclone from " + r.primary + " at " + x.pg.wal.describe());
+  }
+  x.pg.upstream = r.primary;
+  x.pg.in_recovery = true;
+  pg_start(w, n, true, r.id);
+}
+
+void run(World& w, int n, const core::SidecarRequest& r) {
+  Node& x = w.node(n);
+  x.sc.running_id = r.id;
+  w.log(n, "sidecar: starting " + std::string(core::sidecar_request_kind_name(r.kind)) + " " + r.id);
+  using K = core::SidecarRequest::Kind;
+  if (r.kind == K::ReleaseLease) {
+    sidecar_release_lease(w, n, x.sc.lease_of_worker);
+    finish(w, n, r.id, true, "release lease");
+    return;
+  }
+  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind));
+  TimeMs delay = w.rng.range(r.kind == K::Restart || r.kind == K::Demote ? 200 : 500, 2500);
+  later(w, n, delay, [&w, n, r] {
+    Node& y = w.node(n);
+    if (r.kind == K::Rewind || r.kind == K::Reclone) return rewind_or_reclone(w, n, r, r.kind == K::Reclone);
+    bool recovery = r.kind == K::Demote ? true : y.pg.in_recovery;
+    if (r.kind == K::Demote) {
+      y.pg.in_recovery = true;
+      y.pg.upstream = r.primary;
+    }
+    finish(w, n, r.id, true, core::sidecar_request_kind_name(r.kind));
+    pg_start(w, n, recovery, r.id);
+  });
+}
+
+}  // namespace
+
+void sidecar_request(World& w, int n, const std::optional<core::SidecarRequest>& r) {
+  w.node(n).sc.wanted = r;
+  sidecar_poll(w, n);
+}
+
+void sidecar_poll(World& w, int n) {
+  Node& x = w.node(n);
+  if (!x.up || !x.sc.alive || !x.sc.running_id.empty() || !x.sc.wanted) return;
+  if (x.sc.wanted->id == x.sc.done_id) return;
+  core::SidecarRequest r = *x.sc.wanted;
+  // The sidecar reads the request file on its own schedule.
+  later(w, n, w.rng.range(5, 100), [&w, n, r] {
+    Node& y = w.node(n);
+    if (!y.sc.running_id.empty() || r.id == y.sc.done_id) return;
+    run(w, n, r);
+  });
+}
+
+void sidecar_release_lease(World& w, int n, int64_t lease) {
+  if (lease == 0) return;
+  std::optional<TimeMs> d = w.request_delay(n);
+  if (!d) {
+    w.log(n, "sidecar: release of lease " + std::to_string(lease) + " lost");
+    return;
+  }
+  w.q.after(*d, [&w, n, lease] {
+    if (!w.etcd_up) return;
+    std::vector<KvEvent> events;
+    bool ok = w.etcd.revoke(lease, &events);
+    w.log(n, "sidecar: lease " + std::to_string(lease) + (ok ? " revoked" : " already gone"));
+    after_txn(w);
+    w.publish(events);
+  });
+}
+
+// The postmaster died. A replica is simply restarted. A primary is restarted in place within
+// primary_start_timeout; past it (or at once when 0) the sidecar releases the lease so that an
+// election starts now instead of after ttl.
+void sidecar_on_crash(World& w, int n, bool was_primary) {
+  Node& x = w.node(n);
+  if (!x.up || !x.sc.alive) return;
+  TimeMs restart_ms = w.rng.range(300, 5000);
+  TimeMs timeout_ms = static_cast<TimeMs>(w.sc.config.primary_start_timeout_s) * 1000;
+  x.sc.running_id.clear();
+  if (was_primary && (timeout_ms == 0 || restart_ms > timeout_ms)) {
+    int64_t lease = x.sc.lease_of_worker;
+    later(w, n, timeout_ms, [&w, n, lease] {
+      if (!w.node(n).pg.running) sidecar_release_lease(w, n, lease);
+    });
+  }
+  later(w, n, restart_ms, [&w, n] {
+    Node& y = w.node(n);
+    pg_start(w, n, y.pg.in_recovery, "restart after crash");
+  });
+}
+
+}  // namespace pg_ha::sim

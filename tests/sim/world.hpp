@@ -1,0 +1,146 @@
+// The simulated cluster: virtual time, the fake etcd, the network, and per node its clock,
+// PostgreSQL model, pg_ha worker (the core's driver) and sidecar. The parts live in their own
+// files (driver, sidecar, client, faults, checkers); this header is what they share.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "checkers.hpp"
+#include "client.hpp"
+#include "clock.hpp"
+#include "core/schema.hpp"
+#include "core/step.hpp"
+#include "event_queue.hpp"
+#include "fake_etcd.hpp"
+#include "pg_model.hpp"
+#include "rng.hpp"
+#include "scenario.hpp"
+#include "trace.hpp"
+
+namespace pg_ha::sim {
+
+// Partitions compose: each is a counter, so overlapping faults heal independently.
+struct Link {
+  int requests_cut = 0;    // node -> etcd
+  int responses_cut = 0;   // etcd -> node
+  int isolated = 0;        // node <-> other nodes (replication)
+};
+
+// The pg_ha background worker: lives inside PostgreSQL, so it starts and dies with the postmaster.
+struct Worker {
+  bool alive = false;
+  uint64_t incarnation = 0;
+  TimeMs stalled_until_ms = -1;      // real time; the core is not stepped before then
+  core::NodeMemory memory;
+  core::LeaseObservation lease;
+  std::map<std::string, kv::KeyValue> kvs;   // the view's keys
+  int64_t view_revision = 0;
+  bool view_valid = false;
+  uint64_t watch_gen = 0;
+  bool busy = false;                  // a request is in flight (the worker is sequential)
+  uint64_t request_id = 0;
+  std::vector<core::EtcdWrite> writes;       // left to send from the last decision
+  size_t next_write = 0;
+  bool step_wanted = true;            // something changed since the last step
+  TimeMs last_keepalive_sent_ms = -1000000000;  // local
+  TimeMs last_contact_sent_ms = -1;   // local send time of the last request etcd answered
+  int64_t last_txn_revision = 0;
+  TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
+  bool read_backoff = false;          // the last read failed: step on the stale view first
+  uint64_t tick_gen = 0;
+  TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)
+  std::string last_logged_reason;
+  // Shared memory: the commit gate (DESIGN.md: fence fails closed).
+  TimeMs deadline_ms = 0;             // local
+  bool fenced = true;
+};
+
+struct Sidecar {
+  bool alive = true;
+  std::string done_id;
+  std::string running_id;
+  std::optional<core::SidecarRequest> wanted;   // the request file's content
+  uint64_t gen = 0;
+  TimeMs crash_at_ms = -1;            // real time of the primary crash being handled (-1 none)
+  int64_t lease_of_worker = 0;        // the lease the worker last used (for release_lease)
+};
+
+struct Node {
+  int index = 0;
+  core::NodeConfig config;
+  Clock clock;
+  PgModel pg;
+  Worker w;
+  Sidecar sc;
+  bool up = true;                     // the machine (a whole-node crash takes everything down)
+  int64_t last_promoted_term = 0;
+  int64_t promoting_term = 0;
+};
+
+struct Violation {
+  std::string invariant;
+  std::string message;
+};
+
+struct Stats {
+  int64_t steps = 0, txns = 0, txn_failed = 0, commits = 0, acked = 0, sync_acked = 0;
+  int64_t promotions = 0, auto_promotions = 0, faults = 0, operator_ok = 0;
+  TimeMs l1_ms = -1;
+};
+
+struct World {
+  World(const Scenario& s, bool echo);
+
+  Scenario sc;
+  Rng rng;
+  EventQueue q;
+  FakeEtcd etcd;
+  bool etcd_up = true;
+  std::vector<Link> links;
+  TimeMs lossy_until_ms = -1;         // a lossy spell (more loss, slow messages) is on until then
+  std::vector<Node> nodes;
+  core::Keys keys;
+  Trace trace;
+  uint32_t max_timeline = 1;
+  Stats stats;
+  ClientState client;
+  CheckerState checks;
+  std::optional<Violation> violation;
+  bool healed = false;
+  TimeMs expiry_check_at_ms = -1;
+  // etcd-side watches: node -> (worker incarnation, watch generation); delivery order per node.
+  std::map<int, std::pair<uint64_t, uint64_t>> watches;
+  std::vector<TimeMs> watch_last_delivery_ms;
+
+  TimeMs now() const { return q.now(); }
+  TimeMs local_now(int n) const { return nodes[static_cast<size_t>(n)].clock.local(q.now()); }
+  TimeMs etcd_now() const { return sc.etcd_clock.local(q.now()); }
+  Node& node(int n) { return nodes[static_cast<size_t>(n)]; }
+  int index_of(const std::string& name) const;
+  void log(int node, const std::string& text) { trace.log(q.now(), node, text); }
+  void fail(const std::string& invariant, const std::string& message);
+
+  // Network: the delay of one message, or nullopt when it is lost.
+  std::optional<TimeMs> request_delay(int n);
+  std::optional<TimeMs> response_delay(int n);
+  bool replication_cut(int a, int b) const;
+  // A request from node n: `at_etcd` runs when it arrives (etcd up) and returns what runs at the
+  // node when the answer arrives; `on_timeout` runs if no answer came within the timeout.
+  // `alive` is re-checked before anything runs at the node.
+  void rpc(int n, std::function<std::function<void()>()> at_etcd, std::function<void()> on_timeout,
+           std::function<bool()> alive);
+
+  // etcd side effects: every change goes through here (checkers, watches, lease timers).
+  Result<kv::TxnResult> etcd_txn(const kv::Txn& t, int by_node);
+  void publish(const std::vector<KvEvent>& events);
+  void schedule_expiry();
+  void etcd_go_down();
+  void etcd_come_back(bool renew);
+};
+
+}  // namespace pg_ha::sim
