@@ -265,10 +265,11 @@ Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) 
     }
     auto r = decode_report(kv.value);
     if (!r.ok()) return r.error();
-    if (r->term != term || r->name != rest.substr(slash + 1)) {
+    std::string name = rest.substr(slash + 1);
+    if (r->term != term || r->name != name) {
       return make_error(ErrorKind::Protocol, "election report does not match its key");
     }
-    view->reports[term][r->name] = versioned(std::move(*r), kv);
+    view->reports[term][name] = versioned(std::move(*r), kv);  // not r->name: the move runs first
     return ok_status();
   }
   if (rel.rfind("history/", 0) == 0) {
