@@ -2,11 +2,20 @@
 -- publishes in shared memory; control functions validate against etcd and write one transaction.
 \echo Use "CREATE EXTENSION pg_ha" to load this file. \quit
 
--- The role allowed to control the cluster (and still admitted while a node is fenced).
+-- Schema names starting with pg_ are reserved; a superuser may create one with
+-- allow_system_table_mods (reset at once, and by CREATE EXTENSION when the script ends). The
+-- schema belongs to the extension: DROP EXTENSION removes it.
+SET allow_system_table_mods = on;
+CREATE SCHEMA pg_ha;
+RESET allow_system_table_mods;
+
+-- The role allowed to control the cluster (and still admitted while a node is fenced). Role names
+-- starting with pg_ are reserved with no way around it, hence pgha_admin, not pg_ha_admin. It is
+-- cluster-wide and outlives DROP EXTENSION.
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pg_ha_admin') THEN
-    CREATE ROLE pg_ha_admin NOLOGIN;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pgha_admin') THEN
+    CREATE ROLE pgha_admin NOLOGIN;
   END IF;
 END
 $$;
@@ -52,7 +61,7 @@ CREATE FUNCTION pg_ha.config() RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pg_ha_config' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pg_ha.config() IS 'the dynamic cluster configuration';
 
--- ---------------------------------------------------------------- control (pg_ha_admin)
+-- ---------------------------------------------------------------- control (pgha_admin)
 
 CREATE FUNCTION pg_ha.switchover(candidate text DEFAULT NULL) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pg_ha_switchover' LANGUAGE C VOLATILE;
@@ -97,9 +106,9 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   pg_ha.node_status(), pg_ha.members(), pg_ha.cluster(), pg_ha.history(),
   pg_ha.health_primary(), pg_ha.health_replica(bigint), pg_ha.config()
-TO pg_monitor, pg_ha_admin;
+TO pg_monitor, pgha_admin;
 
 GRANT EXECUTE ON FUNCTION
   pg_ha.switchover(text), pg_ha.failover(text, boolean), pg_ha.pause(), pg_ha.resume(),
   pg_ha.set_config(jsonb), pg_ha.restart(text)
-TO pg_ha_admin;
+TO pgha_admin;

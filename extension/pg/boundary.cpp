@@ -39,7 +39,8 @@ bool threw(const char* where, Fn&& fn, CaughtError* out) noexcept {
   } catch (const SqlError& e) {
     fill(out, e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
   } catch (const std::bad_alloc&) {
-    fill(out, ERRCODE_OUT_OF_MEMORY, "pg_ha: out of memory", where, nullptr);
+    fill(out, ERRCODE_OUT_OF_MEMORY, "pg_ha: out of memory", "in ", nullptr);
+    strlcat(out->detail, where, sizeof out->detail);
   } catch (const std::exception& e) {
     fill(out, ERRCODE_INTERNAL_ERROR, "pg_ha: internal error", e.what(), nullptr);
     strlcat(out->detail, " (in ", sizeof out->detail);

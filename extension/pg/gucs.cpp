@@ -148,7 +148,7 @@ void define_tags_and_admin() {
   define_bool("pg_ha.noloadbalance", "Health checks report this node as not serving reads.", &guc_noloadbalance,
               false, PGC_SIGHUP);
   define_string("pg_ha.admin_role", "Role still admitted while this node is fenced.", &guc_admin_role,
-                "pg_ha_admin", PGC_SIGHUP);
+                "pgha_admin", PGC_SIGHUP);
   define_bool("pg_ha.enable_test_functions", "Allow pg_ha's test-only SQL functions (regression tests).",
               &guc_enable_test_functions, false, PGC_SUSET, GUC_NOT_IN_SAMPLE);
 }

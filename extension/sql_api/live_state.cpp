@@ -1,12 +1,13 @@
 #include <string>
 
+#include "core/observation.hpp"
 #include "pg/fence.hpp"
+#include "worker/local_observation.hpp"
 #include "pg/shmem.hpp"
 #include "sql_api/live_state.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
-#include "access/xlog.h"                // RecoveryInProgress
 #include "replication/walreceiver.h"  // WalRcv state
 }
 
@@ -14,7 +15,12 @@ namespace pg_ha::sql_api {
 
 LiveState read_live_state() {
   LiveState s;
-  s.role = RecoveryInProgress() ? "replica" : "primary";
+  core::LocalObservation position;
+  worker::observe_wal_position(&position);
+  s.role = position.in_recovery ? "replica" : "primary";
+  s.timeline = position.timeline;
+  s.flush_lsn = position.flush_lsn;
+  s.replay_lsn = position.replay_lsn;
   char reason[pg::shmem::kFenceReasonCapacity + 64];
   s.fenced = pg::writes_refused(reason, sizeof reason);
   if (s.fenced) s.fence_reason = reason;

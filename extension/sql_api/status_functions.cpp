@@ -30,9 +30,9 @@ Datum node_status(FunctionCallInfo fcinfo) {
   row.text(0, str_field(node, "name"));
   row.text(1, live.role);
   row.text(2, str_field(node, "state"));
-  row.int8(3, int_field(node, "timeline"));
-  row.lsn(4, lsn_field(node, "flush_lsn"));
-  row.lsn(5, lsn_field(node, "replay_lsn"));
+  row.int8(3, live.timeline);
+  row.lsn(4, live.flush_lsn);
+  row.lsn(5, live.replay_lsn);
   row.int8(6, own_lag_bytes(snap, live.role));
   row.boolean(7, live.fenced);
   row.text_or_null(8, live.fence_reason);
@@ -51,7 +51,7 @@ void put_self_member(ReturnSetInfo* rsinfo, const json& node) {
   row.text(0, str_field(node, "name"));
   row.text(1, live.role);
   row.text(2, str_field(node, "state"));
-  row.int8(3, int_field(node, "timeline"));
+  row.int8(3, live.timeline);
   row.int8(4, live.role == "primary" ? std::optional<int64_t>(0) : std::nullopt);
   row.jsonb(5, tags_json(settings.tags).dump());
   row.text_or_null(6, settings.connect_host);

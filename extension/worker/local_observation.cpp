@@ -112,20 +112,27 @@ bool any_guc_pending_restart() {
 
 }  // namespace
 
+void observe_wal_position(core::LocalObservation* o) {
+  o->in_recovery = RecoveryInProgress();
+  if (o->in_recovery) {
+    observe_replica_position(o);
+  } else {
+    TimeLineID tli = 0;
+    o->flush_lsn = GetFlushRecPtr(&tli);
+    o->timeline = tli;
+    o->replay_lsn = o->flush_lsn;
+  }
+}
+
 LocalDetails observe_local() {
   LocalDetails d;
   core::LocalObservation& o = d.observation;
   o.postgres_running = true;   // we run inside it
-  o.in_recovery = RecoveryInProgress();
+  observe_wal_position(&o);
   if (o.in_recovery) {
     o.promote_in_progress = PromoteIsTriggered() || access(PROMOTE_SIGNAL_FILE, F_OK) == 0;
-    observe_replica_position(&o);
     observe_receiver(&d);
   } else {
-    TimeLineID tli = 0;
-    o.flush_lsn = GetFlushRecPtr(&tli);
-    o.timeline = tli;
-    o.replay_lsn = o.flush_lsn;
     o.standbys = connected_standbys();
   }
   o.synchronous_standby_names = SyncRepStandbyNames ? SyncRepStandbyNames : "";

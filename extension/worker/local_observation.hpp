@@ -18,4 +18,8 @@ struct LocalDetails {
 // `observation.upstream` stays empty: the agent knows whom it told the server to follow.
 LocalDetails observe_local();
 
+// Just the WAL position part (in_recovery, timeline, flush and replay LSN): cheap, shared-memory
+// reads only, usable from any backend too (the status functions show it live).
+void observe_wal_position(core::LocalObservation* o);
+
 }  // namespace pg_ha::worker

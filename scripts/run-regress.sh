@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# pg_regress suite for the pg_ha SQL API on a real, throw-away PostgreSQL 15 server.
+#   scripts/run-regress.sh <build-dir>
+# Installs pg_ha.so, pg_ha.control and the SQL script from <build-dir> into PostgreSQL's own
+# directories, then runs each phase on a fresh server with shared_preload_libraries = pg_ha:
+#   standalone  no etcd configured (regress/standalone_schedule)
+#   etcd        a real etcd on free loopback ports (regress/etcd_schedule, run when present)
+# Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
+# as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
+set -euo pipefail
+
+build=${1:?usage: run-regress.sh <build-dir>}
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$build" && pwd)
+bindir=$(pg_config --bindir)
+[ -x /usr/lib/postgresql/15/bin/initdb ] && bindir=/usr/lib/postgresql/15/bin
+pg_regress="$(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress"
+
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+install_module() {
+  install -m 0755 "$build/extension/pg_ha.so" "$(pg_config --pkglibdir)/pg_ha.so"
+  install -m 0644 "$top/pg_ha.control" "$top/sql/pg_ha--0.1.sql" "$(pg_config --sharedir)/extension/"
+}
+
+work=$(mktemp -d /tmp/pg_ha_regress.XXXXXX)
+chmod 0755 "$work"
+pgdata="" etcd_pid=""
+
+cleanup() {
+  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
+    as_postgres "$bindir/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "$etcd_pid" ]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; fi
+  if [ "${PG_HA_KEEP_REGRESS:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# start_server <name> <extra postgresql.conf lines>: fresh data directory, server on a free port.
+start_server() {
+  local name=$1 extra=$2
+  pgdata="$work/$name/data"
+  sock="$work/$name/sock"
+  port=$(free_port)
+  mkdir -p "$work/$name" "$sock"
+  chown -R postgres: "$work/$name" 2>/dev/null || true
+  as_postgres "$bindir/initdb" -D "$pgdata" --auth=trust -U postgres --no-instructions >"$work/$name/initdb.log"
+  cat >>"$pgdata/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$sock'
+shared_preload_libraries = 'pg_ha'
+pg_ha.node_name = 'regress1'
+pg_ha.connect_host = '127.0.0.1'
+$extra
+CONF
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -l "$work/$name/server.log" -w -t 60 start >/dev/null
+}
+
+stop_server() {
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+  pgdata=""
+}
+
+psql_q() { as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d postgres "$@"; }
+
+# The worker publishes its first status right after start; wait for it so tests see it.
+wait_for_worker() {
+  psql_q -c "CREATE EXTENSION IF NOT EXISTS pg_ha" >/dev/null
+  for _ in $(seq 1 100); do
+    if psql_q -c "SELECT state FROM pg_ha.node_status()" >/dev/null 2>&1; then
+      psql_q -c "DROP EXTENSION pg_ha" >/dev/null
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "pg_ha worker published no status within 10 s" >&2
+  return 1
+}
+
+# run_phase <name> <schedule>: pg_regress prints its own summary line.
+run_phase() {
+  local name=$1 schedule=$2 out="$work/$1/results"
+  mkdir -p "$out"
+  chown -R postgres: "$out" 2>/dev/null || true
+  as_postgres "$bindir/psql" -X -q -h "$sock" -p "$port" -U postgres -d postgres -c "CREATE DATABASE pg_ha_regression"
+  echo "== pg_regress: $name =="
+  local rc=0
+  as_postgres "$pg_regress" --use-existing --host="$sock" --port="$port" --user=postgres \
+    --bindir="$bindir" --dbname=pg_ha_regression --inputdir="$top/regress" --outputdir="$out" \
+    --schedule="$schedule" || rc=$?
+  if [ $rc -ne 0 ] && [ -f "$out/regression.diffs" ]; then cat "$out/regression.diffs"; fi
+  # The boundary's promise: no backend or worker ever died from a signal (no crash restart).
+  if grep -E "terminated by signal|server process .* was terminated|all server processes terminated" \
+       "$work/$name/server.log"; then
+    echo "FAILED: the server log shows a crashed process ($name)" >&2
+    rc=1
+  fi
+  return $rc
+}
+
+start_etcd() {
+  local client peer
+  client=$(free_port); peer=$(free_port)
+  mkdir -p "$work/etcd"
+  /usr/bin/etcd --name regress --data-dir "$work/etcd/data" \
+    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "regress=http://127.0.0.1:$peer" >"$work/etcd/etcd.log" 2>&1 &
+  etcd_pid=$!
+  etcd_url="http://127.0.0.1:$client"
+  for _ in $(seq 1 100); do
+    curl -sf "$etcd_url/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "etcd did not start" >&2
+  return 1
+}
+
+install_module
+status=0
+
+start_server standalone ""
+chown postgres: "$work/standalone" 2>/dev/null || true
+if wait_for_worker; then run_phase standalone "$top/regress/standalone_schedule" || status=1; else status=1; fi
+stop_server
+
+if [ -f "$top/regress/etcd_schedule" ]; then
+  start_etcd
+  mkdir -p "$work/etcd_state"; chown postgres: "$work/etcd_state" 2>/dev/null || true
+  start_server etcd "pg_ha.etcd_endpoints = '$etcd_url'
+pg_ha.cluster_name = 'regress'
+pg_ha.state_dir = '$work/etcd_state'"
+  if wait_for_worker; then run_phase etcd "$top/regress/etcd_schedule" || status=1; else status=1; fi
+  stop_server
+fi
+
+exit $status
