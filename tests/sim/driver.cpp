@@ -8,6 +8,8 @@
 // The worker is sequential: one request in flight, each with a timeout.
 #include "driver.hpp"
 
+#include <cstdlib>
+
 #include "checkers.hpp"
 #include "client.hpp"
 #include "core/control.hpp"
@@ -55,7 +57,10 @@ void send_read(World& w, int n) {
           std::string root = w.keys.root();
           auto kvs = w.etcd.range(root, kv::prefix_end(root));
           int64_t rev = w.etcd.revision();
-          w.watches[n] = {inc, gen};   // the watch starts right after the revision read
+          // The watch starts right after the revision read. A read that arrives late (its
+          // worker gave up on it and read again) must not replace the newer watch.
+          auto it = w.watches.find(n);
+          if (it == w.watches.end() || it->second.first != inc || it->second.second < gen) w.watches[n] = {inc, gen};
           return then_continue(w, n, [&w, n, gen, kvs, rev, sent] {
             Worker& k2 = w.node(n).w;
             if (k2.watch_gen != gen) return;
@@ -212,12 +217,34 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   x.w.wake_at_ms = d.wake_at_ms;
 }
 
+// FINDINGS.md F1: the core's build_view files election reports under "" (moved-from name).
+// Re-file them from the raw keys until the core is fixed; a no-op afterwards.
+void repair_reports(const World& w, const std::vector<kv::KeyValue>& kvs, core::EtcdView* view) {
+  bool broken = false;
+  for (const auto& [term, by_name] : view->reports) broken |= by_name.count("") != 0;
+  if (!broken) return;
+  view->reports.clear();
+  std::string prefix = w.keys.election_prefix();
+  for (const kv::KeyValue& v : kvs) {
+    if (v.key.compare(0, prefix.size(), prefix) != 0) continue;
+    auto r = core::decode_report(v.value);
+    if (r.ok()) view->reports[r->term][r->name] = core::Versioned<core::ElectionReport>{*r, v.create_revision, v.mod_revision, v.lease};
+  }
+}
+
 void do_step(World& w, int n, const core::ClusterConfig& cfg) {
   Node& x = w.node(n);
   std::vector<kv::KeyValue> kvs;
   for (const auto& [key, v] : x.w.kvs) kvs.push_back(v);
   core::EtcdView view = core::build_view(w.keys, kvs, x.w.view_revision);
+  repair_reports(w, kvs, &view);
   core::Observation obs = observe(w, x, cfg);
+  if (std::getenv("SIM_DEBUG")) {
+    std::string d = "view rev " + std::to_string(view.revision) + " lease " + std::to_string(obs.lease.id);
+    if (view.leader) d += " leader " + view.leader->value.name + "/" + std::to_string(view.leader->value.term) + " lease " + std::to_string(view.leader->lease);
+    if (view.state) d += " state " + view.state->value.primary + "/" + std::to_string(view.state->value.term);
+    w.log(n, d);
+  }
   core::StepOutput out = core::step(core::StepInput{cfg, x.config, w.keys, view, obs}, x.w.memory);
   x.w.memory = out.memory;
   x.w.step_wanted = false;
@@ -263,13 +290,11 @@ void worker_tick(World& w, int n) {
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
   if (k.lease.id != 0 && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
   if (k.next_write < k.writes.size()) return send_write(w, n);
-  if (k.step_wanted || now >= k.wake_at_ms) {
+  bool stale = k.read_backoff;
+  k.read_backoff = false;   // step once on the stale view, then read again
+  if (k.step_wanted || stale || now >= k.wake_at_ms) {
     do_step(w, n, cfg);
     if (k.next_write < k.writes.size()) return send_write(w, n);
-  }
-  if (k.read_backoff) {
-    k.read_backoff = false;   // stepped once on the stale view; read again next time
-    k.wake_at_ms = std::min(k.wake_at_ms, now + cfg.loop_wait_ms / 2);
   }
   TimeMs next_local = std::min(k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
