@@ -1,0 +1,292 @@
+#include "bootstrap.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include <libpq-fe.h>
+
+#include "log.hpp"
+#include "postmaster.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+namespace {
+
+constexpr int kJoinLogEveryMs = 10000;
+
+std::string marker(const Node& node, const char* name) { return node.state_file(name); }
+
+Status set_marker(const Node& node, const char* name) {
+  return write_file_atomic(marker(node, name), "", &node.run_as, 0600);
+}
+
+void clear_marker(const Node& node, const char* name) { unlink(marker(node, name).c_str()); }
+
+std::string quote_ident(PGconn* conn, const std::string& name) {
+  char* q = PQescapeIdentifier(conn, name.c_str(), name.size());
+  std::string out = q ? q : "";
+  PQfreemem(q);
+  return out;
+}
+
+Status exec(PGconn* conn, const std::string& sql, const std::string& what) {
+  PGresult* r = PQexec(conn, sql.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  std::string msg = PQresultErrorMessage(r);
+  PQclear(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return ok_status();
+  return make_error(ErrorKind::Internal, what + " failed: " + msg);
+}
+
+// The replication role, its password and what pg_rewind needs to read the source's files. The
+// password is hashed by libpq (SCRAM) before it is sent: the server, its logs and ours never see it.
+Status create_replication_role(const Node& node) {
+  auto password = password_from_passfile(node.config.replication_passfile, node.config.replication_user);
+  if (!password) return password.error();
+  PGconn* conn = PQconnectdb(local_conninfo(node, 5).c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    return make_error(ErrorKind::Unavailable, "cannot connect to the new cluster: " + msg);
+  }
+  const std::string& user = node.config.replication_user;
+  std::string role = quote_ident(conn, user);
+  char* verifier = PQencryptPasswordConn(conn, password->c_str(), user.c_str(), "scram-sha-256");
+  Status s = verifier ? ok_status() : make_error(ErrorKind::Internal, "cannot hash the replication password");
+  if (s) {
+    char* literal = PQescapeLiteral(conn, verifier, strlen(verifier));
+    char* name = PQescapeLiteral(conn, user.c_str(), user.size());
+    std::string sql = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + std::string(name) +
+                      ") THEN CREATE ROLE " + role + "; END IF; END$$; ALTER ROLE " + role +
+                      " WITH LOGIN REPLICATION PASSWORD " + literal + ";";
+    PQfreemem(name);
+    PQfreemem(literal);
+    PQfreemem(verifier);
+    s = exec(conn, sql, "creating the replication role");
+  }
+  if (s) {
+    s = exec(conn,
+             "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO " + role +
+                 "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO " + role +
+                 "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO " + role +
+                 "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO " + role,
+             "granting pg_rewind's functions");
+  }
+  PQfinish(conn);
+  return s;
+}
+
+// Sets up roles on a private start of the new cluster: no pg_ha preloaded (so no fence and no
+// worker), no TCP listener. Runs before the first real start.
+Status set_up_roles(const Node& node) {
+  Postmaster setup(node);
+  Status s = setup.start({"shared_preload_libraries=", "listen_addresses="});
+  if (s) s = setup.wait_ready(60000);
+  if (s) s = create_replication_role(node);
+  Status stopped = setup.stop(30000);
+  if (!s) return s;
+  return stopped;
+}
+
+Status record_system_identifier(const Node& node, ClusterView& cluster, int64_t mod_revision, const std::string& sysid) {
+  kv::Txn txn;
+  txn.compare.push_back(kv::Compare::mod_revision_is(cluster.keys().initialize(), mod_revision));
+  txn.success.push_back(kv::RequestOp::put(cluster.keys().initialize(),
+                                           core::encode(core::InitializeRecord{node.config.name, sysid})));
+  auto r = cluster.store().txn(txn);
+  if (!r) return r.error();
+  if (!r->succeeded) return make_error(ErrorKind::Internal, "the initialize key changed while this node was bootstrapping");
+  log_info("recorded system identifier " + sysid + " in " + cluster.keys().initialize());
+  return ok_status();
+}
+
+// The winner of the race: a new cluster in the data directory.
+Status initialize_cluster(const Node& node, ClusterView& cluster, int64_t mod_revision) {
+  int64_t t0 = monotonic_ms();
+  if (inspect_data_dir(node.config.data_dir) == DataDirState::Cluster ||
+      inspect_data_dir(node.config.data_dir) == DataDirState::Other) {
+    auto aside = move_aside(node.config.data_dir);   // a half-made initdb of our own earlier attempt
+    if (!aside) return aside.error();
+  }
+  Status s = set_marker(node, kExtensionMarker);
+  if (s) s = run_initdb(node);
+  if (!s) return s;
+  auto sysid = read_system_identifier(node);
+  if (!sysid) return sysid.error();
+  s = write_node_files(node, std::nullopt);
+  if (s) s = set_up_roles(node);
+  if (s) s = record_system_identifier(node, cluster, mod_revision, *sysid);
+  if (s) log_info("bootstrap: new cluster initialized in " + std::to_string(monotonic_ms() - t0) + " ms");
+  return s;
+}
+
+// Waits for a leader whose member record says where it listens.
+Result<Upstream> wait_for_leader(ClusterView& cluster) {
+  int64_t next_log = 0;
+  while (!stop_requested()) {
+    auto up = cluster.leader_upstream();
+    if (up && *up) return **up;
+    if (monotonic_ms() >= next_log) {
+      log_info(up ? "waiting for a leader to clone from" : "waiting for a leader (etcd: " + up.error().message + ")");
+      next_log = monotonic_ms() + kJoinLogEveryMs;
+    }
+    nap_ms(200);
+  }
+  return make_error(ErrorKind::Interrupted, "shutdown requested");
+}
+
+Status join_cluster(const Node& node, ClusterView& cluster) {
+  while (!stop_requested()) {
+    auto leader = wait_for_leader(cluster);
+    if (!leader) return leader.error();
+    Status s = clone_from(node, cluster, *leader);
+    if (s) return s;
+    log_warn("cloning from " + leader->name + " failed, retrying in 2 s: " + s.error().message);
+    nap_ms(2000);
+  }
+  return make_error(ErrorKind::Interrupted, "shutdown requested");
+}
+
+// A data directory with a cluster in it must be this cluster's.
+Status check_identity(const Node& node, ClusterView& cluster) {
+  auto sysid = read_system_identifier(node);
+  if (!sysid) return sysid.error();
+  while (!stop_requested()) {
+    auto init = cluster.initialize();
+    if (!init) {
+      log_warn("cannot read the initialize key, retrying: " + init.error().message);
+      nap_ms(1000);
+      continue;
+    }
+    if (!*init) {
+      // An existing cluster and no pg_ha cluster yet: adopt it as the cluster's origin.
+      kv::Txn txn;
+      txn.compare.push_back(kv::Compare::absent(cluster.keys().initialize()));
+      txn.success.push_back(kv::RequestOp::put(cluster.keys().initialize(),
+                                               core::encode(core::InitializeRecord{node.config.name, *sysid})));
+      auto r = cluster.store().txn(txn);
+      if (r && r->succeeded) {
+        log_info("adopted the existing data directory (system identifier " + *sysid + ") as the cluster's origin");
+        return ok_status();
+      }
+      continue;
+    }
+    const auto& rec = (*init)->value;
+    if (rec.system_identifier.empty()) {
+      if (rec.node == node.config.name) {
+        log_info("this node's bootstrap was interrupted after initdb: starting it again");
+        return initialize_cluster(node, cluster, (*init)->mod_revision);
+      }
+      nap_ms(500);   // another node is still running initdb
+      continue;
+    }
+    if (rec.system_identifier != *sysid) {
+      return make_error(ErrorKind::Invalid, "data directory " + node.config.data_dir + " belongs to another cluster: system identifier " +
+                                                *sysid + ", but cluster `" + node.config.cluster + "` has " +
+                                                rec.system_identifier + ". Refusing to start it; move it away to re-clone.");
+    }
+    return ok_status();
+  }
+  return make_error(ErrorKind::Interrupted, "shutdown requested");
+}
+
+// Empty data directory: the race on `initialize`.
+Status bootstrap_empty(const Node& node, ClusterView& cluster) {
+  kv::Txn txn;
+  txn.compare.push_back(kv::Compare::absent(cluster.keys().initialize()));
+  txn.success.push_back(kv::RequestOp::put(cluster.keys().initialize(),
+                                           core::encode(core::InitializeRecord{node.config.name, ""})));
+  txn.failure.push_back(kv::RequestOp::get(cluster.keys().initialize()));
+  auto r = cluster.store().txn(txn);
+  if (!r) return r.error();
+  if (r->succeeded) {
+    log_info("won the bootstrap race: initializing a new cluster");
+    return initialize_cluster(node, cluster, r->revision);
+  }
+  auto init = cluster.initialize();
+  if (!init) return init.error();
+  if (*init && (*init)->value.node == node.config.name && (*init)->value.system_identifier.empty()) {
+    log_info("resuming this node's interrupted bootstrap");
+    return initialize_cluster(node, cluster, (*init)->mod_revision);
+  }
+  log_info("cluster `" + node.config.cluster + "` exists: joining it by cloning the leader");
+  return join_cluster(node, cluster);
+}
+
+}  // namespace
+
+Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) {
+  int64_t t0 = monotonic_ms();
+  Status s = set_marker(node, kCloneMarker);
+  if (!s) return s;
+  DataDirState state = inspect_data_dir(node.config.data_dir);
+  if (state == DataDirState::Cluster || state == DataDirState::Other) {
+    auto aside = move_aside(node.config.data_dir);
+    if (!aside) return aside.error();
+  }
+  log_info("cloning " + from.name + " (" + from.host + ":" + std::to_string(from.port) + ") with pg_basebackup");
+  s = run_basebackup(node, from);
+  if (!s) {
+    if (inspect_data_dir(node.config.data_dir) != DataDirState::Empty &&
+        inspect_data_dir(node.config.data_dir) != DataDirState::Missing) {
+      auto aside = move_aside(node.config.data_dir);   // what a failed pg_basebackup left behind
+      (void)aside;
+    }
+    return s;
+  }
+  s = write_standby_signal(node);
+  if (s) s = write_node_files(node, from);
+  if (!s) return s;
+  unlink(node.state_file(kRewindMarker).c_str());
+  clear_marker(node, kCloneMarker);
+  (void)cluster;
+  log_info("cloned " + from.name + " in " + std::to_string(monotonic_ms() - t0) + " ms");
+  return ok_status();
+}
+
+Status prepare_data_dir(const Node& node, ClusterView& cluster) {
+  Status s = ensure_dir(node.config.state_dir, node.run_as, 0700);
+  if (!s) return s;
+  if (path_exists(marker(node, kCloneMarker))) {
+    log_warn("a clone was interrupted: its data directory is incomplete and is moved aside");
+    if (inspect_data_dir(node.config.data_dir) == DataDirState::Cluster ||
+        inspect_data_dir(node.config.data_dir) == DataDirState::Other) {
+      auto aside = move_aside(node.config.data_dir);
+      if (!aside) return aside.error();
+    }
+    clear_marker(node, kCloneMarker);
+  }
+  switch (inspect_data_dir(node.config.data_dir)) {
+    case DataDirState::Missing:
+    case DataDirState::Empty:
+      return bootstrap_empty(node, cluster);
+    case DataDirState::Cluster:
+      return check_identity(node, cluster);
+    case DataDirState::Other:
+      break;
+  }
+  return make_error(ErrorKind::Invalid, "data directory " + node.config.data_dir +
+                                            " is not empty and holds no PostgreSQL cluster: refusing to touch it");
+}
+
+bool finish_bootstrap(const Node& node, ClusterView& cluster) {
+  if (!path_exists(marker(node, kExtensionMarker))) return true;
+  if (!node.config.preloads_pg_ha()) {
+    log_warn("pg_ha is not in shared_preload_libraries: not creating the extension (no HA on this node)");
+    clear_marker(node, kExtensionMarker);
+    return true;
+  }
+  auto leader = cluster.leader_name();
+  if (!leader || *leader != node.config.name) return false;
+  auto r = local_query(node, "CREATE EXTENSION IF NOT EXISTS pg_ha", 5);
+  if (!r) {
+    log_warn("CREATE EXTENSION pg_ha failed, will retry: " + r.error().message);
+    return false;
+  }
+  clear_marker(node, kExtensionMarker);
+  log_info("bootstrap complete: extension pg_ha created");
+  return true;
+}
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,28 @@
+// Brings the data directory to a state postgres can start from, once, before supervision:
+//   empty  -> race on `initialize`; the winner runs initdb, the others clone the leader;
+//   a cluster -> its system identifier must match `initialize` (or adopts an empty cluster key);
+//   anything else -> refused, never touched.
+// Markers in state_dir make every step safe to replay after a crash of the sidecar.
+#pragma once
+
+#include "cluster_view.hpp"
+#include "common/result.hpp"
+#include "node.hpp"
+
+namespace pg_ha::sidecar {
+
+constexpr const char* kCloneMarker = "clone.in_progress";          // a half-made clone: move aside, redo
+constexpr const char* kRewindMarker = "rewind.in_progress";        // an interrupted pg_rewind: re-clone
+constexpr const char* kExtensionMarker = "bootstrap.extension_pending";  // CREATE EXTENSION still to do
+
+Status prepare_data_dir(const Node& node, ClusterView& cluster);
+
+// Clones `from` into the data directory (moving a non-empty one aside first) and leaves it ready
+// to start as a standby. Shared by joining and by the reclone request.
+Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from);
+
+// CREATE EXTENSION pg_ha, once this node holds leadership (commits are refused before: the fence).
+// Returns true when nothing is left to do.
+bool finish_bootstrap(const Node& node, ClusterView& cluster);
+
+}  // namespace pg_ha::sidecar

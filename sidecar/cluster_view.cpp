@@ -1,0 +1,86 @@
+#include "cluster_view.hpp"
+
+#include <set>
+
+#include "log.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+
+Result<std::optional<core::Versioned<core::InitializeRecord>>> ClusterView::initialize() {
+  auto kv = get(keys_.initialize());
+  if (!kv) return kv.error();
+  if (!*kv) return std::optional<core::Versioned<core::InitializeRecord>>();
+  auto rec = core::decode_initialize((*kv)->value);
+  if (!rec) return rec.error();
+  core::Versioned<core::InitializeRecord> v{*rec, (*kv)->create_revision, (*kv)->mod_revision, (*kv)->lease};
+  return std::optional<core::Versioned<core::InitializeRecord>>(v);
+}
+
+Result<std::string> ClusterView::leader_name() {
+  auto kv = get(keys_.leader());
+  if (!kv) return kv.error();
+  if (!*kv) return std::string();
+  auto rec = core::decode_leader((*kv)->value);
+  if (!rec) return rec.error();
+  return rec->name;
+}
+
+Result<std::optional<Upstream>> ClusterView::member_upstream(const std::string& name) {
+  auto kv = get(keys_.member(name));
+  if (!kv) return kv.error();
+  if (!*kv) return std::optional<Upstream>();
+  auto m = core::decode_member((*kv)->value);
+  if (!m) return m.error();
+  if (m->host.empty() || m->port <= 0) return std::optional<Upstream>();
+  return std::optional<Upstream>(Upstream{name, m->host, m->port});
+}
+
+Result<std::optional<Upstream>> ClusterView::leader_upstream() {
+  auto name = leader_name();
+  if (!name) return name.error();
+  if (name->empty()) return std::optional<Upstream>();
+  return member_upstream(*name);
+}
+
+Result<core::ClusterConfig> ClusterView::config() {
+  auto kv = get(keys_.config());
+  if (!kv) return kv.error();
+  if (!*kv) return core::ClusterConfig{};
+  return core::parse_cluster_config((*kv)->value);
+}
+
+Result<bool> ClusterView::paused() {
+  auto kv = get(keys_.state());
+  if (!kv) return kv.error();
+  if (!*kv) return false;
+  auto st = core::decode_state((*kv)->value);
+  if (!st) return st.error();
+  return st->paused;
+}
+
+Result<int> ClusterView::revoke_own_lease() {
+  std::set<int64_t> leases;
+  auto member = get(keys_.member(self_));
+  if (!member) return member.error();
+  if (*member) {
+    if ((*member)->lease) leases.insert((*member)->lease);
+    auto m = core::decode_member((*member)->value);
+    if (m && m->lease_id) leases.insert(m->lease_id);
+  }
+  auto leader = get(keys_.leader());
+  if (!leader) return leader.error();
+  if (*leader && (*leader)->lease) {
+    auto l = core::decode_leader((*leader)->value);
+    if (l && l->name == self_) leases.insert((*leader)->lease);
+  }
+  int revoked = 0;
+  for (int64_t id : leases) {
+    Status s = store_.lease_revoke(id);
+    if (!s && s.error().kind != ErrorKind::NotFound) return s.error();
+    if (s) ++revoked;
+  }
+  return revoked;
+}
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,46 @@
+// What the sidecar reads from etcd: the initialize record, where the leader can be reached, the
+// dynamic config and the pause flag, and this node's lease. Thin, typed wrappers over Store.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "core/config.hpp"
+#include "core/schema.hpp"
+#include "pg_ops.hpp"
+#include "store.hpp"
+
+namespace pg_ha::sidecar {
+
+class ClusterView {
+ public:
+  ClusterView(Store& store, const SidecarConfig& config)
+      : store_(store), keys_(config.key_prefix, config.cluster), self_(config.name) {}
+
+  const core::Keys& keys() const { return keys_; }
+  Store& store() { return store_; }
+
+  Result<std::optional<core::Versioned<core::InitializeRecord>>> initialize();
+  // The leader's name, or "" when there is none.
+  Result<std::string> leader_name();
+  // The leader as an upstream, once its member record says where it listens (nullopt otherwise).
+  Result<std::optional<Upstream>> leader_upstream();
+  // A member's address (for requests that name only the member).
+  Result<std::optional<Upstream>> member_upstream(const std::string& name);
+  // The dynamic config (defaults when the key is missing) and the pause flag.
+  Result<core::ClusterConfig> config();
+  Result<bool> paused();
+  // Revokes this node's lease (members/<name>.lease_id, and the leader key's lease when it names
+  // us): the election starts now instead of after the ttl. Returns the number of leases revoked.
+  Result<int> revoke_own_lease();
+
+ private:
+  Result<std::optional<kv::KeyValue>> get(const std::string& key) { return store_.get(key); }
+
+  Store& store_;
+  core::Keys keys_;
+  std::string self_;
+};
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,72 @@
+// The sidecar's static configuration: a PostgreSQL-style file (`key = value`, # comments, values
+// optionally in single quotes) plus one command-line flag per key, flags winning. An unknown key
+// is an error that names its line: a typo must not silently fall back to a default.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "core/types.hpp"
+
+namespace pg_ha::sidecar {
+
+struct SidecarConfig {
+  std::string name;                 // this node's member name
+  std::string cluster;              // cluster name (etcd key <prefix>/<cluster>/)
+  std::string data_dir;
+  std::string bin_dir = "/usr/lib/postgresql/15/bin";
+  std::string state_dir;            // per-node settings, request channel, logs: outside data_dir
+  std::string listen_host = "127.0.0.1";
+  int port = 5432;
+  std::string connect_host;         // how peers reach this postgres (default: listen_host)
+  std::string socket_dir;           // private unix socket directory (default: <state_dir>/run)
+  std::string http_listen = "127.0.0.1:8008";
+  std::string etcd_endpoints = "http://127.0.0.1:2379";
+  std::string etcd_user;
+  std::string etcd_password_file;
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+  std::string key_prefix = "/pg_ha";
+  std::string os_user = "postgres";
+  std::string superuser = "postgres";
+  std::string replication_user = "replicator";
+  std::string replication_passfile; // .pgpass format, readable only by os_user (mode 0600)
+  std::string replication_networks = "127.0.0.1/32,::1/128";   // hba lines for replication
+  std::string shared_preload_libraries = "pg_ha";
+  std::string wal_keep_size = "256MB";
+  int max_wal_senders = 10;
+  int max_replication_slots = 10;
+  int max_connections = 100;
+  std::string log_file;             // sidecar log ("" = stderr)
+  std::string postgres_log_file;    // postgres stderr ("" = <state_dir>/postgresql.log)
+  core::Tags tags;
+
+  // Derived values.
+  std::string effective_connect_host() const { return connect_host.empty() ? listen_host : connect_host; }
+  std::string effective_socket_dir() const { return socket_dir.empty() ? state_dir + "/run" : socket_dir; }
+  std::string api_url() const { return "http://" + http_listen; }
+  bool preloads_pg_ha() const;
+};
+
+// Parses a configuration file's text into key/value pairs; `origin` names the file in errors.
+Result<std::map<std::string, std::string>> parse_config_text(const std::string& text, const std::string& origin);
+
+// Applies one key to the config; an unknown key or a bad value is an Invalid error.
+Status apply_config_key(SidecarConfig* config, const std::string& key, const std::string& value);
+
+// Checks required keys and derived rules (absolute paths, port range, a valid node name).
+Status validate_config(const SidecarConfig& config);
+
+// Parses argv: `--config FILE` first, then every other `--key value` / `--key=value` flag (dashes
+// and underscores are the same). Sets *help when --help was given.
+Result<SidecarConfig> load_config(const std::vector<std::string>& args, bool* help);
+
+std::string config_usage();
+
+// Splits "host:port" (also "[::1]:port").
+bool split_host_port(const std::string& text, std::string* host, int* port);
+
+}  // namespace pg_ha::sidecar

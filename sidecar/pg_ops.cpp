@@ -1,0 +1,261 @@
+#include "pg_ops.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+#include <vector>
+
+#include "log.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+namespace {
+
+constexpr int64_t kToolTimeoutMs = 30 * 60 * 1000;   // a basebackup of a big cluster takes long
+
+std::string first_lines(const std::string& text, size_t max_chars) {
+  std::string t = text.size() > max_chars ? text.substr(text.size() - max_chars) : text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+// Runs one tool as os_user; a non-zero exit becomes an error carrying the tool's own words.
+Result<CommandResult> run_tool(const Node& node, const std::vector<std::string>& argv) {
+  log_info("running " + join_argv(argv));
+  auto r = run_command(argv, node.tool_options(), kToolTimeoutMs);
+  if (!r) return r.error();
+  if (r->exit_code != 0) {
+    return make_error(ErrorKind::Internal, argv[0].substr(argv[0].rfind('/') + 1) + " failed (exit code " +
+                                               std::to_string(r->exit_code) + "): " + first_lines(r->output, 1500));
+  }
+  return r;
+}
+
+std::string utc_stamp() {
+  time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &utc);
+  return buf;
+}
+
+std::string conninfo_value(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string render_conf(const Node& node, const std::optional<Upstream>& follow) {
+  const SidecarConfig& c = node.config;
+  std::ostringstream o;
+  auto set = [&o](const std::string& k, const std::string& v) { o << k << " = " << conf_quote(v) << "\n"; };
+  auto num = [&o](const std::string& k, long v) { o << k << " = " << v << "\n"; };
+  o << "# Written by pg_ha_sidecar at every start; edits are lost. Change the sidecar's configuration\n"
+       "# instead, or the cluster's `config` key for dynamic parameters (pg_ha.auto.conf, included last).\n";
+  set("listen_addresses", c.listen_host);
+  num("port", c.port);
+  set("unix_socket_directories", node.socket_dir());
+  num("max_connections", c.max_connections);
+  set("cluster_name", c.name);
+  set("shared_preload_libraries", c.shared_preload_libraries);
+  set("wal_level", "replica");
+  set("hot_standby", "on");
+  set("wal_log_hints", "on");           // pg_rewind needs it (checksums also do; both are cheap)
+  set("wal_keep_size", c.wal_keep_size);  // keeps the WAL a rewind or a lagging standby needs
+  num("max_wal_senders", c.max_wal_senders);
+  num("max_replication_slots", c.max_replication_slots);
+  set("hba_file", node.hba_path());
+  set("ident_file", node.ident_path());
+  set("log_line_prefix", "%m [%p] ");
+  set("pg_ha.cluster_name", c.cluster);
+  set("pg_ha.node_name", c.name);
+  set("pg_ha.etcd_endpoints", c.etcd_endpoints);
+  set("pg_ha.key_prefix", c.key_prefix);
+  set("pg_ha.state_dir", c.state_dir);
+  set("pg_ha.connect_host", c.effective_connect_host());
+  num("pg_ha.connect_port", c.port);
+  set("pg_ha.api_url", c.api_url());
+  auto optional = [&set](const char* k, const std::string& v) { if (!v.empty()) set(k, v); };
+  optional("pg_ha.etcd_user", c.etcd_user);
+  optional("pg_ha.etcd_password_file", c.etcd_password_file);
+  optional("pg_ha.etcd_ca_file", c.etcd_ca_file);
+  optional("pg_ha.etcd_cert_file", c.etcd_cert_file);
+  optional("pg_ha.etcd_key_file", c.etcd_key_file);
+  set("pg_ha.nofailover", c.tags.nofailover ? "on" : "off");
+  num("pg_ha.priority", c.tags.priority);
+  set("pg_ha.nosync", c.tags.nosync ? "on" : "off");
+  set("pg_ha.noloadbalance", c.tags.noloadbalance ? "on" : "off");
+  if (follow) set("primary_conninfo", upstream_conninfo(node, *follow, ""));
+  set("include_if_exists", node.auto_conf_path());   // last: the worker's settings win
+  return o.str();
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+std::string render_hba(const Node& node) {
+  const SidecarConfig& c = node.config;
+  std::ostringstream o;
+  o << "# Written by pg_ha_sidecar. Local connections: peer, with root and os_user mapped to the superuser.\n";
+  o << "local all all peer map=pg_ha\n";
+  for (const auto& net : split_list(c.replication_networks)) {
+    // replication for streaming and pg_basebackup; `postgres` for pg_rewind's source connection.
+    o << "host replication " << c.replication_user << " " << net << " scram-sha-256\n";
+    o << "host postgres " << c.replication_user << " " << net << " scram-sha-256\n";
+  }
+  o << "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n";
+  return o.str();
+}
+
+std::string render_ident(const Node& node) {
+  const SidecarConfig& c = node.config;
+  std::ostringstream o;
+  o << "# Written by pg_ha_sidecar.\n";
+  o << "pg_ha root " << c.superuser << "\n";
+  o << "pg_ha " << c.os_user << " " << c.superuser << "\n";
+  o << "pg_ha /^(.*)$ \\1\n";
+  return o.str();
+}
+
+// Splits one .pgpass line on unescaped colons.
+std::vector<std::string> passfile_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) fields.back() += line[++i];
+    else if (line[i] == ':' && fields.size() < 5) fields.emplace_back();
+    else fields.back() += line[i];
+  }
+  return fields;
+}
+
+}  // namespace
+
+DataDirState inspect_data_dir(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (!d) return DataDirState::Missing;
+  bool empty = true;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && n != "lost+found") empty = false;
+  }
+  closedir(d);
+  if (empty) return DataDirState::Empty;
+  return path_exists(path + "/PG_VERSION") && path_exists(path + "/global/pg_control") ? DataDirState::Cluster
+                                                                                       : DataDirState::Other;
+}
+
+Status run_initdb(const Node& node) {
+  Status dir = ensure_dir(node.config.data_dir, node.run_as, 0700);
+  if (!dir) return dir;
+  auto r = run_tool(node, {node.tool("initdb"), "-D", node.config.data_dir, "--data-checksums", "-U",
+                           node.config.superuser, "--encoding=UTF8", "--locale=C.UTF-8", "--auth-local=peer",
+                           "--auth-host=scram-sha-256"});
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Result<std::string> read_system_identifier(const Node& node) {
+  auto r = run_tool(node, {node.tool("pg_controldata"), "-D", node.config.data_dir});
+  if (!r) return r.error();
+  std::istringstream in(r->output);
+  std::string line;
+  const std::string label = "Database system identifier:";
+  while (std::getline(in, line)) {
+    if (line.rfind(label, 0) != 0) continue;
+    std::string v = line.substr(label.size());
+    size_t b = v.find_first_not_of(" \t");
+    if (b != std::string::npos) return v.substr(b);
+  }
+  return make_error(ErrorKind::Protocol, "pg_controldata printed no system identifier for " + node.config.data_dir);
+}
+
+Status run_basebackup(const Node& node, const Upstream& from) {
+  Status dir = ensure_dir(node.config.data_dir, node.run_as, 0700);
+  if (!dir) return dir;
+  auto r = run_tool(node, {node.tool("pg_basebackup"), "-D", node.config.data_dir, "-X", "stream", "-c", "fast",
+                           "-d", upstream_conninfo(node, from, ""), "-w"});
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from) {
+  auto r = run_tool(node, {node.tool("pg_rewind"), "--target-pgdata=" + node.config.data_dir,
+                           "--source-server=" + upstream_conninfo(node, from, "postgres"), "--progress"});
+  if (!r) return r.error();
+  if (r->output.find("no rewind required") != std::string::npos) return RewindOutcome::NotNeeded;
+  return RewindOutcome::Rewound;
+}
+
+Result<std::string> move_aside(const std::string& path) {
+  std::string target = path + ".old-" + utc_stamp();
+  for (int i = 1; path_exists(target); ++i) target = path + ".old-" + utc_stamp() + "-" + std::to_string(i);
+  if (rename(path.c_str(), target.c_str()) != 0)
+    return make_error(ErrorKind::Internal, "cannot rename " + path + " to " + target);
+  log_info("moved " + path + " aside to " + target + " (kept, never deleted)");
+  return target;
+}
+
+Status write_node_files(const Node& node, const std::optional<Upstream>& follow) {
+  Status s = ensure_dir(node.socket_dir(), node.run_as, 0700);
+  if (!s) return s;
+  s = write_file_atomic(node.conf_path(), render_conf(node, follow), &node.run_as, 0600);
+  if (!s) return s;
+  s = write_file_atomic(node.hba_path(), render_hba(node), &node.run_as, 0600);
+  if (!s) return s;
+  return write_file_atomic(node.ident_path(), render_ident(node), &node.run_as, 0600);
+}
+
+Status write_standby_signal(const Node& node) {
+  return write_file_atomic(node.data_file("standby.signal"), "", &node.run_as, 0600);
+}
+
+bool has_standby_signal(const Node& node) { return path_exists(node.data_file("standby.signal")); }
+
+std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname) {
+  std::string s = "host=" + conninfo_value(from.host) + " port=" + std::to_string(from.port) +
+                  " user=" + conninfo_value(node.config.replication_user) +
+                  " passfile=" + conninfo_value(node.config.replication_passfile) +
+                  " application_name=" + conninfo_value(node.config.name) + " connect_timeout=5";
+  if (!dbname.empty()) s += " dbname=" + conninfo_value(dbname);
+  return s;
+}
+
+std::string conf_quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += "''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+Result<std::string> password_from_passfile(const std::string& path, const std::string& user) {
+  auto text = read_whole_file(path);
+  if (!text) return make_error(ErrorKind::Invalid, "cannot read replication_passfile " + path);
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    auto f = passfile_fields(line);
+    if (f.size() == 5 && (f[3] == user || f[3] == "*") && !f[4].empty()) return f[4];
+  }
+  return make_error(ErrorKind::Invalid, "replication_passfile " + path + " has no password for user `" + user + "`");
+}
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,50 @@
+// Wrappers around PostgreSQL's own tools (initdb, pg_controldata, pg_basebackup, pg_rewind) and
+// the files the sidecar writes for postgres: the per-node postgresql.conf, pg_hba.conf,
+// pg_ident.conf (all in state_dir) and standby.signal (in the data directory).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "node.hpp"
+
+namespace pg_ha::sidecar {
+
+struct Upstream {
+  std::string name;
+  std::string host;
+  int port = 0;
+};
+
+enum class DataDirState { Missing, Empty, Cluster, Other };
+DataDirState inspect_data_dir(const std::string& path);
+
+Status run_initdb(const Node& node);
+// The cluster's system identifier (decimal), from pg_controldata.
+Result<std::string> read_system_identifier(const Node& node);
+// pg_basebackup -X stream -c fast from upstream into the (missing or empty) data directory.
+Status run_basebackup(const Node& node, const Upstream& from);
+
+enum class RewindOutcome { Rewound, NotNeeded };
+// pg_rewind of the (stopped) data directory against upstream.
+Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from);
+
+// Renames `path` to `<path>.old-<UTC timestamp>` (never deletes); returns the new name.
+Result<std::string> move_aside(const std::string& path);
+
+// Writes postgresql.conf, pg_hba.conf and pg_ident.conf into state_dir. `follow` (standby only)
+// becomes an initial primary_conninfo that the worker's pg_ha.auto.conf, included last, overrides.
+Status write_node_files(const Node& node, const std::optional<Upstream>& follow);
+Status write_standby_signal(const Node& node);
+bool has_standby_signal(const Node& node);
+
+// libpq conninfo for reaching `from` as the replication user (password from PGPASSFILE).
+std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname);
+// A postgresql.conf string literal.
+std::string conf_quote(const std::string& value);
+
+// The password for `user` in a .pgpass-format file (first matching line), never logged.
+Result<std::string> password_from_passfile(const std::string& path, const std::string& user);
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,326 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) { g_stop = 1; }
+void on_wake_signal(int) {}   // SIGCHLD/SIGHUP: only interrupt the current nap
+
+std::string errno_text() { return std::strerror(errno); }
+
+// In the child, between fork and exec: only async-signal-safe calls.
+// Everything is prepared before fork: the sidecar has threads (HTTP), so the child must not
+// allocate or look up users (a lock held by another thread at fork time would never be released).
+struct ChildPlan {
+  std::vector<char*> args;
+  std::vector<char*> envp;
+  std::vector<gid_t> groups;
+  const RunAs* run_as = nullptr;
+  bool die_with_parent = true;
+  pid_t parent = 0;
+};
+
+[[noreturn]] void exec_child(const ChildPlan& plan, int out_fd, int in_fd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  setsid();   // its own session: a terminal's Ctrl-C reaches only the sidecar, which stops it cleanly
+  if (in_fd >= 0) dup2(in_fd, 0);
+  if (out_fd >= 0) {
+    dup2(out_fd, 1);
+    dup2(out_fd, 2);
+  }
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+  const RunAs& r = *plan.run_as;
+  if (r.drop) {
+    if (setgid(r.gid) != 0 || setgroups(plan.groups.size(), plan.groups.data()) != 0 || setuid(r.uid) != 0)
+      _exit(126);
+  }
+  // After setuid: a credential change clears the parent-death signal.
+  if (plan.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != plan.parent)) _exit(125);
+  if (!r.home.empty() && chdir(r.home.c_str()) != 0 && chdir("/") != 0) _exit(126);
+  execve(plan.args[0], plan.args.data(), plan.envp.data());
+  _exit(127);
+}
+
+std::string tail_of_file(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff start = size > static_cast<std::streamoff>(max_bytes) ? size - static_cast<std::streamoff>(max_bytes) : 0;
+  in.seekg(start);
+  std::string out(static_cast<size_t>(size - start), '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
+}
+
+}  // namespace
+
+bool stop_requested() { return g_stop != 0; }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = on_stop_signal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sa.sa_handler = on_wake_signal;
+  sigaction(SIGCHLD, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);   // a health-check client hanging up must not kill us
+}
+
+void nap_ms(int ms) {
+  if (g_stop) return;
+  timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
+  nanosleep(&ts, nullptr);   // EINTR on a signal: the caller re-checks its state at once
+}
+
+int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t unix_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Result<RunAs> resolve_run_as(const std::string& os_user) {
+  passwd* pw = getpwnam(os_user.c_str());
+  if (!pw) return make_error(ErrorKind::Invalid, "OS user `" + os_user + "` does not exist (key os_user)");
+  RunAs r;
+  r.user = os_user;
+  r.uid = pw->pw_uid;
+  r.gid = pw->pw_gid;
+  r.home = pw->pw_dir ? pw->pw_dir : "/";
+  if (geteuid() == 0) {
+    if (r.uid == 0) return make_error(ErrorKind::Invalid, "os_user must not be root: PostgreSQL refuses to run as root");
+    r.drop = true;
+  } else if (geteuid() != r.uid) {
+    return make_error(ErrorKind::Invalid, "the sidecar runs as uid " + std::to_string(geteuid()) +
+                                              ": run it as root or as os_user `" + os_user + "`");
+  }
+  return r;
+}
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"};
+  if (!o.run_as.home.empty()) env.push_back("HOME=" + o.run_as.home);
+  if (!o.run_as.user.empty()) env.push_back("USER=" + o.run_as.user);
+  for (const auto& [k, v] : o.env) env.push_back(k + "=" + v);
+  int out_fd = -1, in_fd = -1;
+  if (!o.output_file.empty()) {
+    out_fd = open(o.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (out_fd < 0) return make_error(ErrorKind::Internal, "cannot open " + o.output_file + ": " + errno_text());
+    if (o.run_as.drop && fchown(out_fd, o.run_as.uid, o.run_as.gid) != 0) {
+      // Not fatal: the child writes through the inherited descriptor anyway.
+    }
+  }
+  in_fd = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY | O_CLOEXEC);
+  ChildPlan plan;
+  plan.run_as = &o.run_as;
+  plan.die_with_parent = o.die_with_parent;
+  plan.parent = getpid();
+  for (const auto& a : argv) plan.args.push_back(const_cast<char*>(a.c_str()));
+  plan.args.push_back(nullptr);
+  for (const auto& e : env) plan.envp.push_back(const_cast<char*>(e.c_str()));
+  plan.envp.push_back(nullptr);
+  if (o.run_as.drop) {
+    int n = 64;
+    plan.groups.resize(static_cast<size_t>(n));
+    if (getgrouplist(o.run_as.user.c_str(), o.run_as.gid, plan.groups.data(), &n) < 0) {
+      plan.groups.resize(static_cast<size_t>(n));
+      getgrouplist(o.run_as.user.c_str(), o.run_as.gid, plan.groups.data(), &n);
+    }
+    plan.groups.resize(static_cast<size_t>(n));
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    if (out_fd >= 0) close(out_fd);
+    if (in_fd >= 0) close(in_fd);
+    return make_error(ErrorKind::Internal, "fork failed: " + errno_text());
+  }
+  if (pid == 0) exec_child(plan, out_fd, in_fd);
+  if (out_fd >= 0) close(out_fd);
+  if (in_fd >= 0) close(in_fd);
+  return pid;
+}
+
+bool pid_alive(pid_t pid) {
+  if (kill(pid, 0) != 0) return errno == EPERM;
+  // A zombie nobody reaps (pid 1 in some containers) has exited all the same.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  size_t paren = line.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
+bool reap(pid_t pid, int* status) {
+  int st = 0;
+  pid_t r = waitpid(pid, &st, WNOHANG);
+  if (r == pid) {
+    *status = st;
+    return true;
+  }
+  if (r < 0 && errno == ECHILD) {   // not our child (adopted) or already reaped
+    *status = 0;
+    return !pid_alive(pid);
+  }
+  return false;
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += a.find_first_of(" '\"") == std::string::npos ? a : "'" + a + "'";
+  }
+  return out;
+}
+
+Result<CommandResult> run_command(const std::vector<std::string>& argv, SpawnOptions options, int64_t timeout_ms) {
+  char tmpl[] = "/tmp/pg_ha_sidecar_cmdXXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) return make_error(ErrorKind::Internal, "mkstemp failed: " + errno_text());
+  close(fd);
+  std::string out_path = tmpl;
+  options.output_file = out_path;
+  auto pid = spawn(argv, options);
+  if (!pid) {
+    unlink(out_path.c_str());
+    return pid.error();
+  }
+  int64_t deadline = monotonic_ms() + timeout_ms;
+  int status = 0;
+  bool killed = false;
+  while (!reap(*pid, &status)) {
+    if (!killed && (stop_requested() || monotonic_ms() > deadline)) {
+      kill(*pid, SIGTERM);
+      killed = true;
+    }
+    struct timespec ts{0, 20 * 1000000L};
+    nanosleep(&ts, nullptr);
+  }
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = tail_of_file(out_path, 4096);
+  unlink(out_path.c_str());
+  if (killed) {
+    return make_error(stop_requested() ? ErrorKind::Interrupted : ErrorKind::Timeout,
+                      argv[0] + (stop_requested() ? " was stopped by a shutdown request" : " timed out"));
+  }
+  return r;
+}
+
+Status chown_to(const std::string& path, const RunAs& run_as) {
+  if (!run_as.drop) return ok_status();
+  if (chown(path.c_str(), run_as.uid, run_as.gid) != 0)
+    return make_error(ErrorKind::Internal, "cannot chown " + path + ": " + errno_text());
+  return ok_status();
+}
+
+Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return make_error(ErrorKind::Invalid, path + " exists and is not a directory");
+    return ok_status();
+  }
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::string parent = path.substr(0, slash);
+    if (!path_exists(parent)) {
+      Status p = ensure_dir(parent, run_as, 0755);
+      if (!p) return p;
+    }
+  }
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return make_error(ErrorKind::Internal, "cannot create directory " + path + ": " + errno_text());
+  chmod(path.c_str(), mode);
+  return chown_to(path, run_as);
+}
+
+Status write_file_atomic(const std::string& path, const std::string& content, const RunAs* owner, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(ErrorKind::Internal, "cannot write " + tmp + ": " + errno_text());
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return make_error(ErrorKind::Internal, "cannot write " + tmp + ": " + errno_text());
+    }
+    done += static_cast<size_t>(n);
+  }
+  fchmod(fd, mode);
+  if (owner && owner->drop && fchown(fd, owner->uid, owner->gid) != 0) {
+    close(fd);
+    return make_error(ErrorKind::Internal, "cannot chown " + tmp + ": " + errno_text());
+  }
+  if (fsync(fd) != 0) {
+    close(fd);
+    return make_error(ErrorKind::Internal, "fsync of " + tmp + " failed: " + errno_text());
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(ErrorKind::Internal, "cannot rename " + tmp + ": " + errno_text());
+  // The rename is durable only once the directory is synced.
+  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return ok_status();
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorKind::NotFound, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,159 @@
+#include "requests.hpp"
+
+#include <unistd.h>
+
+#include "bootstrap.hpp"
+#include "log.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+namespace {
+
+constexpr int64_t kStopTimeoutMs = 60000;
+std::string g_last_bad_request;   // logged once per bad content, not every poll
+
+}  // namespace
+
+std::optional<core::SidecarRequest> pending_request(const Node& node) {
+  auto text = read_whole_file(node.state_file(core::kSidecarRequestFile));
+  if (!text) return std::nullopt;
+  auto request = core::decode_sidecar_request(*text);
+  if (!request) {
+    if (*text != g_last_bad_request) log_error("ignoring the request file: " + request.error().message);
+    g_last_bad_request = *text;
+    return std::nullopt;
+  }
+  auto result_text = read_whole_file(node.state_file(core::kSidecarResultFile));
+  if (result_text) {
+    auto result = core::decode_sidecar_result(*result_text);
+    if (result && result->id == request->id) return std::nullopt;
+  }
+  return *request;
+}
+
+Status write_result(const Node& node, const core::SidecarResult& result) {
+  return write_file_atomic(node.state_file(core::kSidecarResultFile), core::encode_sidecar_result(result), &node.run_as,
+                           0644);
+}
+
+Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
+                      const std::optional<Upstream>& follow) {
+  std::optional<Upstream> target = follow;
+  if (!target && has_standby_signal(node)) {
+    // The worker's pg_ha.auto.conf says whom to follow once it runs; until then, the leader.
+    auto leader = cluster.leader_upstream();
+    if (leader && *leader && (*leader)->name != node.config.name) target = **leader;
+  }
+  Status s = write_node_files(node, target);
+  if (!s) return s;
+  return postmaster.start();
+}
+
+core::SidecarResult RequestExecutor::run(const core::SidecarRequest& request) {
+  int64_t t0 = monotonic_ms();
+  log_info(std::string("carrying out request ") + request.id + ": " + core::sidecar_request_kind_name(request.kind) +
+           (request.primary.empty() ? "" : " (primary " + request.primary + ")") +
+           (request.reason.empty() ? "" : ", because " + request.reason));
+  std::string detail;
+  Status s = run_kind(request, &detail);
+  core::SidecarResult result;
+  result.id = request.id;
+  result.ok = s.ok();
+  result.message = s.ok() ? detail : s.error().message;
+  result.finished_unix_ms = unix_ms();
+  if (s.ok() || s.error().kind != ErrorKind::Interrupted) {
+    // An interrupted request stays pending: the next sidecar runs it again.
+    Status w = write_result(node_, result);
+    if (!w) log_error("cannot write the request result: " + w.error().message);
+  }
+  log_line(s.ok() ? LogLevel::Info : LogLevel::Error,
+           "request " + request.id + (s.ok() ? " done" : " failed") + " in " + std::to_string(monotonic_ms() - t0) +
+               " ms: " + result.message);
+  return result;
+}
+
+Status RequestExecutor::run_kind(const core::SidecarRequest& request, std::string* detail) {
+  using Kind = core::SidecarRequest::Kind;
+  switch (request.kind) {
+    case Kind::Demote:
+    case Kind::Rewind:
+    case Kind::Reclone: {
+      auto from = upstream_of(request);
+      if (!from) return from.error();
+      return become_standby(*from, request.kind != Kind::Reclone, detail);
+    }
+    case Kind::Restart:
+      *detail = "restarted";
+      return restart();
+    case Kind::ReleaseLease:
+      return release_lease(detail);
+  }
+  return make_error(ErrorKind::Invalid, "unknown request kind");
+}
+
+Result<Upstream> RequestExecutor::upstream_of(const core::SidecarRequest& request) {
+  if (!request.primary_host.empty() && request.primary_port > 0)
+    return Upstream{request.primary, request.primary_host, request.primary_port};
+  if (request.primary.empty()) return make_error(ErrorKind::Invalid, "the request names no primary to follow");
+  auto member = cluster_.member_upstream(request.primary);
+  if (!member) return member.error();
+  if (!*member) return make_error(ErrorKind::NotFound, "member " + request.primary + " has no address in etcd");
+  return **member;
+}
+
+// Stop, pg_rewind (when asked and possible), otherwise re-clone, then start as a standby of `from`.
+Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, std::string* detail) {
+  if (from.name == node_.config.name) return make_error(ErrorKind::Invalid, "a node cannot follow itself");
+  Status s = postmaster_.stop(kStopTimeoutMs);
+  if (!s) return s;
+  bool reclone = !try_rewind || inspect_data_dir(node_.config.data_dir) != DataDirState::Cluster;
+  if (!reclone && path_exists(node_.state_file(kRewindMarker))) {
+    // pg_rewind stopped half-way leaves a data directory that cannot be trusted: clone instead.
+    log_warn("an earlier pg_rewind was interrupted: re-cloning instead of rewinding again");
+    reclone = true;
+  }
+  if (!reclone) {
+    s = write_file_atomic(node_.state_file(kRewindMarker), "", &node_.run_as, 0600);
+    if (!s) return s;
+    int64_t t0 = monotonic_ms();
+    auto rewound = run_rewind(node_, from);
+    if (rewound) {
+      *detail = *rewound == RewindOutcome::NotNeeded ? "no rewind was needed"
+                                                     : "rewound in " + std::to_string(monotonic_ms() - t0) + " ms";
+      log_info("pg_rewind against " + from.name + ": " + *detail);
+      unlink(node_.state_file(kRewindMarker).c_str());
+    } else {
+      if (rewound.error().kind == ErrorKind::Interrupted) return rewound.error();
+      log_warn("pg_rewind failed, re-cloning instead: " + rewound.error().message);
+      reclone = true;
+    }
+  }
+  if (reclone) {
+    s = clone_from(node_, cluster_, from);
+    if (!s) return s;
+    *detail = detail->empty() ? "re-cloned from " + from.name : *detail + "; re-cloned from " + from.name;
+  } else {
+    s = write_standby_signal(node_);
+    if (!s) return s;
+  }
+  unlink(node_.state_file(kRewindMarker).c_str());
+  s = start_postgres(node_, postmaster_, cluster_, from);
+  if (!s) return s;
+  *detail += "; started as a standby of " + from.name;
+  return ok_status();
+}
+
+Status RequestExecutor::restart() {
+  Status s = postmaster_.stop(kStopTimeoutMs);
+  if (!s) return s;
+  return start_postgres(node_, postmaster_, cluster_);
+}
+
+Status RequestExecutor::release_lease(std::string* detail) {
+  auto n = cluster_.revoke_own_lease();
+  if (!n) return n.error();
+  *detail = "revoked " + std::to_string(*n) + " lease(s)";
+  return ok_status();
+}
+
+}  // namespace pg_ha::sidecar

@@ -1,0 +1,146 @@
+#include "supervisor.hpp"
+
+#include <algorithm>
+
+#include "bootstrap.hpp"
+#include "log.hpp"
+#include "requests.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sidecar {
+namespace {
+
+constexpr int kLoopMs = 50;
+constexpr int64_t kStableAfterMs = 60000;   // up this long: the back-off starts from zero again
+constexpr int64_t kMaxBackoffMs = 30000;
+constexpr int64_t kStopTimeoutMs = 60000;
+
+int64_t backoff_ms(int attempts) {
+  if (attempts <= 0) return 0;
+  return std::min<int64_t>(kMaxBackoffMs, int64_t{1000} << std::min(attempts - 1, 5));
+}
+
+}  // namespace
+
+int Supervisor::run() {
+  if (!postmaster_.adopt_running()) {
+    if (auto req = pending_request(node_)) {
+      // Replay first: a request interrupted by our crash decides how postgres comes back.
+      RequestExecutor(node_, cluster_, postmaster_).run(*req);
+      stats_.requests_done++;
+    }
+    if (!postmaster_.running()) {
+      Status s = start("start-up");
+      if (!s) log_error("cannot start postgres: " + s.error().message);
+    }
+  }
+  was_primary_ = !has_standby_signal(node_);
+  up_since_ms_ = monotonic_ms();
+  while (!stop_requested()) {
+    bool up = postmaster_.running();
+    stats_.postgres_running = up;
+    if (!up && down_since_ms_ == 0) on_exit_seen();
+    if (!up) while_down();
+    if (up && down_since_ms_ != 0 && !paused_now()) check_primary_deadline();
+    if (up && down_since_ms_ != 0 && postmaster_.accepting()) {
+      log_info("postgres is accepting connections again after " + std::to_string(monotonic_ms() - down_since_ms_) + " ms");
+      down_since_ms_ = 0;
+      up_since_ms_ = monotonic_ms();
+    }
+    if (up && attempts_ > 0 && down_since_ms_ == 0 && monotonic_ms() - up_since_ms_ > kStableAfterMs) attempts_ = 0;
+    poll_requests();
+    if (!bootstrap_finished_ && up && monotonic_ms() >= next_bootstrap_try_ms_) {
+      bootstrap_finished_ = finish_bootstrap(node_, cluster_);
+      next_bootstrap_try_ms_ = monotonic_ms() + 500;
+    }
+    nap_ms(kLoopMs);
+  }
+  log_info("shutdown requested: fast shutdown of postgres");
+  postmaster_.stop(kStopTimeoutMs);
+  stats_.postgres_running = false;
+  log_info("postgres is down; exiting");
+  return 0;
+}
+
+Status Supervisor::start(const char* why) {
+  Status s = start_postgres(node_, postmaster_, cluster_);
+  if (s) {
+    was_primary_ = !has_standby_signal(node_);
+    log_info(std::string("postgres started (") + why + ") as " + (was_primary_ ? "primary" : "standby"));
+  }
+  return s;
+}
+
+void Supervisor::on_exit_seen() {
+  down_since_ms_ = monotonic_ms();
+  next_start_ms_ = down_since_ms_ + backoff_ms(attempts_);
+  lease_revoked_ = false;
+  logged_pause_ = false;
+  next_pause_check_ms_ = 0;
+  auto config = cluster_.config();   // read once per crash: etcd may be the reason we are here
+  primary_start_timeout_ms_ = config ? int64_t{config->primary_start_timeout_s} * 1000 : 30000;
+  log_warn(std::string("postgres exited unexpectedly (") + describe_exit(postmaster_.last_status()) + ") as " +
+           (was_primary_ ? "primary" : "standby") + "; see " + node_.postgres_log());
+}
+
+bool Supervisor::paused_now() {
+  int64_t now = monotonic_ms();
+  if (now >= next_pause_check_ms_) {
+    auto paused = cluster_.paused();
+    paused_ = paused && *paused;   // etcd unreachable: act as unpaused (a restarted primary is fenced)
+    next_pause_check_ms_ = now + 1000;
+  }
+  return paused_;
+}
+
+// A crashed primary that is not serving again within primary_start_timeout gives up its lease.
+void Supervisor::check_primary_deadline() {
+  if (!was_primary_ || lease_revoked_ || down_since_ms_ == 0) return;
+  int64_t down_ms = monotonic_ms() - down_since_ms_;
+  if (down_ms < primary_start_timeout_ms_) return;
+  auto n = cluster_.revoke_own_lease();
+  if (!n) {
+    log_warn("cannot revoke this node's lease: " + n.error().message);
+    return;
+  }
+  log_warn("primary not serving for " + std::to_string(down_ms) + " ms (primary_start_timeout " +
+           std::to_string(primary_start_timeout_ms_ / 1000) + " s): revoked " + std::to_string(*n) +
+           " lease(s) so the election starts now");
+  stats_.lease_revocations++;
+  lease_revoked_ = true;
+}
+
+// Postgres is down and nobody asked for it: restart with back-off (nothing while paused).
+void Supervisor::while_down() {
+  if (paused_now()) {
+    if (!logged_pause_) log_warn("cluster is paused: not restarting postgres (resume, or send a restart request)");
+    logged_pause_ = true;
+    return;
+  }
+  check_primary_deadline();
+  int64_t now = monotonic_ms();
+  if (now < next_start_ms_) return;
+  ++attempts_;
+  stats_.postgres_restarts++;
+  next_start_ms_ = now + backoff_ms(attempts_);
+  Status s = start("restart after a crash");
+  if (!s) log_error("restart failed (next try in " + std::to_string(backoff_ms(attempts_)) + " ms): " + s.error().message);
+}
+
+void Supervisor::poll_requests() {
+  auto req = pending_request(node_);
+  if (!req) return;
+  RequestExecutor(node_, cluster_, postmaster_).run(*req);
+  stats_.requests_done++;
+  // The request decided how postgres runs now; a stop it made is no crash.
+  down_since_ms_ = 0;
+  attempts_ = 0;
+  was_primary_ = !has_standby_signal(node_);
+  up_since_ms_ = monotonic_ms();
+  if (!postmaster_.running()) {
+    Status s = start("after a request");
+    if (!s) log_error("cannot start postgres: " + s.error().message);
+  }
+}
+
+}  // namespace pg_ha::sidecar

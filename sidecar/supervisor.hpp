@@ -1,0 +1,65 @@
+// The sidecar's main loop after bootstrap: keeps postgres running, applies the primary crash
+// policy, carries out the worker's requests, finishes the bootstrap, and on SIGTERM/SIGINT shuts
+// postgres down fast and returns.
+//
+// Crash policy (DESIGN.md §6). A postgres that exits without being asked to:
+//   replica        -> restarted with back-off (0 s, then 1, 2, 4 ... 30 s; reset after 60 s up);
+//   primary        -> restarted in place at once; if it is not accepting connections again within
+//                     primary_start_timeout (cluster config), or at once when that is 0, the
+//                     node's etcd lease is revoked so the election starts now, not after the ttl;
+//   cluster paused -> nothing automatic (like Patroni's maintenance mode): the sidecar logs and
+//                     waits; it restarts postgres once the pause is lifted, or on a restart request.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "cluster_view.hpp"
+#include "node.hpp"
+#include "postmaster.hpp"
+
+namespace pg_ha::sidecar {
+
+// Shared with the HTTP threads (read-only there).
+struct SupervisorStats {
+  std::atomic<int64_t> postgres_restarts{0};
+  std::atomic<int64_t> lease_revocations{0};
+  std::atomic<int64_t> requests_done{0};
+  std::atomic<bool> postgres_running{false};
+};
+
+class Supervisor {
+ public:
+  Supervisor(const Node& node, ClusterView& cluster, SupervisorStats& stats)
+      : node_(node), cluster_(cluster), stats_(stats), postmaster_(node) {}
+
+  // Runs until a stop signal; returns the process exit code.
+  int run();
+
+ private:
+  Status start(const char* why);
+  void on_exit_seen();
+  void while_down();
+  void poll_requests();
+  bool paused_now();
+  void check_primary_deadline();
+
+  const Node& node_;
+  ClusterView& cluster_;
+  SupervisorStats& stats_;
+  Postmaster postmaster_;
+  bool was_primary_ = false;      // started without standby.signal
+  int64_t down_since_ms_ = 0;     // 0 = postgres is up (or was never started)
+  int64_t next_start_ms_ = 0;
+  int attempts_ = 0;
+  bool lease_revoked_ = false;
+  bool logged_pause_ = false;
+  bool paused_ = false;
+  int64_t next_pause_check_ms_ = 0;
+  int64_t primary_start_timeout_ms_ = 30000;
+  int64_t up_since_ms_ = 0;
+  bool bootstrap_finished_ = false;
+  int64_t next_bootstrap_try_ms_ = 0;
+};
+
+}  // namespace pg_ha::sidecar
