@@ -4,6 +4,7 @@
 # Installs pg_ha.so, pg_ha.control and the SQL script from <build-dir> into PostgreSQL's own
 # directories, then runs each phase on a fresh server with shared_preload_libraries = pg_ha:
 #   standalone  no etcd configured (regress/standalone_schedule)
+#   fenced      etcd configured but unreachable: a primary that may not write (regress/fenced_schedule)
 #   etcd        a real etcd on free loopback ports (regress/etcd_schedule, run when present)
 # Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
 # as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
@@ -80,12 +81,38 @@ wait_for_worker() {
   return 1
 }
 
+# A cluster-mode primary refuses writes until it leads, so the database, the extension and
+# anything else a phase needs are made while the server still runs standalone.
+prepare_database() {
+  psql_q -c "CREATE DATABASE pg_ha_regression"
+  if [ -n "${1:-}" ]; then
+    as_postgres "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres -d pg_ha_regression <<<"$1"
+  fi
+}
+
+# Status is readable (the extension exists already) once the worker published it.
+wait_for_status() {
+  for _ in $(seq 1 100); do
+    as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d pg_ha_regression \
+      -c "SELECT 1 FROM pg_ha.node_status() WHERE NOT standalone" 2>/dev/null | grep -q 1 && return 0
+    sleep 0.1
+  done
+  echo "pg_ha worker published no cluster status within 10 s" >&2
+  return 1
+}
+
+# restart_with <extra postgresql.conf lines>: same data directory, new settings.
+restart_with() {
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+  printf '%s\n' "$1" >>"$pgdata/postgresql.conf"
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -l "$(dirname "$pgdata")/server.log" -w -t 60 start >/dev/null
+}
+
 # run_phase <name> <schedule>: pg_regress prints its own summary line.
 run_phase() {
   local name=$1 schedule=$2 out="$work/$1/results"
   mkdir -p "$out"
   chown -R postgres: "$out" 2>/dev/null || true
-  as_postgres "$bindir/psql" -X -q -h "$sock" -p "$port" -U postgres -d postgres -c "CREATE DATABASE pg_ha_regression"
   echo "== pg_regress: $name =="
   local rc=0
   as_postgres "$pg_regress" --use-existing --host="$sock" --port="$port" --user=postgres \
@@ -119,13 +146,67 @@ start_etcd() {
   return 1
 }
 
+# expect_login <role> <yes|no> [extra conninfo]: a new connection is admitted or refused.
+expect_login() {
+  local role=$1 want=$2 extra=${3:-} out rc=0
+  out=$(as_postgres "$bindir/psql" -X -At "host=$sock port=$port user=$role dbname=pg_ha_regression $extra" \
+        -c "SELECT 'admitted'" 2>&1) || rc=$?
+  if [ "$want" = yes ] && [ $rc -eq 0 ]; then echo "ok: $role admitted"; return 0; fi
+  if [ "$want" = no ] && [ $rc -ne 0 ] && grep -q "pg_ha: this node is fenced" <<<"$out"; then
+    echo "ok: $role refused: ${out##*FATAL:  }"; return 0
+  fi
+  echo "FAILED: login of $role (expected admitted=$want): $out" >&2
+  return 1
+}
+
+phase_standalone() {
+  start_server standalone ""
+  if wait_for_worker; then
+    psql_q -c "CREATE DATABASE pg_ha_regression"
+    run_phase standalone "$top/regress/standalone_schedule" || status=1
+  else
+    status=1
+  fi
+  stop_server
+}
+
+# etcd configured but unreachable: the primary holds no lease, so it must refuse every commit
+# and every new client connection except the admin role and replication.
+phase_fenced() {
+  local state="$work/fenced/state" nowhere
+  start_server fenced "max_prepared_transactions = 2"
+  wait_for_worker || { status=1; stop_server; return; }
+  prepare_database "CREATE EXTENSION pg_ha;
+    CREATE ROLE regress_pg_ha_plain LOGIN;
+    CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
+    CREATE ROLE regress_pg_ha_replication LOGIN REPLICATION;
+    CREATE TABLE regress_fence (id int);
+    CREATE SEQUENCE regress_fence_seq;
+    BEGIN; INSERT INTO regress_fence VALUES (1); PREPARE TRANSACTION 'regress_before_fence';
+    BEGIN; INSERT INTO regress_fence VALUES (2); PREPARE TRANSACTION 'regress_rollback_later';"
+  mkdir -p "$state"; chown postgres: "$state" 2>/dev/null || true
+  nowhere=$(free_port)   # nothing listens there
+  restart_with "pg_ha.etcd_endpoints = 'http://127.0.0.1:$nowhere'
+pg_ha.cluster_name = 'regress'
+pg_ha.state_dir = '$state'
+pg_ha.etcd_timeout_ms = 200"
+  if wait_for_status; then
+    run_phase fenced "$top/regress/fenced_schedule" || status=1
+    echo "== new connections while fenced =="
+    expect_login regress_pg_ha_plain no || status=1
+    expect_login regress_pg_ha_admin_login yes || status=1
+    expect_login postgres yes || status=1
+    expect_login regress_pg_ha_replication yes "replication=database" || status=1
+  else
+    status=1
+  fi
+  stop_server
+}
+
 install_module
 status=0
-
-start_server standalone ""
-chown postgres: "$work/standalone" 2>/dev/null || true
-if wait_for_worker; then run_phase standalone "$top/regress/standalone_schedule" || status=1; else status=1; fi
-stop_server
+phase_standalone
+phase_fenced
 
 if [ -f "$top/regress/etcd_schedule" ]; then
   start_etcd
