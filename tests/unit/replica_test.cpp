@@ -1,0 +1,170 @@
+// A node in recovery: promotion only through a committed term (I2), following, rewind.
+#include <gtest/gtest.h>
+
+#include "fixture/world.hpp"
+
+namespace pg_ha::unit {
+namespace {
+
+using namespace pg_ha::core;
+
+// n2 won term 2 (state and leader committed); n1 is gone.
+World n2_won_term_2() {
+  World w = World::cluster(3);
+  w.kill("n1");
+  StateRecord s = w.state();
+  s.term = 2;
+  s.primary = "n2";
+  s.timeline = 0;
+  w.put_state(s);
+  w.put_leader("n2", 2);
+  return w;
+}
+
+TEST(Promotion, OnlyWithLeaderUnderItsOwnLeaseAndStateForTheSameTerm) {
+  World w = n2_won_term_2();
+  Decision d = w.step("n2").decision;
+  EXPECT_TRUE(d.promote) << describe(d);
+  EXPECT_EQ(d.state, "promoting");
+  EXPECT_EQ(d.write_deadline_ms, 0) << "no writes until the lead rule runs after promotion";
+  EXPECT_FALSE(d.follow.has_value());
+  EXPECT_EQ(find_write(d, "leadership"), nullptr);
+}
+
+TEST(Promotion, LeaderNamingUsUnderAnotherLeaseIsNotEnough) {
+  World w = n2_won_term_2();
+  w.put_leader("n2", 2, 999);  // e.g. written for an old lease of ours, or forged
+  Decision d = w.step("n2").decision;
+  EXPECT_FALSE(d.promote) << describe(d);
+}
+
+TEST(Promotion, StateNamingSomeoneElseIsNotEnough) {
+  World w = n2_won_term_2();
+  StateRecord s = w.state();
+  s.primary = "n3";
+  w.put_state(s);
+  EXPECT_FALSE(w.step("n2").decision.promote);
+}
+
+TEST(Promotion, TermMismatchIsNotEnough) {
+  World w = n2_won_term_2();
+  w.put_leader("n2", 3);
+  EXPECT_FALSE(w.step("n2").decision.promote);
+}
+
+TEST(Promotion, NoLeaseObservedNoPromotion) {
+  World w = n2_won_term_2();
+  w.node("n2").obs.no_lease();
+  EXPECT_FALSE(w.step("n2").decision.promote);
+}
+
+TEST(Promotion, StateAloneIsNotEnough) {
+  World w = n2_won_term_2();
+  w.expire_lease("n2");  // the leader key went with our lease
+  w.new_lease("n2");
+  Decision d = w.step("n2").decision;
+  EXPECT_FALSE(d.promote) << describe(d);
+}
+
+TEST(Promotion, IsRepeatedWhileStillInRecovery) {
+  World w = n2_won_term_2();
+  EXPECT_TRUE(w.step("n2").decision.promote);
+  w.advance(1000);
+  EXPECT_TRUE(w.step("n2").decision.promote) << "level-triggered: pg_promote is idempotent";
+}
+
+TEST(Follow, ReplicasFollowTheLeadersAddress) {
+  World w = World::cluster(3);
+  for (const char* n : {"n2", "n3"}) {
+    Decision d = w.step(n).decision;
+    ASSERT_TRUE(d.follow.has_value()) << describe(d);
+    EXPECT_EQ(*d.follow, (FollowTarget{"n1", "host-n1", 5432}));
+    EXPECT_EQ(d.state, "streaming");
+    EXPECT_FALSE(d.promote);
+    EXPECT_FALSE(d.sidecar.has_value());
+    EXPECT_EQ(d.write_deadline_ms, 0);
+  }
+}
+
+TEST(Follow, NotYetStreamingSaysSo) {
+  World w = World::cluster(2);
+  w.node("n2").obs.replica_of("", false);
+  Decision d = w.step("n2").decision;
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n1");
+  EXPECT_EQ(d.state, "replica");
+}
+
+TEST(Follow, TheNewPrimaryAfterAFailover) {
+  World w = n2_won_term_2();
+  w.node("n2").obs.primary().timeline(2);
+  w.node("n2").cfg.port = 6543;
+  w.publish_member("n2");
+  Decision d = w.step("n3").decision;
+  ASSERT_TRUE(d.follow.has_value()) << describe(d);
+  EXPECT_EQ(*d.follow, (FollowTarget{"n2", "host-n2", 6543}));
+}
+
+TEST(Follow, LeaderWithoutAMemberRecordMeansWait) {
+  World w = World::cluster(3);
+  w.etcd.del(w.keys.member("n1"));
+  Decision d = w.step("n2").decision;
+  EXPECT_FALSE(d.follow.has_value()) << describe(d);
+  EXPECT_NE(d.reason.find("address"), std::string::npos) << d.reason;
+}
+
+TEST(Follow, NoStateYetMeansWaitForBootstrap) {
+  World w;
+  w.add_node("n2").obs.replica_of("", false);
+  Decision d = w.step("n2").decision;
+  EXPECT_FALSE(d.follow.has_value());
+  EXPECT_FALSE(d.promote);
+  EXPECT_EQ(find_write(d, "report"), nullptr);
+}
+
+// history/2: n2 took over at kBase + 0x100 from timeline 1.
+World diverged_world(Lsn n3_flush, uint32_t n3_timeline) {
+  World w = n2_won_term_2();
+  HistoryRecord h;
+  h.term = 2;
+  h.reason = "failover";
+  h.old_primary = "n1";
+  h.new_primary = "n2";
+  h.old_timeline = 1;
+  h.lsn = World::kBase + 0x100;
+  w.put_history(h);
+  w.node("n2").obs.primary().timeline(2);
+  w.publish_member("n2");
+  w.node("n3").obs.timeline(n3_timeline).flush(n3_flush);
+  return w;
+}
+
+TEST(Rewind, OldTimelinePastTheBranchPointAsksForRewind) {
+  World w = diverged_world(World::kBase + 0x101, 1);
+  Decision d = w.step("n3").decision;
+  ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
+  EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Rewind);
+  EXPECT_EQ(d.sidecar->id, "rewind-2-n2");
+  EXPECT_EQ(d.sidecar->primary, "n2");
+  EXPECT_EQ(d.sidecar->primary_host, "host-n2");
+  EXPECT_EQ(d.state, "rewinding");
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n2");
+  EXPECT_EQ(w.step("n3").decision.sidecar->id, d.sidecar->id) << "stable id";
+}
+
+TEST(Rewind, AtOrBeforeTheBranchPointJustFollows) {
+  World w = diverged_world(World::kBase + 0x100, 1);
+  Decision d = w.step("n3").decision;
+  EXPECT_FALSE(d.sidecar.has_value()) << describe(d);
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n2");
+}
+
+TEST(Rewind, AlreadyOnTheNewTimelineJustFollows) {
+  World w = diverged_world(World::kBase + 0x5000, 2);
+  EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
+}
+
+}  // namespace
+}  // namespace pg_ha::unit
