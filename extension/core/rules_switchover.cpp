@@ -42,7 +42,7 @@ void hand_over(Ctx& c, const StateRecord& s, const SwitchoverRequest& r) {
   t.compare = {kv::Compare::mod_revision_is(c.keys.leader(), c.view.leader->mod_revision),
                kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision),
                kv::Compare::lease_is(c.keys.member(r.to), cand.value.lease_id)};
-  StateRecord next = new_term_state(c, s, r.to);
+  StateRecord next = new_term_state(c, s, r.to, c.me);  // both hold every commit
   t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{r.to, s.term + 1}), cand.value.lease_id),
                kv::RequestOp::put(c.keys.state(), encode(next)),
                history_put(c, s.term + 1, r.failover ? "manual failover" : "switchover", c.me, r.to, c.local.timeline,

@@ -1,5 +1,7 @@
 #include "core/step.hpp"
 
+#include <algorithm>
+
 #include "core/step_context.hpp"
 #include "common/no_postgres.hpp"
 
@@ -19,14 +21,21 @@ bool Ctx::holds_leader() const {
   return has_lease() && view.leader && view.leader->value.name == me && view.leader->lease == obs.lease.id;
 }
 
-StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary) {
+StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary,
+                           const std::string& also_complete) {
   StateRecord s;
   s.term = old.term + 1;
   s.primary = primary;
   s.timeline = 0;  // recorded by the new primary once promoted
   s.paused = old.paused;
-  s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
-  s.sync_quorum = 0;
+  bool sync = c.cfg.synchronous_mode != SyncMode::Off;
+  s.sync_active = sync && (old.sync_active || c.cfg.synchronous_mode_strict);
+  if (s.sync_active) {
+    s.sync_standbys = {primary};
+    if (!also_complete.empty() && also_complete != primary) s.sync_standbys.push_back(also_complete);
+    std::sort(s.sync_standbys.begin(), s.sync_standbys.end());
+    s.sync_quorum = static_cast<int>(s.sync_standbys.size());
+  }
   return s;
 }
 

@@ -42,9 +42,11 @@ struct Ctx {
   }
 };
 
-// The state a term starts with: the recorded synchronous set is rebuilt by the new primary, and
-// until then strict mode keeps automatic failover blocked (active with an empty set).
-StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary);
+// The state a term starts with. In synchronous mode the recorded set starts as the nodes known to
+// hold every acknowledged commit: the new primary, and on a hand-over the old primary too, each
+// alone sufficient (quorum = set size). The new primary then rebuilds the set by the usual rules.
+StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary,
+                           const std::string& also_complete = "");
 kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
                           const std::string& new_primary, uint32_t old_timeline, Lsn lsn);
 
