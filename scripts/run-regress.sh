@@ -131,11 +131,11 @@ run_phase() {
 start_etcd() {
   local client peer
   client=$(free_port); peer=$(free_port)
-  mkdir -p "$work/etcd"
-  /usr/bin/etcd --name regress --data-dir "$work/etcd/data" \
+  mkdir -p "$work/etcd-server"
+  /usr/bin/etcd --name regress --data-dir "$work/etcd-server/data" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "regress=http://127.0.0.1:$peer" >"$work/etcd/etcd.log" 2>&1 &
+    --initial-cluster "regress=http://127.0.0.1:$peer" >"$work/etcd-server/etcd.log" 2>&1 &
   etcd_pid=$!
   etcd_url="http://127.0.0.1:$client"
   for _ in $(seq 1 100); do
@@ -170,36 +170,74 @@ phase_standalone() {
   stop_server
 }
 
+# start_cluster_node <phase> <etcd url> <setup sql>: creates the database and the extension while
+# standalone, then restarts the server as a member of cluster "regress" at <etcd url>.
+start_cluster_node() {
+  local name=$1 url=$2 setup=$3 state="$work/$1/state"
+  start_server "$name" "max_prepared_transactions = 2"
+  wait_for_worker || return 1
+  prepare_database "CREATE EXTENSION pg_ha; $setup" || return 1
+  mkdir -p "$state"; chown postgres: "$state" 2>/dev/null || true
+  restart_with "pg_ha.etcd_endpoints = '$url'
+pg_ha.cluster_name = 'regress'
+pg_ha.state_dir = '$state'
+pg_ha.etcd_timeout_ms = 500"
+  wait_for_status
+}
+
 # etcd configured but unreachable: the primary holds no lease, so it must refuse every commit
 # and every new client connection except the admin role and replication.
 phase_fenced() {
-  local state="$work/fenced/state" nowhere
-  start_server fenced "max_prepared_transactions = 2"
-  wait_for_worker || { status=1; stop_server; return; }
-  prepare_database "CREATE EXTENSION pg_ha;
+  local nowhere
+  nowhere=$(free_port)   # nothing listens there
+  if ! start_cluster_node fenced "http://127.0.0.1:$nowhere" "
     CREATE ROLE regress_pg_ha_plain LOGIN;
     CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
     CREATE ROLE regress_pg_ha_replication LOGIN REPLICATION;
     CREATE TABLE regress_fence (id int);
     CREATE SEQUENCE regress_fence_seq;
     BEGIN; INSERT INTO regress_fence VALUES (1); PREPARE TRANSACTION 'regress_before_fence';
-    BEGIN; INSERT INTO regress_fence VALUES (2); PREPARE TRANSACTION 'regress_rollback_later';"
-  mkdir -p "$state"; chown postgres: "$state" 2>/dev/null || true
-  nowhere=$(free_port)   # nothing listens there
-  restart_with "pg_ha.etcd_endpoints = 'http://127.0.0.1:$nowhere'
-pg_ha.cluster_name = 'regress'
-pg_ha.state_dir = '$state'
-pg_ha.etcd_timeout_ms = 200"
-  if wait_for_status; then
-    run_phase fenced "$top/regress/fenced_schedule" || status=1
-    echo "== new connections while fenced =="
-    expect_login regress_pg_ha_plain no || status=1
-    expect_login regress_pg_ha_admin_login yes || status=1
-    expect_login postgres yes || status=1
-    expect_login regress_pg_ha_replication yes "replication=database" || status=1
-  else
-    status=1
+    BEGIN; INSERT INTO regress_fence VALUES (2); PREPARE TRANSACTION 'regress_rollback_later';"; then
+    status=1; stop_server; return
   fi
+  run_phase fenced "$top/regress/fenced_schedule" || status=1
+  echo "== new connections while fenced =="
+  expect_login regress_pg_ha_plain no || status=1
+  expect_login regress_pg_ha_admin_login yes || status=1
+  expect_login postgres yes || status=1
+  expect_login regress_pg_ha_replication yes "replication=database" || status=1
+  stop_server
+}
+
+# A real etcd: control functions read and write it from the backend; then etcd is killed and
+# the same functions must fail cleanly (regress/etcd_down_schedule).
+phase_etcd() {
+  if [ ! -f "$build/extension/etcd/libpg_ha_etcd.a" ]; then
+    echo "== pg_regress: etcd == skipped: pg_ha was built without the etcd client"
+    return
+  fi
+  start_etcd || { status=1; return; }
+  if ! start_cluster_node etcd "$etcd_url" "CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
+    CREATE FUNCTION regress_error_head(call text) RETURNS text LANGUAGE plpgsql AS \$\$
+    BEGIN
+      EXECUTE 'SELECT ' || call;
+      RETURN 'no error';
+    EXCEPTION WHEN OTHERS THEN  -- the SQLSTATE and the message up to its second colon
+      RETURN SQLSTATE || ' ' || split_part(SQLERRM, ':', 1) || ':' || split_part(SQLERRM, ':', 2);
+    END \$\$;"; then
+    status=1; stop_server; return
+  fi
+  run_phase etcd "$top/regress/etcd_schedule" || status=1
+  # set_config() really wrote etcd: read the key back with etcdctl.
+  local config
+  config=$(ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" get --print-value-only /pg_ha/regress/config)
+  if grep -q '"ttl":20' <<<"$config" && grep -q '"maximum_lag_on_failover":2097152' <<<"$config"; then
+    echo "ok: etcd holds the config written by pg_ha.set_config()"
+  else
+    echo "FAILED: config in etcd after set_config(): $config" >&2; status=1
+  fi
+  kill -9 "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=""
+  run_phase etcd "$top/regress/etcd_down_schedule" || status=1
   stop_server
 }
 
@@ -207,15 +245,6 @@ install_module
 status=0
 phase_standalone
 phase_fenced
-
-if [ -f "$top/regress/etcd_schedule" ]; then
-  start_etcd
-  mkdir -p "$work/etcd_state"; chown postgres: "$work/etcd_state" 2>/dev/null || true
-  start_server etcd "pg_ha.etcd_endpoints = '$etcd_url'
-pg_ha.cluster_name = 'regress'
-pg_ha.state_dir = '$work/etcd_state'"
-  if wait_for_worker; then run_phase etcd "$top/regress/etcd_schedule" || status=1; else status=1; fi
-  stop_server
-fi
+phase_etcd
 
 exit $status

@@ -8,6 +8,10 @@
 
 #include "pg/boundary.hpp"  // last: pulls in postgres.h
 
+extern "C" {
+#include "miscadmin.h"  // CHECK_FOR_INTERRUPTS
+}
+
 namespace pg_ha::pg {
 namespace {
 
@@ -53,6 +57,9 @@ bool threw(const char* where, Fn&& fn, CaughtError* out) noexcept {
 }
 
 [[noreturn]] void raise(const CaughtError& e) {
+  // A C++ wait stopped because of a cancel or terminate request: now that no C++ frame is left,
+  // let PostgreSQL report it in its own words ("canceling statement due to statement timeout").
+  CHECK_FOR_INTERRUPTS();
   ereport(ERROR, (errcode(e.sqlstate), errmsg_internal("%s", e.message),
                   e.detail[0] ? errdetail_internal("%s", e.detail) : 0,
                   e.hint[0] ? errhint("%s", e.hint) : 0));

@@ -1,17 +1,71 @@
 #include "sql_api/etcd_session.hpp"
 
+#include <memory>
+#include <utility>
+
+#if PG_HA_HAVE_ETCD
+#include "etcd/client.hpp"
+#include "etcd/transport.hpp"
+#endif
 #include "pg/interrupts.hpp"
 
 namespace pg_ha::sql_api {
 
-// TODO(etcd): connect to pg_ha::etcd's blocking client once it lands (endpoints, user + password
-// from read_etcd_password(), TLS files, timeout pg_ha.etcd_timeout_ms, interrupt check
-// pg::backend_interrupt_pending). Until then every call reports etcd as unavailable.
+#if PG_HA_HAVE_ETCD
+
+// One blocking client per call: a control function is rare, and a fresh client carries no state
+// (token, preferred endpoint) that could be stale.
 struct EtcdSession::Impl {
-  pg::Settings settings;
+  Result<std::unique_ptr<etcd::Client>> client = make_error(ErrorKind::Internal, "not connected");
 };
 
-EtcdSession::EtcdSession(const pg::Settings& settings) : impl_(new Impl{settings}) {}
+namespace {
+
+Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s) {
+  static bool curl_ready = false;   // curl_global_init once per backend process
+  if (!curl_ready) {
+    Status init = etcd::global_init();
+    if (!init.ok()) return init.error();
+    curl_ready = true;
+  }
+  Result<std::string> password = pg::read_etcd_password(s);
+  if (!password.ok()) return password.error();
+  etcd::Options o;
+  o.endpoints = s.etcd_endpoints;
+  o.request_timeout_ms = s.etcd_timeout_ms;
+  o.connect_timeout_ms = s.etcd_timeout_ms;
+  o.user = s.etcd_user;
+  o.password = std::move(*password);
+  o.tls.ca_file = s.etcd_ca_file;
+  o.tls.cert_file = s.etcd_cert_file;
+  o.tls.key_file = s.etcd_key_file;
+  o.interrupt = [] { return pg::backend_interrupt_pending(); };   // cancel, statement_timeout, terminate
+  return etcd::Client::create(std::move(o));
+}
+
+}  // namespace
+
+EtcdSession::EtcdSession(const pg::Settings& settings) : impl_(new Impl{make_client(settings)}) {}
+
+EtcdSession::~EtcdSession() { delete impl_; }
+
+Result<PrefixRead> EtcdSession::read_prefix(const std::string& prefix) {
+  if (!impl_->client.ok()) return impl_->client.error();
+  Result<etcd::RangeResult> r = (*impl_->client)->range(etcd::RangeRequest::prefix(prefix));
+  if (!r.ok()) return r.error();
+  return PrefixRead{r->revision, std::move(r->kvs)};
+}
+
+Result<kv::TxnResult> EtcdSession::txn(const kv::Txn& txn) {
+  if (!impl_->client.ok()) return impl_->client.error();
+  return (*impl_->client)->txn(txn);
+}
+
+#else  // built before the etcd client existed: control functions report etcd as unavailable
+
+struct EtcdSession::Impl {};
+
+EtcdSession::EtcdSession(const pg::Settings&) : impl_(new Impl{}) {}
 
 EtcdSession::~EtcdSession() { delete impl_; }
 
@@ -22,5 +76,7 @@ Result<PrefixRead> EtcdSession::read_prefix(const std::string&) {
 Result<kv::TxnResult> EtcdSession::txn(const kv::Txn&) {
   return make_error(ErrorKind::Unavailable, "this build of pg_ha has no etcd client");
 }
+
+#endif
 
 }  // namespace pg_ha::sql_api

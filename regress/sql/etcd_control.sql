@@ -1,0 +1,18 @@
+-- A real etcd that holds no cluster yet (no sidecar bootstrapped it): control functions read the
+-- cluster from etcd, let the core judge the request against it, and write nothing when it refuses.
+SELECT standalone, role, fenced FROM pg_ha.node_status();
+SELECT pg_ha.switchover('nosuchnode');
+SELECT pg_ha.switchover();
+SELECT pg_ha.failover('nosuchnode');
+SELECT pg_ha.failover('nosuchnode', true);
+SELECT pg_ha.restart('nosuchnode');
+SELECT pg_ha.pause();
+SELECT pg_ha.resume();
+-- the config: a patch that breaks a timing rule is refused; a good one is written
+SELECT pg_ha.set_config('{"ttl": 2, "fence_after_ms": 5000}');
+SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
+SELECT pg_ha.set_config('{"maximum_lag_on_failover": 2097152}') - 'revision' AS done;
+-- control needs the admin role also against a real etcd
+SET ROLE regress_pg_ha_admin_login;
+SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
+RESET ROLE;

@@ -1,0 +1,9 @@
+-- etcd is gone (killed): control functions fail with a clear error and change nothing; status
+-- functions still answer from shared memory, and the node stays fenced.
+SELECT standalone, role, fenced FROM pg_ha.node_status();
+SELECT ok FROM pg_ha.health_primary();
+-- regress_error_head(): SQLSTATE and the stable head of the message (made by run-regress.sh)
+SELECT f, regress_error_head(f) FROM (VALUES
+  ('pg_ha.switchover()'), ('pg_ha.failover(''n2'')'), ('pg_ha.pause()'), ('pg_ha.resume()'),
+  ('pg_ha.set_config(''{"ttl": 30}'')'), ('pg_ha.restart(''n2'')')) AS t(f);
+SELECT 1 AS alive;
