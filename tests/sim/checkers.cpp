@@ -106,7 +106,10 @@ void before_txn(World& w, const kv::Txn& t) {
   }
 }
 
-void after_txn(World& w) {
+void after_txn(World& w, const std::vector<KvEvent>& events) {
+  bool relevant = false;
+  for (const KvEvent& e : events) relevant |= e.kv.key == w.keys.leader() || e.kv.key == w.keys.state();
+  if (!relevant) return;
   auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
   auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
   if (!leader || !state || leader->term != state->term || leader->name != state->primary) return;

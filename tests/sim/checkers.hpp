@@ -9,6 +9,7 @@
 
 #include "clock.hpp"
 #include "common/kv.hpp"
+#include "fake_etcd.hpp"
 #include "pg_model.hpp"
 
 namespace pg_ha::sim {
@@ -34,7 +35,7 @@ bool can_commit(const World& w, int n);
 
 void check_one_writer(World& w);                                   // I1, after every event
 void before_txn(World& w, const kv::Txn& t);                       // I5 and I4 bookkeeping
-void after_txn(World& w);                                          // I2: one winner per term
+void after_txn(World& w, const std::vector<KvEvent>& events);     // I2: one winner per term
 void on_promote_start(World& w, int n, int64_t view_term);         // I2
 void on_promote_done(World& w, int n, int64_t term);               // I3, I4
 void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync);

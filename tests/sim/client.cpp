@@ -6,6 +6,9 @@
 
 namespace pg_ha::sim {
 
+// Client sessions: each writes one row at a time and waits for its acknowledgement.
+constexpr size_t kSessions = 4;
+
 std::vector<StandbyFlush> streaming_standbys(const World& w, int n) {
   std::vector<StandbyFlush> out;
   const std::string& name = w.nodes[static_cast<size_t>(n)].config.name;
@@ -25,7 +28,7 @@ void client_write(World& w) {
       break;
     }
   }
-  if (through < 0) return;
+  if (through < 0 || w.client.waiting.size() >= kSessions) return;
   Node& p = w.node(through);
   p.pg.wal.flush += static_cast<Lsn>(w.rng.range(w.sc.commit_min_bytes, w.sc.commit_max_bytes));
   w.stats.commits += 1;
@@ -38,6 +41,7 @@ void client_write(World& w) {
 }
 
 void client_release(World& w) {
+  if (w.client.waiting.empty()) return;
   std::vector<PendingCommit> still;
   for (const PendingCommit& c : w.client.waiting) {
     const Node& p = w.node(c.node);

@@ -8,8 +8,6 @@
 // The worker is sequential: one request in flight, each with a timeout.
 #include "driver.hpp"
 
-#include <cstdlib>
-
 #include "checkers.hpp"
 #include "client.hpp"
 #include "core/control.hpp"
@@ -22,11 +20,18 @@ namespace pg_ha::sim {
 
 namespace {
 
-core::ClusterConfig config_of(const World& w, const Node& x) {
+const core::ClusterConfig& config_of(const World& w, Node& x) {
   auto it = x.w.kvs.find(w.keys.config());
-  if (it == x.w.kvs.end()) return w.sc.config;
-  auto c = core::parse_cluster_config(it->second.value);
-  return c.ok() ? *c : w.sc.config;
+  int64_t rev = it == x.w.kvs.end() ? 0 : it->second.mod_revision;
+  if (rev != x.w.config_mod_revision) {
+    x.w.config_mod_revision = rev;
+    x.w.config = w.sc.config;
+    if (rev != 0) {
+      auto c = core::parse_cluster_config(it->second.value);
+      if (c.ok()) x.w.config = *c;
+    }
+  }
+  return x.w.config;
 }
 
 std::function<bool()> alive_check(World& w, int n) {
@@ -68,6 +73,7 @@ void send_read(World& w, int n) {
             for (const kv::KeyValue& v : kvs) k2.kvs[v.key] = v;
             k2.view_revision = rev;
             k2.view_valid = true;
+            k2.view_dirty = true;
             k2.read_backoff = false;
             k2.last_contact_sent_ms = sent;
             k2.step_wanted = true;
@@ -234,17 +240,15 @@ void repair_reports(const World& w, const std::vector<kv::KeyValue>& kvs, core::
 
 void do_step(World& w, int n, const core::ClusterConfig& cfg) {
   Node& x = w.node(n);
-  std::vector<kv::KeyValue> kvs;
-  for (const auto& [key, v] : x.w.kvs) kvs.push_back(v);
-  core::EtcdView view = core::build_view(w.keys, kvs, x.w.view_revision);
-  repair_reports(w, kvs, &view);
-  core::Observation obs = observe(w, x, cfg);
-  if (std::getenv("SIM_DEBUG")) {
-    std::string d = "view rev " + std::to_string(view.revision) + " lease " + std::to_string(obs.lease.id);
-    if (view.leader) d += " leader " + view.leader->value.name + "/" + std::to_string(view.leader->value.term) + " lease " + std::to_string(view.leader->lease);
-    if (view.state) d += " state " + view.state->value.primary + "/" + std::to_string(view.state->value.term);
-    w.log(n, d);
+  if (x.w.view_dirty) {
+    std::vector<kv::KeyValue> kvs;
+    for (const auto& [key, v] : x.w.kvs) kvs.push_back(v);
+    x.w.view = w.views.build(w.keys, kvs, x.w.view_revision);
+    repair_reports(w, kvs, &x.w.view);
+    x.w.view_dirty = false;
   }
+  const core::EtcdView& view = x.w.view;
+  core::Observation obs = observe(w, x, cfg);
   core::StepOutput out = core::step(core::StepInput{cfg, x.config, w.keys, view, obs}, x.w.memory);
   x.w.memory = out.memory;
   x.w.step_wanted = false;
@@ -284,7 +288,7 @@ void worker_tick(World& w, int n) {
   Worker& k = x.w;
   if (!k.alive || k.busy) return;
   if (k.stalled_until_ms > w.now()) return schedule_tick(w, n, k.stalled_until_ms);
-  core::ClusterConfig cfg = config_of(w, x);
+  const core::ClusterConfig& cfg = config_of(w, x);
   TimeMs now = w.local_now(n);
   if (!k.view_valid && !k.read_backoff) return send_read(w, n);
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
@@ -336,6 +340,7 @@ void on_watch_events(World& w, int n, uint64_t incarnation, uint64_t gen, const 
       }
     }
     for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
+    k.view_dirty = true;
     k.step_wanted = true;
     worker_tick(w, n);
   });

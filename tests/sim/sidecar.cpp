@@ -105,7 +105,7 @@ void sidecar_release_lease(World& w, int n, int64_t lease) {
     std::vector<KvEvent> events;
     bool ok = w.etcd.revoke(lease, &events);
     w.log(n, "sidecar: lease " + std::to_string(lease) + (ok ? " revoked" : " already gone"));
-    after_txn(w);
+    after_txn(w, events);
     w.publish(events);
   });
 }

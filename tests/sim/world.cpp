@@ -84,7 +84,7 @@ Result<kv::TxnResult> World::etcd_txn(const kv::Txn& t, int by_node) {
   Result<kv::TxnResult> r = etcd.txn(t, &events);
   stats.txns += 1;
   if (!r.ok() || !r->succeeded) stats.txn_failed += 1;
-  if (r.ok()) after_txn(*this);
+  if (r.ok()) after_txn(*this, events);
   publish(events);
   return r;
 }
@@ -123,7 +123,7 @@ void World::schedule_expiry() {
     if (!etcd_up) return;
     std::vector<KvEvent> events;
     for (int64_t id : etcd.expire(etcd_now(), &events)) log(-1, "etcd: lease " + std::to_string(id) + " expired");
-    after_txn(*this);
+    after_txn(*this, events);
     publish(events);
     schedule_expiry();
   });

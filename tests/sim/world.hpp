@@ -21,6 +21,7 @@
 #include "rng.hpp"
 #include "scenario.hpp"
 #include "trace.hpp"
+#include "view_cache.hpp"
 
 namespace pg_ha::sim {
 
@@ -41,6 +42,11 @@ struct Worker {
   std::map<std::string, kv::KeyValue> kvs;   // the view's keys
   int64_t view_revision = 0;
   bool view_valid = false;
+  // Parsed once per change of kvs, not once per step (parsing dominates the run time).
+  bool view_dirty = true;
+  core::EtcdView view;
+  int64_t config_mod_revision = -1;
+  core::ClusterConfig config;
   uint64_t watch_gen = 0;
   bool busy = false;                  // a request is in flight (the worker is sequential)
   uint64_t request_id = 0;
@@ -108,6 +114,7 @@ struct World {
   Trace trace;
   uint32_t max_timeline = 1;
   Stats stats;
+  ViewCache views;
   ClientState client;
   CheckerState checks;
   std::optional<Violation> violation;

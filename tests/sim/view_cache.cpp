@@ -1,0 +1,50 @@
+#include "view_cache.hpp"
+
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::sim {
+
+const core::EtcdView& ViewCache::piece(const core::Keys& keys, const kv::KeyValue& kv) {
+  auto id = std::make_pair(kv.key, kv.mod_revision);
+  auto it = pieces_.find(id);
+  if (it != pieces_.end()) return it->second;
+  if (pieces_.size() > 20000) pieces_.clear();
+  return pieces_[id] = core::build_view(keys, {kv}, kv.mod_revision);
+}
+
+namespace {
+
+template <class T>
+bool take(std::optional<T>& into, const std::optional<T>& from) {
+  if (!from) return false;
+  into = from;
+  return true;
+}
+
+// Merges one key's piece; false when the piece holds nothing we know how to merge.
+bool merge(core::EtcdView& v, const core::EtcdView& p) {
+  bool known = take(v.initialize, p.initialize) | take(v.config, p.config) | take(v.leader, p.leader) |
+               take(v.state, p.state) | take(v.optime, p.optime);
+  for (const auto& [k, m] : p.members) v.members[k] = m, known = true;
+  for (const auto& [t, by] : p.reports) {
+    for (const auto& [k, r] : by) v.reports[t][k] = r, known = true;
+  }
+  for (const auto& [t, h] : p.history) v.history[t] = h, known = true;
+  for (const auto& [k, r] : p.restart_requests) v.restart_requests[k] = r, known = true;
+  for (const std::string& s : p.problems) v.problems.push_back(s), known = true;
+  return known;
+}
+
+}  // namespace
+
+core::EtcdView ViewCache::build(const core::Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision) {
+  core::EtcdView v;
+  v.revision = revision;
+  for (const kv::KeyValue& kv : kvs) {
+    if (kv.key.compare(0, keys.root().size(), keys.root()) != 0) continue;
+    if (!merge(v, piece(keys, kv))) return core::build_view(keys, kvs, revision);
+  }
+  return v;
+}
+
+}  // namespace pg_ha::sim
