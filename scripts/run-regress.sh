@@ -28,13 +28,14 @@ install_module() {
 
 work=$(mktemp -d /tmp/pg_ha_regress.XXXXXX)
 chmod 0755 "$work"
-pgdata="" etcd_pid=""
+pgdata="" etcd_pid="" blackhole_pid=""
 
 cleanup() {
   if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
     as_postgres "$bindir/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -n "$etcd_pid" ]; then kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; fi
+  if [ -n "$blackhole_pid" ]; then kill "$blackhole_pid" 2>/dev/null || true; wait "$blackhole_pid" 2>/dev/null || true; fi
   if [ "${PG_HA_KEEP_REGRESS:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -128,6 +129,18 @@ run_phase() {
   return $rc
 }
 
+# A TCP port that accepts connections (in the kernel backlog) and never answers: an etcd that
+# hangs. Sets blackhole_port.
+start_blackhole() {
+  local portfile="$work/blackhole.port"
+  /usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(128)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(3600)' "$portfile" &
+  blackhole_pid=$!
+  for _ in $(seq 1 50); do [ -s "$portfile" ] && break; sleep 0.1; done
+  blackhole_port=$(cat "$portfile")
+}
+
 start_etcd() {
   local client peer
   client=$(free_port); peer=$(free_port)
@@ -185,12 +198,12 @@ pg_ha.etcd_timeout_ms = 500"
   wait_for_status
 }
 
-# etcd configured but unreachable: the primary holds no lease, so it must refuse every commit
-# and every new client connection except the admin role and replication.
+# etcd configured but hanging: the primary holds no lease, so it must refuse every commit and
+# every new client connection except the admin role and replication; control functions give up
+# at their deadline or at a statement timeout.
 phase_fenced() {
-  local nowhere
-  nowhere=$(free_port)   # nothing listens there
-  if ! start_cluster_node fenced "http://127.0.0.1:$nowhere" "
+  start_blackhole
+  if ! start_cluster_node fenced "http://127.0.0.1:$blackhole_port" "
     CREATE ROLE regress_pg_ha_plain LOGIN;
     CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
     CREATE ROLE regress_pg_ha_replication LOGIN REPLICATION;

@@ -30,3 +30,13 @@ ROLLBACK PREPARED 'regress_rollback_later';
 -- nothing was written
 SELECT count(*) FROM regress_fence;
 SELECT gid FROM pg_prepared_xacts ORDER BY gid;
+
+-- etcd hangs: a control function gives up at pg_ha.etcd_timeout_ms (500 ms here) ...
+\set VERBOSITY sqlstate
+SELECT pg_ha.pause();
+\set VERBOSITY default
+-- ... or earlier, at a statement timeout, reported by PostgreSQL itself
+SET statement_timeout = '100ms';
+SELECT pg_ha.pause();
+RESET statement_timeout;
+SELECT 1 AS alive;
