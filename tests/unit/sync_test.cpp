@@ -1,0 +1,320 @@
+// Synchronous replication on the leading primary (I3 ordering): the recorded set in `state` always
+// covers synchronous_standby_names. Record before naming; un-name before un-recording; shrink the
+// record only once the remaining set holds every commit acknowledged under the old setting.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "core/sync_names.hpp"
+#include "fixture/world.hpp"
+
+namespace pg_ha::unit {
+namespace {
+
+using namespace pg_ha::core;
+
+ClusterConfig sync_config(SyncMode mode, bool strict = false, int count = 1) {
+  ClusterConfig c;
+  c.synchronous_mode = mode;
+  c.synchronous_mode_strict = strict;
+  c.synchronous_node_count = count;
+  return c;
+}
+
+void record_sync(World& w, std::vector<std::string> names, int quorum, bool active = true) {
+  StateRecord s = w.state();
+  s.sync_active = active;
+  s.sync_quorum = quorum;
+  s.sync_standbys = std::move(names);
+  w.put_state(s);
+}
+
+// The named setting is covered by the recorded set: every named standby recorded, the recorded
+// quorum at most the named one, and the record active whenever anything is named.
+// Non-strict mode turns off by recording sync_active=false first (then clearing the setting): an
+// inactive record means asynchronous rules apply, which non-strict mode accepts.
+::testing::AssertionResult covered(const StateRecord& s, const std::string& ssn, bool inactive_ok = false) {
+  SyncNames named;
+  if (!parse_sync_names(ssn, &named)) return ::testing::AssertionFailure() << "unparseable SSN " << ssn;
+  if (named.quorum == 0) return ::testing::AssertionSuccess();
+  if (!s.sync_active && inactive_ok) return ::testing::AssertionSuccess();
+  if (!s.sync_active) return ::testing::AssertionFailure() << "SSN '" << ssn << "' named while the record is inactive";
+  for (const std::string& n : named.names) {
+    if (n == "pg_ha_no_sync_standby") continue;
+    if (std::find(s.sync_standbys.begin(), s.sync_standbys.end(), n) == s.sync_standbys.end()) {
+      return ::testing::AssertionFailure() << n << " named in '" << ssn << "' but not recorded";
+    }
+  }
+  if (s.sync_quorum > named.quorum) {
+    return ::testing::AssertionFailure() << "recorded quorum " << s.sync_quorum << " exceeds named " << named.quorum;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(Sync, NewStandbyIsRecordedBeforeItIsNamed) {
+  World w = World::cluster(3, sync_config(SyncMode::On));
+  Decision d = w.step("n1").decision;
+  const EtcdWrite* t = find_write(d, "record synchronous set");
+  ASSERT_NE(t, nullptr) << describe(d);
+  auto s = decode_state(find_put(t->txn, w.keys.state())->value);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->sync_active);
+  EXPECT_EQ(s->sync_quorum, 1);
+  EXPECT_EQ(s->sync_standbys, std::vector<std::string>({"n2"}));
+  EXPECT_EQ(d.synchronous_standby_names.value_or(""), "") << "not named before the record is committed";
+  EXPECT_TRUE(covered(w.state(), d.synchronous_standby_names.value_or("")));
+  w.apply_writes(d);
+  w.apply_local("n1", d);
+
+  Decision named = w.step("n1").decision;
+  EXPECT_EQ(named.synchronous_standby_names.value_or("?"), "ANY 1 (\"n2\")") << describe(named);
+  EXPECT_EQ(find_write(named, "synchronous"), nullptr);
+  EXPECT_TRUE(covered(w.state(), *named.synchronous_standby_names));
+  w.apply_local("n1", named);
+  Decision steady = w.step("n1").decision;
+  EXPECT_EQ(steady.synchronous_standby_names.value_or("?"), "ANY 1 (\"n2\")");
+  EXPECT_TRUE(steady.writes.empty() || find_write(steady, "synchronous") == nullptr) << describe(steady);
+}
+
+TEST(Sync, NosyncStandbyIsNeverChosen) {
+  World w = World::cluster(3, sync_config(SyncMode::Quorum, false, 2));
+  Tags t;
+  t.nosync = true;
+  w.set_tags("n2", t);
+  Decision d = w.step("n1").decision;
+  const EtcdWrite* rec = find_write(d, "record synchronous set");
+  ASSERT_NE(rec, nullptr) << describe(d);
+  EXPECT_EQ(decode_state(find_put(rec->txn, w.keys.state())->value)->sync_standbys, std::vector<std::string>({"n3"}));
+}
+
+TEST(Sync, QuorumModeNamesEveryHealthyStandby) {
+  World w = World::cluster(4, sync_config(SyncMode::Quorum, false, 2));
+  for (int i = 0; i < 3; ++i) w.run("n1");
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 2 (\"n2\", \"n3\", \"n4\")");
+  StateRecord s = w.state();
+  EXPECT_EQ(s.sync_quorum, 2);
+  EXPECT_EQ(s.sync_standbys, std::vector<std::string>({"n2", "n3", "n4"}));
+}
+
+// n2 was the synchronous standby; it disconnects and n3 (at kBase) replaces it.
+World n2_replaced_by_n3() {
+  World w = World::cluster(3, sync_config(SyncMode::On));
+  record_sync(w, {"n2"}, 1);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys().standby("n3", World::kBase).flush(World::kBase + 0x100);
+  return w;
+}
+
+TEST(Sync, RemovedStandbyLeavesTheSettingBeforeTheRecord) {
+  World w = n2_replaced_by_n3();
+  Decision grow = w.step("n1").decision;
+  const EtcdWrite* t = find_write(grow, "record synchronous set");
+  ASSERT_NE(t, nullptr) << describe(grow);
+  auto grown = decode_state(find_put(t->txn, w.keys.state())->value);
+  EXPECT_EQ(grown->sync_standbys, std::vector<std::string>({"n2", "n3"})) << "covers both old and new";
+  EXPECT_EQ(grown->sync_quorum, 1);
+  EXPECT_EQ(grow.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << "unchanged in this step";
+  w.apply_writes(grow);
+  w.apply_local("n1", grow);
+
+  Decision rename = w.step("n1").decision;
+  EXPECT_EQ(rename.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")") << describe(rename);
+  EXPECT_EQ(find_write(rename, "synchronous"), nullptr) << "the record still holds n2";
+  EXPECT_TRUE(covered(w.state(), *rename.synchronous_standby_names));
+  w.apply_local("n1", rename);
+
+  // The new setting is in effect with the primary at kBase+0x100: commits acknowledged by n2
+  // alone may reach that far, so n3 must hold them before n2 leaves the record.
+  Decision wait = w.step("n1").decision;
+  EXPECT_EQ(find_write(wait, "shrink"), nullptr) << describe(wait);
+  w.node("n1").obs.flush(World::kBase + 0x300).standby("n3", World::kBase + 0xff);
+  w.advance(100);
+  EXPECT_EQ(find_write(w.step("n1").decision, "shrink"), nullptr) << "one byte short of the change point";
+
+  w.node("n1").obs.standby("n3", World::kBase + 0x100);
+  w.advance(100);
+  Decision shrink = w.step("n1").decision;
+  const EtcdWrite* s = find_write(shrink, "shrink recorded synchronous set");
+  ASSERT_NE(s, nullptr) << describe(shrink);
+  auto shrunk = decode_state(find_put(s->txn, w.keys.state())->value);
+  EXPECT_EQ(shrunk->sync_standbys, std::vector<std::string>({"n3"}));
+  EXPECT_TRUE(shrunk->sync_active);
+  EXPECT_EQ(shrink.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")");
+}
+
+TEST(Sync, NonStrictWithNoStandbyRecordsInactiveBeforeClearingTheSetting) {
+  World w = World::cluster(3, sync_config(SyncMode::On));
+  record_sync(w, {"n2"}, 1);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys();
+  Decision d = w.step("n1").decision;
+  const EtcdWrite* t = find_write(d, "asynchronous");
+  ASSERT_NE(t, nullptr) << describe(d);
+  auto s = decode_state(find_put(t->txn, w.keys.state())->value);
+  EXPECT_FALSE(s->sync_active);
+  EXPECT_TRUE(s->sync_standbys.empty());
+  EXPECT_NE(d.synchronous_standby_names.value_or("ANY 1 (\"n2\")"), "") << "SSN is not cleared in the same step";
+  w.apply_writes(d);
+  w.apply_local("n1", d);
+  Decision next = w.step("n1").decision;
+  EXPECT_EQ(next.synchronous_standby_names.value_or("?"), "") << describe(next);
+  EXPECT_EQ(find_write(next, "synchronous"), nullptr);
+}
+
+TEST(Sync, StrictWithNoStandbyKeepsCommitsWaiting) {
+  World w = World::cluster(3, sync_config(SyncMode::On, /*strict=*/true));
+  record_sync(w, {"n2"}, 1);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys();
+  Decision d = w.step("n1").decision;
+  EXPECT_EQ(d.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << describe(d);
+  EXPECT_EQ(find_write(d, "state"), nullptr);
+  EXPECT_EQ(find_write(d, "synchronous"), nullptr) << "the record is kept";
+  EXPECT_TRUE(w.state().sync_active);
+}
+
+TEST(Sync, StrictWithNobodyEverNamedBlocksWithAPlaceholder) {
+  World w = World::cluster(1, sync_config(SyncMode::On, /*strict=*/true));
+  record_sync(w, {}, 0);
+  Decision d = w.step("n1").decision;
+  std::string ssn = d.synchronous_standby_names.value_or("");
+  SyncNames parsed;
+  ASSERT_TRUE(parse_sync_names(ssn, &parsed)) << ssn;
+  EXPECT_GE(parsed.quorum, 1) << "a non-empty setting: commits wait";
+}
+
+TEST(Sync, OffModeClearsTheSetting) {
+  World w = World::cluster(2);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  Decision d = w.step("n1").decision;
+  EXPECT_EQ(d.synchronous_standby_names.value_or("?"), "");
+}
+
+TEST(Sync, OffModeWithAnActiveRecordDeactivatesItFirst) {
+  World w = World::cluster(2);
+  record_sync(w, {"n2"}, 1);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  Decision d = w.step("n1").decision;
+  ASSERT_NE(find_write(d, "synchronous mode off"), nullptr) << describe(d);
+  EXPECT_FALSE(d.synchronous_standby_names.has_value());
+}
+
+// A new term's record starts as the nodes known to hold every acknowledged commit: the winner
+// (and on a hand-over the old primary too), each alone sufficient; active if it was, or strict.
+TEST(Sync, NewTermRecordsTheWinnerAsTheCompleteSet) {
+  struct Case {
+    bool strict;
+    bool was_active;
+    bool active;
+  };
+  for (Case k : {Case{false, true, true}, Case{false, false, false}, Case{true, false, true}, Case{true, true, true}}) {
+    World w = World::cluster(3, sync_config(SyncMode::On, k.strict));
+    if (k.was_active) record_sync(w, {"n2"}, 1);
+    w.kill("n1");
+    w.run("n2");
+    w.run("n3");
+    Decision d = w.step("n2").decision;
+    const EtcdWrite* t = find_write(d, "take leadership");
+    ASSERT_NE(t, nullptr) << describe(d);
+    auto s = decode_state(find_put(t->txn, w.keys.state())->value);
+    EXPECT_EQ(s->sync_active, k.active) << "strict=" << k.strict << " was_active=" << k.was_active;
+    if (k.active) {
+      EXPECT_EQ(s->sync_standbys, std::vector<std::string>({"n2"}));
+      EXPECT_EQ(s->sync_quorum, 1);
+    } else {
+      EXPECT_TRUE(s->sync_standbys.empty());
+    }
+  }
+}
+
+TEST(Sync, HandOverRecordsBothOldAndNewPrimary) {
+  World w = World::cluster(3, sync_config(SyncMode::On));
+  record_sync(w, {"n2"}, 1);
+  StateRecord s = w.state();
+  s.request = SwitchoverRequest{"n1", "n2", false, false};
+  w.put_state(s);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  w.step("n1");
+  w.advance(10);
+  Decision d = w.step("n1").decision;
+  const EtcdWrite* t = find_write(d, "hand leadership");
+  ASSERT_NE(t, nullptr) << describe(d);
+  auto next = decode_state(find_put(t->txn, w.keys.state())->value);
+  EXPECT_TRUE(next->sync_active);
+  EXPECT_EQ(next->sync_standbys, std::vector<std::string>({"n1", "n2"}));
+  EXPECT_EQ(next->sync_quorum, 2) << "each alone holds every commit: one report suffices";
+}
+
+// Property: under random standby churn and WAL traffic, at every moment at least `quorum` members
+// of the recorded set hold every commit acknowledged since the record became active (so any
+// n - k + 1 reports of an election include one that has them all), and the setting stays covered
+// by the record.
+void churn(SyncMode mode, bool strict, int count, uint32_t seed) {
+  World w = World::cluster(5, sync_config(mode, strict, count));
+  std::mt19937 rng(seed);
+  std::map<std::string, Lsn> flush;
+  std::map<std::string, bool> up;
+  for (const char* n : {"n2", "n3", "n4", "n5"}) {
+    flush[n] = World::kBase;
+    up[n] = true;
+  }
+  Lsn primary = World::kBase;
+  Lsn acked = 0;
+  // Commits are guaranteed (I3) only while the record is active; non-strict mode may drop to
+  // asynchronous (record inactive), after which earlier acknowledgements carry no promise.
+  auto ack = [&] {
+    if (!w.state().sync_active) {
+      acked = 0;
+      return;
+    }
+    SyncNames named;
+    if (!parse_sync_names(w.node("n1").obs.get().local.synchronous_standby_names, &named) || named.quorum == 0) return;
+    std::vector<Lsn> f;
+    for (const std::string& n : named.names) f.push_back(flush.count(n) ? flush[n] : 0);
+    std::sort(f.rbegin(), f.rend());
+    if (static_cast<int>(f.size()) >= named.quorum) acked = std::max(acked, std::min(primary, f[named.quorum - 1]));
+  };
+  for (int i = 0; i < 400; ++i) {
+    primary += rng() % 0x100;
+    for (auto& [n, f] : flush) {
+      if (rng() % 10 == 0) up[n] = !up[n];
+      if (up[n] && rng() % 2) f = std::max(f, primary - rng() % 0x180 > f ? primary - rng() % 0x80 : f);
+      f = std::min(f, primary);
+    }
+    w.node("n1").obs.flush(primary).no_standbys();
+    for (auto& [n, f] : flush) {
+      if (up[n]) w.node("n1").obs.standby(n, f);
+    }
+    ack();
+    w.advance(100);
+    Decision d = w.run("n1").decision;
+    ack();
+    StateRecord s = w.state();
+    std::string ssn = w.node("n1").obs.get().local.synchronous_standby_names;
+    ASSERT_TRUE(covered(s, ssn, !strict)) << "seed " << seed << " step " << i << "\n" << describe(d);
+    if (s.sync_active && acked > 0) {
+      int holders = 0;
+      for (const std::string& n : s.sync_standbys) holders += flush.count(n) && flush[n] >= acked ? 1 : 0;
+      ASSERT_GE(holders, s.sync_quorum) << "seed " << seed << " step " << i << ": acknowledged up to "
+                                        << lsn_to_string(acked) << " but too few recorded standbys hold it\n"
+                                        << describe(d);
+    }
+  }
+}
+
+TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnOn) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::On, false, 1, seed);
+}
+
+TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnOnTwo) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::On, true, 2, seed);
+}
+
+TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorum) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::Quorum, false, 2, seed);
+}
+
+TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorumStrict) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::Quorum, true, 2, seed);
+}
+
+}  // namespace
+}  // namespace pg_ha::unit
