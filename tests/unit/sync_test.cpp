@@ -272,7 +272,7 @@ void churn(SyncMode mode, bool strict, int count, uint32_t seed) {
     std::sort(f.rbegin(), f.rend());
     if (static_cast<int>(f.size()) >= named.quorum) acked = std::max(acked, std::min(primary, f[named.quorum - 1]));
   };
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 300; ++i) {
     primary += rng() % 0x100;
     for (auto& [n, f] : flush) {
       if (rng() % 10 == 0) up[n] = !up[n];
@@ -301,19 +301,19 @@ void churn(SyncMode mode, bool strict, int count, uint32_t seed) {
 }
 
 TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnOn) {
-  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::On, false, 1, seed);
+  for (uint32_t seed = 1; seed <= 12; ++seed) churn(SyncMode::On, false, 1, seed);
 }
 
 TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnOnTwo) {
-  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::On, true, 2, seed);
+  for (uint32_t seed = 1; seed <= 12; ++seed) churn(SyncMode::On, true, 2, seed);
 }
 
 TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorum) {
-  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::Quorum, false, 2, seed);
+  for (uint32_t seed = 1; seed <= 12; ++seed) churn(SyncMode::Quorum, false, 2, seed);
 }
 
 TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorumStrict) {
-  for (uint32_t seed = 1; seed <= 20; ++seed) churn(SyncMode::Quorum, true, 2, seed);
+  for (uint32_t seed = 1; seed <= 12; ++seed) churn(SyncMode::Quorum, true, 2, seed);
 }
 
 }  // namespace
