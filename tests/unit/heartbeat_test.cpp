@@ -106,7 +106,7 @@ TEST(Heartbeat, PrimaryCarriesTheOptime) {
 TEST(Heartbeat, ReplicaAndFencedPrimaryDoNotWriteTheOptime) {
   World w = settled();
   w.node("n2").obs.flush(World::kBase + 0x500);
-  w.node("n1").isolated = true;
+  w.isolate("n1");
   w.node("n1").obs.flush(World::kBase + 0x600);
   w.advance(w.config.fence_after_ms);
   Decision replica = w.step("n2").decision;

@@ -110,7 +110,7 @@ TEST(Lead, UnfencedUntilSentPlusWindowWhileKeepAliveIsFresh) {
 TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
   World w = World::cluster(3);
   TimeMs sent = w.now;
-  w.node("n1").isolated = true;  // keep-alives fail from now on; the lease is still alive in etcd
+  w.isolate("n1");  // keep-alives fail from now on; the lease is still alive in etcd
   w.advance(w.config.fence_after_ms - 1);
   Decision before = w.step("n1").decision;
   EXPECT_FALSE(before.fenced) << describe(before);
@@ -128,10 +128,10 @@ TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
 
 TEST(Lead, UnfencesWhenAKeepAliveSucceedsWhileStillHoldingLeader) {
   World w = World::cluster(3);
-  w.node("n1").isolated = true;
+  w.isolate("n1");
   w.advance(5000);
   ASSERT_TRUE(w.step("n1").decision.fenced);
-  w.node("n1").isolated = false;
+  w.reconnect("n1");
   w.advance(10);  // keep-alive succeeds, sent now
   Decision d = w.step("n1").decision;
   EXPECT_FALSE(d.fenced) << describe(d);
