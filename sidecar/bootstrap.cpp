@@ -70,7 +70,8 @@ Status create_replication_role(const Node& node) {
              "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO " + role +
                  "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO " + role +
                  "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO " + role +
-                 "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO " + role,
+                 "; GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO " + role +
+                 "; GRANT pg_checkpoint TO " + role,
              "granting pg_rewind's functions");
   }
   PQfinish(conn);

@@ -135,6 +135,7 @@ const std::map<std::string, Setter>& setters() {
       {"log_file", str(&SidecarConfig::log_file)},
       {"postgres_log_file", str(&SidecarConfig::postgres_log_file)},
       {"nofailover", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.nofailover); }},
+      {"tool_sync", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tool_sync); }},
       {"nosync", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.nosync); }},
       {"noloadbalance", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.noloadbalance); }},
       {"priority", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_int(k, v, 0, 1000000, &c->tags.priority); }},

@@ -40,6 +40,7 @@ struct SidecarConfig {
   int max_wal_senders = 10;
   int max_replication_slots = 10;
   int max_connections = 100;
+  bool tool_sync = true;            // off: initdb/pg_basebackup/pg_rewind skip fsync (tests only)
   std::string log_file;             // sidecar log ("" = stderr)
   std::string postgres_log_file;    // postgres stderr ("" = <state_dir>/postgresql.log)
   core::Tags tags;

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include <libpq-fe.h>
+
 #include "log.hpp"
 #include "common/no_postgres.hpp"
 
@@ -32,6 +34,17 @@ Result<CommandResult> run_tool(const Node& node, const std::vector<std::string>&
                                                std::to_string(r->exit_code) + "): " + first_lines(r->output, 1500));
   }
   return r;
+}
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// tool_sync = off (test clusters only): skip the tools' fsync, which dominates their run time.
+std::vector<std::string> no_sync(const Node& node) {
+  if (node.config.tool_sync) return {};
+  return {"--no-sync"};
 }
 
 std::string utc_stamp() {
@@ -162,9 +175,9 @@ DataDirState inspect_data_dir(const std::string& path) {
 Status run_initdb(const Node& node) {
   Status dir = ensure_dir(node.config.data_dir, node.run_as, 0700);
   if (!dir) return dir;
-  auto r = run_tool(node, {node.tool("initdb"), "-D", node.config.data_dir, "--data-checksums", "-U",
+  auto r = run_tool(node, std::vector<std::string>{node.tool("initdb"), "-D", node.config.data_dir, "--data-checksums", "-U",
                            node.config.superuser, "--encoding=UTF8", "--locale=C.UTF-8", "--auth-local=peer",
-                           "--auth-host=scram-sha-256"});
+                           "--auth-host=scram-sha-256"} + no_sync(node));
   if (!r) return r.error();
   return ok_status();
 }
@@ -187,15 +200,36 @@ Result<std::string> read_system_identifier(const Node& node) {
 Status run_basebackup(const Node& node, const Upstream& from) {
   Status dir = ensure_dir(node.config.data_dir, node.run_as, 0700);
   if (!dir) return dir;
-  auto r = run_tool(node, {node.tool("pg_basebackup"), "-D", node.config.data_dir, "-X", "stream", "-c", "fast",
-                           "-d", upstream_conninfo(node, from, ""), "-w"});
+  auto r = run_tool(node, std::vector<std::string>{node.tool("pg_basebackup"), "-D", node.config.data_dir, "-X", "stream", "-c", "fast",
+                           "-d", upstream_conninfo(node, from, ""), "-w"} + no_sync(node));
   if (!r) return r.error();
   return ok_status();
 }
 
+// pg_rewind reads the source's timeline from its control file, which a just-promoted server
+// updates only at its first checkpoint: without this, a fresh primary looks like the same
+// timeline and pg_rewind wrongly reports "no rewind required".
+Status checkpoint_source(const Node& node, const Upstream& from) {
+  PGconn* conn = PQconnectdb(upstream_conninfo(node, from, "postgres").c_str());
+  Status s = ok_status();
+  if (PQstatus(conn) != CONNECTION_OK) {
+    s = make_error(ErrorKind::Unavailable, "cannot connect to " + from.name + " for a checkpoint: " + PQerrorMessage(conn));
+  } else {
+    PGresult* r = PQexec(conn, "CHECKPOINT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      s = make_error(ErrorKind::Internal, "CHECKPOINT on " + from.name + " failed: " + PQresultErrorMessage(r));
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return s;
+}
+
 Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from) {
-  auto r = run_tool(node, {node.tool("pg_rewind"), "--target-pgdata=" + node.config.data_dir,
-                           "--source-server=" + upstream_conninfo(node, from, "postgres"), "--progress"});
+  Status checkpoint = checkpoint_source(node, from);
+  if (!checkpoint) return checkpoint.error();
+  auto r = run_tool(node, std::vector<std::string>{node.tool("pg_rewind"), "--target-pgdata=" + node.config.data_dir,
+                           "--source-server=" + upstream_conninfo(node, from, "postgres"), "--progress"} +
+                              no_sync(node));
   if (!r) return r.error();
   if (r->output.find("no rewind required") != std::string::npos) return RewindOutcome::NotNeeded;
   return RewindOutcome::Rewound;

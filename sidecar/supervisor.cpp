@@ -35,14 +35,22 @@ int Supervisor::run() {
     }
   }
   was_primary_ = !has_standby_signal(node_);
+  was_up_ = postmaster_.running();
+  if (!was_up_) {
+    down_since_ms_ = monotonic_ms();   // could not start: retried with back-off like a crash
+    next_start_ms_ = down_since_ms_ + backoff_ms(++attempts_);
+  }
   up_since_ms_ = monotonic_ms();
   while (!stop_requested()) {
     bool up = postmaster_.running();
     stats_.postgres_running = up;
-    if (!up && down_since_ms_ == 0) on_exit_seen();
+    if (!up && was_up_) on_exit_seen();
+    was_up_ = up;
     if (!up) while_down();
     if (up && down_since_ms_ != 0 && !paused_now()) check_primary_deadline();
-    if (up && down_since_ms_ != 0 && postmaster_.accepting()) {
+    // Polled every 250 ms: each failed try leaves a "starting up" line in the postgres log.
+    if (up && down_since_ms_ != 0 && monotonic_ms() >= next_ping_ms_ && (next_ping_ms_ = monotonic_ms() + 250) &&
+        postmaster_.accepting()) {
       log_info("postgres is accepting connections again after " + std::to_string(monotonic_ms() - down_since_ms_) + " ms");
       down_since_ms_ = 0;
       up_since_ms_ = monotonic_ms();
@@ -72,8 +80,14 @@ Status Supervisor::start(const char* why) {
 }
 
 void Supervisor::on_exit_seen() {
-  down_since_ms_ = monotonic_ms();
-  next_start_ms_ = down_since_ms_ + backoff_ms(attempts_);
+  int64_t now = monotonic_ms();
+  next_start_ms_ = now + backoff_ms(attempts_);
+  if (down_since_ms_ != 0) {   // died again before it served: same outage, the back-off grows
+    log_warn(std::string("postgres exited again during start-up (") + describe_exit(postmaster_.last_status()) +
+             "); see " + node_.postgres_log());
+    return;
+  }
+  down_since_ms_ = now;
   lease_revoked_ = false;
   logged_pause_ = false;
   next_pause_check_ms_ = 0;
@@ -140,6 +154,11 @@ void Supervisor::poll_requests() {
   if (!postmaster_.running()) {
     Status s = start("after a request");
     if (!s) log_error("cannot start postgres: " + s.error().message);
+  }
+  was_up_ = postmaster_.running();
+  if (!was_up_) {
+    down_since_ms_ = monotonic_ms();
+    next_start_ms_ = down_since_ms_ + backoff_ms(++attempts_);
   }
 }
 

@@ -49,6 +49,7 @@ class Supervisor {
   SupervisorStats& stats_;
   Postmaster postmaster_;
   bool was_primary_ = false;      // started without standby.signal
+  bool was_up_ = false;           // the postmaster ran at the last look
   int64_t down_since_ms_ = 0;     // 0 = postgres is up (or was never started)
   int64_t next_start_ms_ = 0;
   int attempts_ = 0;
@@ -58,6 +59,7 @@ class Supervisor {
   int64_t next_pause_check_ms_ = 0;
   int64_t primary_start_timeout_ms_ = 30000;
   int64_t up_since_ms_ = 0;
+  int64_t next_ping_ms_ = 0;
   bool bootstrap_finished_ = false;
   int64_t next_bootstrap_try_ms_ = 0;
 };

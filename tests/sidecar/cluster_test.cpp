@@ -129,11 +129,16 @@ TEST_F(SidecarCluster, FirstNodeBootstraps) {
   SidecarNode& n1 = node("n1");
   int64_t t0 = now_ms();
   n1.start();
-  ASSERT_TRUE(wait_until([&] { return n1.accepting(); }, 60000)) << dump_log(n1);
+  auto initialized = [&] {
+    auto kv = etcd_->client().get(keys().initialize());
+    if (!kv.ok() || !kv->has_value()) return false;
+    auto r = core::decode_initialize((*kv)->value);
+    return r.ok() && !r->system_identifier.empty();
+  };
+  ASSERT_TRUE(wait_until([&] { return initialized() && n1.accepting(); }, 60000)) << dump_log(n1);
   timing("bootstrap (initdb to accepting connections)", now_ms() - t0);
   EXPECT_TRUE(is_primary(n1));
   auto init = etcd_->client().get(keys().initialize());
-  ASSERT_TRUE(init.ok() && init->has_value());
   auto rec = core::decode_initialize((*init)->value);
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->node, "n1");
@@ -185,7 +190,7 @@ TEST_F(SidecarCluster, HttpChecksOnPrimaryAndReplica) {
   EXPECT_EQ(n2.http_get("/replica?lag=16MB"), 200);
   EXPECT_EQ(n2.http_get("/replica?lag=1GB"), 200);
   EXPECT_EQ(n2.http_get("/replica?lag=16XB"), 400);
-  EXPECT_EQ(n2.http_get("/read-only?lag=1024"), 200);
+  EXPECT_EQ(n2.http_get("/read-only?lag=1MB"), 200);
   EXPECT_EQ(n2.http_get("/primary"), 503);
   for (const char* path : {"/health", "/liveness", "/metrics"}) {
     bodies.emplace_back();
@@ -217,6 +222,7 @@ TEST_F(SidecarCluster, PausedClusterLeavesCrashedPostgresDown) {
   SidecarNode& n1 = node("n1");
   SidecarNode& n2 = node("n2");
   publish_paused(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));   // the sidecar re-reads the pause every second
   kill(n2.postmaster_pid(), SIGKILL);
   ASSERT_TRUE(wait_until([&] { return !n2.accepting(); }, 5000));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

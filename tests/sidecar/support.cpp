@@ -159,7 +159,8 @@ SidecarNode::SidecarNode(NodeSpec spec, const std::string& cluster, const std::s
                      "etcd_endpoints = '" + etcd_endpoint + "'\n"
                      "replication_passfile = '" + passfile + "'\n"
                      "shared_preload_libraries = '" + spec_.preload + "'\n"
-                     "wal_keep_size = '64MB'\n";
+                     "wal_keep_size = '64MB'\n"
+                     "tool_sync = off\n";
   write_file(config_file(), conf);
 }
 
