@@ -33,6 +33,8 @@ char* guc_etcd_cert_file = nullptr;
 char* guc_etcd_key_file = nullptr;
 char* guc_state_dir = nullptr;
 char* guc_admin_role = nullptr;
+char* guc_replication_user = nullptr;
+char* guc_replication_passfile = nullptr;
 bool guc_nofailover = false;
 int guc_priority = 100;
 bool guc_nosync = false;
@@ -112,6 +114,10 @@ void define_identity() {
                 "", PGC_POSTMASTER, 0, check_endpoints);
   define_string("pg_ha.key_prefix", "Prefix of pg_ha's keys in etcd.", &guc_key_prefix, "/pg_ha", PGC_POSTMASTER,
                 0, check_key_prefix);
+  define_string("pg_ha.replication_user", "Role this node streams WAL as when it follows a primary.",
+                &guc_replication_user, "replicator", PGC_SIGHUP, GUC_SUPERUSER_ONLY);
+  define_string("pg_ha.replication_passfile", "libpq passfile with the replication password (never the password itself).",
+                &guc_replication_passfile, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY);
   define_string("pg_ha.state_dir", "Directory outside the data directory shared with the sidecar.",
                 &guc_state_dir, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY);
 }
@@ -183,6 +189,8 @@ Settings current_settings() {
   s.etcd_key_file = str(guc_etcd_key_file);
   s.state_dir = str(guc_state_dir);
   s.admin_role = str(guc_admin_role);
+  s.replication_user = str(guc_replication_user);
+  s.replication_passfile = str(guc_replication_passfile);
   s.tags.nofailover = guc_nofailover;
   s.tags.priority = guc_priority;
   s.tags.nosync = guc_nosync;

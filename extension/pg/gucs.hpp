@@ -29,6 +29,8 @@ struct Settings {
   std::string etcd_key_file;
   std::string state_dir;
   std::string admin_role;
+  std::string replication_user;
+  std::string replication_passfile;
   core::Tags tags;
   int etcd_timeout_ms = 1000;
   bool standalone() const { return etcd_endpoints.empty(); }

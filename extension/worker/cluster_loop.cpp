@@ -1,53 +1,97 @@
-// Cluster mode. Until the etcd-driven loop lands this keeps the node fenced (the deadline stays
-// 0: fail closed) and publishes a status that says why.
+// Cluster mode: run the agent (extension/agent) with the local PostgreSQL port and the etcd
+// client. The gate starts closed (deadline 0) and only the agent opens it, after it holds the
+// leader lease. The etcd client's blocking calls check the worker's SIGTERM flag and postmaster
+// death every 20 ms, so shutdown is prompt even in the middle of a request.
+#include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "pg/clock.hpp"
+#include "agent/agent.hpp"
 #include "pg/gucs.hpp"
 #include "pg/shmem.hpp"
 #include "worker/cluster_loop.hpp"
-#include "worker/local_observation.hpp"
-#include "agent/snapshot.hpp"
+#include "worker/pg_local_port.hpp"
 #include "worker/worker_signals.hpp"
 #include "worker/worker_wait.hpp"
+#ifdef PG_HA_HAVE_ETCD
+#include "agent/etcd_client_port.hpp"
+#include "etcd/client.hpp"
+#include "etcd/transport.hpp"
+#endif
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
+extern "C" {
+#include "storage/pmsignal.h"  // PostmasterIsAlive
+}
 
 namespace pg_ha::worker {
 namespace {
 
-constexpr const char* kNotYet = "pg_ha worker loop not implemented yet";
-
-void publish_placeholder_status(const pg::Settings& settings) {
-  // The standalone rendering with the flag flipped: this node is NOT standalone, only not yet run.
-  std::string json = agent::render_standalone_snapshot(settings.node_name, observe_local().observation,
-                                                      pg::wall_clock_unix_ms());
-  nlohmann::json doc = nlohmann::json::parse(json);
-  doc["standalone"] = false;
-  doc["node"]["state"] = "starting";
-  doc["node"]["reason"] = kNotYet;
-  doc["node"]["fenced"] = !doc["node"]["role"].is_string() || doc["node"]["role"] != "replica";
-  doc["node"]["fence_reason"] = kNotYet;
-  doc["node"]["etcd_error"] = kNotYet;
-  pg::shmem::publish_snapshot(doc.dump());
+void fence_with(const std::string& why) {
+  pg::shmem::publish_deadline(0);
+  pg::shmem::set_fence(true, why);
 }
+
+// A node that cannot run (bad settings, no etcd client): stays fenced and says why until it is
+// stopped or its configuration is reloaded (the postmaster restarts the worker then).
+bool idle_fenced(PgLocalPort& local, const std::string& why) {
+  fence_with(why);
+  local.log(agent::LogLevel::Warning, "pg_ha: " + why);
+  while (!shutdown_requested()) {
+    if (wait_for_work(1000) == WaitResult::PostmasterDied) return false;
+  }
+  return true;
+}
+
+#ifdef PG_HA_HAVE_ETCD
+agent::AgentSettings agent_settings(const pg::Settings& s) {
+  agent::AgentSettings a;
+  a.node = pg::node_config(s);
+  a.key_prefix = s.key_prefix;
+  a.cluster = s.cluster_name;
+  a.state_dir = s.state_dir;
+  a.replication.user = s.replication_user;
+  a.replication.passfile = s.replication_passfile;
+  return a;
+}
+
+Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocalPort& local) {
+  etcd::Options o;
+  o.endpoints = s.etcd_endpoints;
+  o.request_timeout_ms = s.etcd_timeout_ms;
+  o.connect_timeout_ms = s.etcd_timeout_ms;
+  o.user = s.etcd_user;
+  if (!s.etcd_user.empty()) {
+    auto password = pg::read_etcd_password(s);
+    if (!password.ok()) return password.error();
+    o.password = *password;
+  }
+  o.tls.ca_file = s.etcd_ca_file;
+  o.tls.cert_file = s.etcd_cert_file;
+  o.tls.key_file = s.etcd_key_file;
+  o.interrupt = [&local] { return local.should_stop(); };
+  return etcd::Client::create(o);
+}
+#endif
 
 }  // namespace
 
 bool run_cluster_loop() {
   pg::shmem::set_standalone(false);
-  pg::shmem::publish_deadline(0);
-  pg::shmem::set_fence(true, kNotYet);
-  // TODO(loop): run the agent here: agent::Agent(settings, etcd_port, local_port).run() with
-  // local_port = PgLocalPort (worker/pg_local_port.hpp) and an EtcdPort over pg_ha::etcd's
-  // curl-multi engine whose waits use WaitLatchOrSocket and stop on worker_interrupt_pending().
-  while (!shutdown_requested()) {
-    reload_if_requested();
-    publish_placeholder_status(pg::current_settings());
-    if (wait_for_work(1000) == WaitResult::PostmasterDied) return false;
-  }
-  return true;
+  fence_with("pg_ha is starting");
+  PgLocalPort local;
+  pg::Settings settings = pg::current_settings();
+  if (Status v = pg::validate_cluster_settings(settings); !v.ok()) return idle_fenced(local, v.error().message);
+#ifdef PG_HA_HAVE_ETCD
+  if (Status g = etcd::global_init(); !g.ok()) return idle_fenced(local, "cannot use etcd: " + g.error().message);
+  auto client = make_client(settings, local);
+  if (!client.ok()) return idle_fenced(local, "cannot use etcd: " + client.error().message);
+  agent::EtcdClientPort etcd_port(**client);
+  agent::Agent agent(agent_settings(settings), etcd_port, local);
+  agent.run();
+  fence_with("pg_ha worker stopped");
+  return PostmasterIsAlive();
+#else
+  return idle_fenced(local, "this build of pg_ha has no etcd client");
+#endif
 }
 
 }  // namespace pg_ha::worker
