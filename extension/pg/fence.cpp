@@ -115,7 +115,8 @@ bool writes_refused(char* reason, size_t reason_size) {
     return true;
   }
   if (state.fenced) {
-    strlcpy(reason, state.reason[0] ? state.reason : "fenced by the pg_ha worker", reason_size);
+    shmem::read_fence_reason(reason, reason_size);
+    if (!reason[0]) strlcpy(reason, "fenced by the pg_ha worker", reason_size);
     return true;
   }
   int64_t now = monotonic_ms();

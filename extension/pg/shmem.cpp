@@ -21,12 +21,14 @@ namespace {
 
 constexpr const char* kName = "pg_ha";
 
+// The commit path reads only atomics (no lock on every commit); the reason text, read only when
+// refusing, sits under a spinlock.
 struct SharedState {
   pg_atomic_uint64 write_deadline_ms;
-  slock_t fence_mutex;          // guards the fields down to worker_pid
-  bool fenced;
-  bool standalone;
-  int worker_pid;
+  pg_atomic_uint32 fenced;
+  pg_atomic_uint32 standalone;
+  pg_atomic_uint32 worker_pid;
+  slock_t reason_mutex;         // guards fence_reason
   char fence_reason[kFenceReasonCapacity];
   LWLock* snapshot_lock;        // guards the snapshot fields
   uint64_t snapshot_sequence;
@@ -51,13 +53,14 @@ void request_shmem() {
 }
 
 void init_state(SharedState* s) {
+  bool standalone = standalone_configured();
   pg_atomic_init_u64(&s->write_deadline_ms, 0);
-  SpinLockInit(&s->fence_mutex);
-  s->standalone = standalone_configured();
   // Fail closed: a cluster node refuses writes until its worker holds the leader lease.
-  s->fenced = !s->standalone;
-  strlcpy(s->fence_reason, s->standalone ? "" : "no leadership lease", sizeof s->fence_reason);
-  s->worker_pid = 0;
+  pg_atomic_init_u32(&s->fenced, standalone ? 0 : 1);
+  pg_atomic_init_u32(&s->standalone, standalone ? 1 : 0);
+  pg_atomic_init_u32(&s->worker_pid, 0);
+  SpinLockInit(&s->reason_mutex);
+  strlcpy(s->fence_reason, standalone ? "" : "no leadership lease", sizeof s->fence_reason);
   s->snapshot_lock = &(GetNamedLWLockTranche(kName))->lock;
   s->snapshot_sequence = 0;
   s->snapshot_length = 0;
@@ -86,28 +89,21 @@ void install_hooks() {
 
 bool attached() { return shared != nullptr; }
 
+// Exchanges are full barriers: a fence raised before the deadline moves is seen in that order.
 void publish_deadline(int64_t deadline_ms) {
-  pg_atomic_write_u64(&shared->write_deadline_ms, static_cast<uint64>(deadline_ms < 0 ? 0 : deadline_ms));
+  pg_atomic_exchange_u64(&shared->write_deadline_ms, static_cast<uint64>(deadline_ms < 0 ? 0 : deadline_ms));
 }
 
 void set_fence(bool fenced, const char* reason) {
-  SpinLockAcquire(&shared->fence_mutex);
-  shared->fenced = fenced;
+  SpinLockAcquire(&shared->reason_mutex);
   strlcpy(shared->fence_reason, reason ? reason : "", sizeof shared->fence_reason);
-  SpinLockRelease(&shared->fence_mutex);
+  SpinLockRelease(&shared->reason_mutex);
+  pg_atomic_exchange_u32(&shared->fenced, fenced ? 1 : 0);
 }
 
-void set_standalone(bool standalone) {
-  SpinLockAcquire(&shared->fence_mutex);
-  shared->standalone = standalone;
-  SpinLockRelease(&shared->fence_mutex);
-}
+void set_standalone(bool standalone) { pg_atomic_exchange_u32(&shared->standalone, standalone ? 1 : 0); }
 
-void set_worker_pid(int pid) {
-  SpinLockAcquire(&shared->fence_mutex);
-  shared->worker_pid = pid;
-  SpinLockRelease(&shared->fence_mutex);
-}
+void set_worker_pid(int pid) { pg_atomic_exchange_u32(&shared->worker_pid, static_cast<uint32>(pid)); }
 
 bool publish_snapshot(const std::string& json) {
   if (json.size() >= kSnapshotCapacity) return false;
@@ -125,13 +121,21 @@ void read_fence_state(FenceState* out) {
     out->standalone = true;
     return;
   }
+  out->fenced = pg_atomic_read_u32(&shared->fenced) != 0;
+  out->standalone = pg_atomic_read_u32(&shared->standalone) != 0;
+  out->worker_pid = static_cast<int>(pg_atomic_read_u32(&shared->worker_pid));
+  pg_read_barrier();   // the flag before the deadline, the reverse of the writer's order
   out->write_deadline_ms = static_cast<int64_t>(pg_atomic_read_u64(&shared->write_deadline_ms));
-  SpinLockAcquire(&shared->fence_mutex);
-  out->fenced = shared->fenced;
-  out->standalone = shared->standalone;
-  out->worker_pid = shared->worker_pid;
-  memcpy(out->reason, shared->fence_reason, sizeof out->reason);
-  SpinLockRelease(&shared->fence_mutex);
+}
+
+void read_fence_reason(char* out, size_t size) {
+  if (!shared) {
+    strlcpy(out, "", size);
+    return;
+  }
+  SpinLockAcquire(&shared->reason_mutex);
+  strlcpy(out, shared->fence_reason, size);
+  SpinLockRelease(&shared->reason_mutex);
 }
 
 int64_t write_deadline_ms() { return static_cast<int64_t>(pg_atomic_read_u64(&shared->write_deadline_ms)); }

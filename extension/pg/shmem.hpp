@@ -1,6 +1,7 @@
 // pg_ha's shared memory: what the worker publishes and every backend reads.
 //   - write deadline (CLOCK_MONOTONIC ms): commits are allowed only before it (the fence)
-//   - fenced flag + reason, standalone flag: small, under a spinlock
+//   - fenced and standalone flags (atomics: read on every commit, no lock) and the fence reason
+//     (under a spinlock, read only when refusing)
 //   - status snapshot: JSON text (format in docs/sql-api.md), under an LWLock; readers copy it
 //     under the lock and parse it after releasing it
 //   - which client sessions belong to the admin role (written by each backend at login), so the
@@ -25,6 +26,7 @@ bool attached();   // false until shmem_startup has run in this process
 // successful keep-alive of the leader's lease.
 void publish_deadline(int64_t deadline_ms);
 void set_fence(bool fenced, const char* reason);
+inline void set_fence(bool fenced, const std::string& reason) { set_fence(fenced, reason.c_str()); }
 void set_standalone(bool standalone);
 void set_worker_pid(int pid);
 // Replaces the snapshot. Returns false (and keeps the old one) when json exceeds the capacity.
@@ -36,9 +38,9 @@ struct FenceState {
   bool standalone;
   int64_t write_deadline_ms;
   int worker_pid;
-  char reason[kFenceReasonCapacity];
 };
 void read_fence_state(FenceState* out);
+void read_fence_reason(char* out, size_t size);
 int64_t write_deadline_ms();
 
 // Copy of the snapshot taken under the lock ("" until the worker first published), and its
