@@ -88,6 +88,8 @@ void Supervisor::on_exit_seen() {
     return;
   }
   down_since_ms_ = now;
+  // Postgres removes standby.signal when it promotes: the file tells what it was when it died.
+  was_primary_ = !has_standby_signal(node_);
   lease_revoked_ = false;
   logged_pause_ = false;
   next_pause_check_ms_ = 0;

@@ -1,0 +1,111 @@
+// The sidecar with the real extension and its worker (ctest label: sidecar): pg_ha preloaded, the
+// worker takes leadership, the sidecar creates the extension, a second node joins, and the HTTP
+// checks answer from pg_ha's SQL functions. Skipped when pg_ha.so is not installed.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/schema.hpp"
+#include "support.hpp"
+
+using namespace pg_ha;
+using namespace pg_ha::sidecar_test;
+
+namespace {
+
+constexpr const char* kCluster = "wk";
+
+bool extension_installed() {
+  return access("/usr/lib/postgresql/15/lib/pg_ha.so", R_OK) == 0 &&
+         access("/usr/share/postgresql/15/extension/pg_ha.control", R_OK) == 0;
+}
+
+class SidecarWithWorker : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!running_as_root() || !extension_installed()) return;
+    base_ = make_temp_dir();
+    etcd_ = std::make_unique<Etcd>(base_);
+    passfile_ = base_ + "/replication.pgpass";
+    write_file(passfile_, std::string("*:*:*:replicator:") + kReplicationPassword + "\n");
+    chown_postgres(passfile_);
+    chmod(passfile_.c_str(), 0600);
+  }
+  static void TearDownTestSuite() {
+    nodes_.clear();
+    etcd_.reset();
+    if (!base_.empty()) {
+      kill_postmasters_under(base_);
+      if (!getenv("PG_HA_KEEP_TEST_DIRS")) std::filesystem::remove_all(base_);
+      else std::cout << "test files kept in " << base_ << std::endl;
+    }
+  }
+  void SetUp() override {
+    if (!running_as_root()) GTEST_SKIP() << "needs root";
+    if (!extension_installed()) GTEST_SKIP() << "pg_ha.so is not installed (cmake --install)";
+    if (!etcd_) GTEST_SKIP() << "etcd did not start";
+  }
+  static SidecarNode& node(const std::string& name) {
+    auto& n = nodes_[name];
+    if (!n) n = std::make_unique<SidecarNode>(NodeSpec{name, base_ + "/" + name, free_port(), free_port(), "pg_ha"},
+                                              kCluster, etcd_->endpoint(), passfile_);
+    return *n;
+  }
+  static std::string leader() {
+    auto kv = etcd_->client().get(core::Keys("/pg_ha", kCluster).leader());
+    if (!kv.ok() || !kv->has_value()) return "";
+    auto l = core::decode_leader((*kv)->value);
+    return l.ok() ? l->name : "";
+  }
+  static std::string dump_log(const SidecarNode& n) {
+    return "sidecar log:\n" + read_file(n.log_file()) + "\npostgres log (tail):\n" +
+           read_file(n.state_dir() + "/postgresql.log").substr(0, 4000);
+  }
+
+  static inline std::string base_, passfile_;
+  static inline std::unique_ptr<Etcd> etcd_;
+  static inline std::map<std::string, std::unique_ptr<SidecarNode>> nodes_;
+};
+
+TEST_F(SidecarWithWorker, BootstrapTakesLeadershipAndCreatesTheExtension) {
+  SidecarNode& n1 = node("n1");
+  int64_t t0 = now_ms();
+  n1.start();
+  ASSERT_TRUE(wait_until([&] { return leader() == "n1"; }, 20000))
+      << "no leader after 20 s: this needs the worker's cluster loop (leadership)\n" << dump_log(n1);
+  ASSERT_TRUE(wait_until([&] { return n1.sql("SELECT extname FROM pg_extension WHERE extname = 'pg_ha'") ==
+                                      std::optional<std::string>("pg_ha"); }, 30000)) << dump_log(n1);
+  std::cout << "[timing] bootstrap with worker (to extension created): " << now_ms() - t0 << " ms" << std::endl;
+  EXPECT_TRUE(wait_until([&] { return n1.http_get("/primary") == 200; }, 15000)) << dump_log(n1);
+}
+
+TEST_F(SidecarWithWorker, SecondJoinsAndHealthChecksAnswerFromPgHa) {
+  SidecarNode& n1 = node("n1");
+  if (leader() != "n1") GTEST_SKIP() << "n1 holds no leadership: needs the worker's cluster loop";
+  SidecarNode& n2 = node("n2");
+  int64_t t0 = now_ms();
+  n2.start();
+  ASSERT_TRUE(wait_until([&] {
+    return n1.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'n2' AND state = 'streaming'") ==
+           std::optional<std::string>("1");
+  }, 60000)) << dump_log(n2);
+  std::cout << "[timing] join with worker (to streaming): " << now_ms() - t0 << " ms" << std::endl;
+  EXPECT_TRUE(wait_until([&] { return n2.http_get("/replica") == 200; }, 15000)) << dump_log(n2);
+  EXPECT_EQ(n2.http_get("/primary"), 503);
+  std::string body;
+  EXPECT_EQ(n1.http_get("/cluster", &body), 200);
+  EXPECT_NE(body.find("\"n2\""), std::string::npos) << body;
+  EXPECT_EQ(body.find(kReplicationPassword), std::string::npos);
+  EXPECT_EQ(n1.http_get("/metrics", &body), 200);
+  EXPECT_NE(body.find("pg_ha_role{node=\"n1\",role=\"primary\"} 1"), std::string::npos) << body;
+}
+
+}  // namespace
