@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,11 @@ void lwlock_release(LWLock* lock) { LWLockRelease(lock); }
 
 namespace pg_ha::pg {
 namespace {
-void log_c(int level, const char* message) { ereport(level, (errmsg_internal("pg_ha: %s", message))); }
+// Every line carries the "pg_ha: " prefix once, whether or not the caller wrote it.
+void log_c(int level, const char* message) {
+  bool prefixed = strncmp(message, "pg_ha: ", 7) == 0;
+  ereport(level, (errmsg_internal("%s%s", prefixed ? "" : "pg_ha: ", message)));
+}
 }  // namespace
 
 void log_info(const std::string& message) { guard_call(log_c, LOG, message.c_str()); }

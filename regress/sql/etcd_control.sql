@@ -1,6 +1,16 @@
 -- A real etcd that holds no cluster yet (no sidecar bootstrapped it): control functions read the
 -- cluster from etcd, let the core judge the request against it, and write nothing when it refuses.
 SELECT standalone, role, fenced FROM pg_ha.node_status();
+-- the worker registers this node in etcd (its heartbeat) within a moment: wait for it
+DO $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN EXISTS (SELECT FROM pg_ha.members() WHERE name = 'regress1');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT name, role, host, port > 0 AS has_port FROM pg_ha.members();
+SELECT etcd_reachable, standalone FROM pg_ha.node_status();
 SELECT pg_ha.switchover('nosuchnode');
 SELECT pg_ha.switchover();
 SELECT pg_ha.failover('nosuchnode');

@@ -1,6 +1,15 @@
 -- etcd is gone (killed): control functions fail with a clear error and change nothing; status
 -- functions still answer from shared memory, and the node stays fenced.
 SELECT standalone, role, fenced FROM pg_ha.node_status();
+-- the worker notices within a few seconds and says so
+DO $$
+BEGIN
+  FOR i IN 1..150 LOOP
+    EXIT WHEN NOT (SELECT etcd_reachable FROM pg_ha.node_status());
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT etcd_reachable, fenced FROM pg_ha.node_status();
 SELECT ok FROM pg_ha.health_primary();
 -- regress_error_head(): SQLSTATE and the stable head of the message (made by run-regress.sh)
 SELECT f, regress_error_head(f) FROM (VALUES
