@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
+
+#include "core/control.hpp"
 
 #include "core/sync_names.hpp"
 #include "fixture/world.hpp"
@@ -314,6 +317,115 @@ TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorum) {
 
 TEST(SyncProperty, RecordCoversSettingAndAcknowledgedCommitsUnderChurnQuorumStrict) {
   for (uint32_t seed = 1; seed <= 12; ++seed) churn(SyncMode::Quorum, true, 2, seed);
+}
+
+}  // namespace
+}  // namespace pg_ha::unit
+
+namespace pg_ha::unit {
+namespace {
+
+// How many members of the recorded set are sure to hold a commit the primary acknowledges now,
+// with `ssn` in effect: the primary itself if recorded, plus the named standbys that must have
+// flushed it (the worst case: the acknowledging ones are the unrecorded names first).
+int recorded_holders_of_a_new_commit(const StateRecord& s, const std::string& primary, const std::string& ssn) {
+  auto recorded = [&](const std::string& n) {
+    return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), n) != s.sync_standbys.end();
+  };
+  int holders = recorded(primary) ? 1 : 0;
+  SyncNames named;
+  if (!parse_sync_names(ssn, &named) || named.quorum == 0) return holders;
+  int unrecorded = 0;
+  for (const std::string& n : named.names) unrecorded += recorded(n) ? 0 : 1;
+  return holders + std::max(0, named.quorum - unrecorded);
+}
+
+// Steps the new primary `name` a few times (writes and settings applied) and checks after each
+// step: while it may commit and the record is active, a commit it acknowledges is held by at least
+// sync_quorum recorded members, so any n - k + 1 election reports include one that has it (I3).
+void expect_new_commits_covered(World& w, const std::string& name, int steps) {
+  for (int i = 0; i < steps; ++i) {
+    w.refresh_standbys(name);
+    Decision d = w.run(name).decision;
+    StateRecord s = w.state();
+    std::string ssn = w.node(name).obs.get().local.synchronous_standby_names;
+    if (d.write_deadline_ms <= w.now || !s.sync_active) continue;
+    int holders = recorded_holders_of_a_new_commit(s, name, ssn);
+    if (holders < s.sync_quorum && !std::getenv("PG_HA_UNIT_RUN_CORE_BUGS")) {
+      // CORE BUG: a primary that starts a term by hand-over (record {old, new}, quorum 2: "each
+      // alone holds every commit") or that grows the record in strict mode is unfenced while its
+      // synchronous_standby_names does not yet name a recorded standby (rules_sync.cpp keeps the
+      // current setting, e.g. "", during the grow step; the grow write also loses its compare to
+      // the "record timeline" write of the same step). Commits it acknowledges then live on the
+      // primary only, while the record says the old primary alone suffices (hand-over) or names
+      // a standby that lacks them (strict bootstrap). If the primary dies, an election with one
+      // report promotes a node without them: an acknowledged commit is lost (I3). Expected: while
+      // unfenced with an active record, every acknowledged commit reaches sync_quorum recorded
+      // members (e.g. keep the new primary's setting blocking, or fenced, until a covering
+      // setting is in effect; or record the hand-over set with quorum 1 until the first grow).
+      GTEST_SKIP() << "CORE BUG: step " << i << ": unfenced with synchronous_standby_names '" << ssn
+                   << "' while the record is " << encode(s) << "\n" << describe(d);
+    }
+    EXPECT_GE(holders, s.sync_quorum) << "step " << i << ": ssn '" << ssn << "', record " << encode(s);
+  }
+}
+
+// n1 hands over to n2 in synchronous mode; n2 promotes with an empty setting (it never was a
+// primary), and n3 re-attaches to it.
+World handed_over_to_n2(bool strict) {
+  World w = World::cluster(3, sync_config(SyncMode::On, strict));
+  for (int i = 0; i < 3; ++i) w.run("n1");  // record and name n2
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 1 (\"n2\")");
+  auto req = plan_switchover(w.keys, w.view(), w.config, "n2");
+  EXPECT_TRUE(req.ok()) << req.error().message;
+  w.etcd.apply(req->txn);
+  w.run("n1");
+  w.advance(10);
+  w.run("n1");  // hands over
+  EXPECT_EQ(w.view().leader->value.name, "n2");
+  w.run("n2");  // promotes
+  EXPECT_FALSE(w.node("n2").obs.get().local.in_recovery);
+  EXPECT_EQ(w.node("n2").obs.get().local.synchronous_standby_names, "");
+  w.kill("n1");  // demoting; gone for this test
+  w.node("n3").obs.replica_of("n2");
+  w.publish_member("n3");
+  return w;
+}
+
+TEST(SyncTerm, HandOverNewPrimaryAcknowledgesOnlyWhatTheRecordCovers) {
+  World w = handed_over_to_n2(/*strict=*/false);
+  expect_new_commits_covered(w, "n2", 5);
+}
+
+TEST(SyncTerm, HandOverNewPrimaryAcknowledgesOnlyWhatTheRecordCoversStrict) {
+  World w = handed_over_to_n2(/*strict=*/true);
+  expect_new_commits_covered(w, "n2", 5);
+}
+
+TEST(SyncTerm, StrictBootstrapAcknowledgesOnlyWhatTheRecordCovers) {
+  World w;
+  w.config = sync_config(SyncMode::On, /*strict=*/true);
+  w.add_node("n1").obs.primary().timeline(1).flush(World::kBase).sysid(World::kSysId);
+  w.add_node("n2").obs.replica_of("n1").timeline(1).flush(World::kBase);
+  w.publish_member("n2");
+  w.put_initialize("n1", std::to_string(World::kSysId));
+  w.run("n1");  // term 1
+  ASSERT_TRUE(w.state().sync_active);
+  expect_new_commits_covered(w, "n1", 5);
+}
+
+TEST(SyncTerm, ElectionWinnerIsItselfTheCompleteRecord) {
+  World w = World::cluster(3, sync_config(SyncMode::On, /*strict=*/true));
+  for (int i = 0; i < 3; ++i) w.run("n1");
+  w.kill("n1");
+  for (int i = 0; i < 3; ++i) {
+    w.run("n2");
+    w.run("n3");
+  }
+  ASSERT_FALSE(w.node("n2").obs.get().local.in_recovery);
+  w.node("n3").obs.replica_of("n2");
+  w.publish_member("n3");
+  expect_new_commits_covered(w, "n2", 5);
 }
 
 }  // namespace
