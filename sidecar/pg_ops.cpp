@@ -92,6 +92,8 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   set("pg_ha.etcd_endpoints", c.etcd_endpoints);
   set("pg_ha.key_prefix", c.key_prefix);
   set("pg_ha.state_dir", c.state_dir);
+  set("pg_ha.replication_user", c.replication_user);
+  set("pg_ha.replication_passfile", c.replication_passfile);
   set("pg_ha.connect_host", c.effective_connect_host());
   num("pg_ha.connect_port", c.port);
   set("pg_ha.api_url", c.api_url());

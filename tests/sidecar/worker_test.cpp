@@ -108,4 +108,26 @@ TEST_F(SidecarWithWorker, SecondJoinsAndHealthChecksAnswerFromPgHa) {
   EXPECT_NE(body.find("pg_ha_role{node=\"n1\",role=\"primary\"} 1"), std::string::npos) << body;
 }
 
+// The whole chain: the primary's postmaster dies, the sidecar revokes its lease at once
+// (primary_start_timeout = 0), n2 wins the election, and n1 comes back fenced and is demoted by its
+// worker through the sidecar (pg_rewind), then streams from n2.
+TEST_F(SidecarWithWorker, PrimaryCrashFailsOverAndOldPrimaryRejoins) {
+  if (leader() != "n1") GTEST_SKIP() << "n1 holds no leadership: needs the worker's cluster loop";
+  SidecarNode& n1 = node("n1");
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(n1.sql("SELECT pg_ha.set_config('{\"primary_start_timeout\": 0}')").has_value());
+  ASSERT_TRUE(n1.sql("CREATE TABLE before_crash AS SELECT 1 AS x").has_value());
+  ASSERT_TRUE(wait_until([&] { return n2.sql("SELECT x FROM before_crash") == std::optional<std::string>("1"); }, 10000));
+  int64_t t0 = now_ms();
+  kill(n1.postmaster_pid(), SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return leader() == "n2"; }, 30000)) << dump_log(n1) << dump_log(n2);
+  std::cout << "[timing] primary kill -9 to new leader: " << now_ms() - t0 << " ms" << std::endl;
+  ASSERT_TRUE(wait_until([&] {
+    return n2.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'n1' AND state = 'streaming'") ==
+           std::optional<std::string>("1");
+  }, 60000)) << dump_log(n1);
+  std::cout << "[timing] primary kill -9 to old primary streaming from the new one: " << now_ms() - t0 << " ms" << std::endl;
+  EXPECT_TRUE(wait_until([&] { return n2.http_get("/primary") == 200 && n1.http_get("/replica") == 200; }, 15000));
+}
+
 }  // namespace
