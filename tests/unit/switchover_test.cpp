@@ -130,6 +130,19 @@ TEST(PlanSwitchover, WithoutACandidatePicksTheBestStreamingReplica) {
   EXPECT_EQ(decode_state(find_put(r->txn, w.keys.state())->value)->request->to, "n3");
 }
 
+TEST(PlanSwitchover, WorksWhilePausedWithAnExplicitCandidate) {
+  World w = World::cluster(3);
+  StateRecord s = w.state();
+  s.paused = true;
+  w.put_state(s);
+  auto r = plan_switchover(w.keys, w.view(), w.config, "n2");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  w.etcd.apply(r->txn);
+  w.step("n1");
+  w.advance(10);
+  EXPECT_NE(find_write(w.step("n1").decision, "hand leadership to n2"), nullptr) << "pause does not block it";
+}
+
 // ---- the primary's half ----------------------------------------------------------------------
 
 // n1 leads, n2 is asked to take over; n1's flush position is ahead of n2's.
