@@ -31,6 +31,55 @@ void check_one_writer(World& w) {
 namespace {
 
 template <class T, class F>
+std::optional<T> read_key(const World& w, const std::string& key, F decode);
+
+}  // namespace
+
+// I3's precondition, checked at every instant rather than only when a promotion happens: a
+// commit acknowledged now must be on enough members of the recorded set that every election
+// (which needs |S| - q + 1 reports from the recorded set S with quorum q and takes the best)
+// sees one. A commit is on the primary itself and on at least k of the named standbys, so in
+// the worst case on ([primary in S] + max(0, k - |named outside S|)) members of S; that must
+// be >= q. An inactive record means elections ignore the set: nothing named is protected.
+void check_sync_recorded(World& w) {
+  for (const Node& x : w.nodes) {
+    if (!can_commit(w, x.index)) continue;
+    SyncRule rule = parse_ssn(x.pg.synchronous_standby_names);
+    if (!rule.sync) continue;
+    std::vector<std::string> named;
+    for (const Node& m : w.nodes) {
+      bool listed = false;
+      for (const std::string& s : rule.names) listed |= s == m.config.name || s == "*";
+      if (listed && m.index != x.index) named.push_back(m.config.name);
+    }
+    if (static_cast<int>(named.size()) < rule.k) continue;   // cannot acknowledge anything
+    auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+    std::string why;
+    if (!state || !state->sync_active) {
+      why = "the recorded set is not active";
+    } else if (!state->sync_standbys.empty()) {
+      const auto& set = state->sync_standbys;
+      auto in_set = [&](const std::string& n) { return std::find(set.begin(), set.end(), n) != set.end(); };
+      int outside = 0;
+      for (const std::string& n : named) outside += in_set(n) ? 0 : 1;
+      int holders = (in_set(x.config.name) ? 1 : 0) + std::max(0, rule.k - outside);
+      if (holders < state->sync_quorum) {
+        why = "a commit acknowledged now may be on only " + std::to_string(holders) + " of the recorded set (quorum " +
+              std::to_string(state->sync_quorum) + ")";
+      }
+    }
+    if (!why.empty()) {
+      const kv::KeyValue* st = w.etcd.get(w.keys.state());
+      w.fail("I3-order", x.config.name + " can commit with synchronous_standby_names '" + x.pg.synchronous_standby_names +
+                             "' but " + why + " (etcd state: " + (st ? st->value : std::string("none")) + ")");
+      return;
+    }
+  }
+}
+
+namespace {
+
+template <class T, class F>
 std::optional<T> read_key(const World& w, const std::string& key, F decode) {
   const kv::KeyValue* v = w.etcd.get(key);
   if (!v) return std::nullopt;

@@ -207,14 +207,15 @@ void log_decision(World& w, int n, const core::Decision& d) {
 
 void apply_decision(World& w, int n, const core::Decision& d) {
   Node& x = w.node(n);
-  x.w.deadline_ms = d.write_deadline_ms;   // the commit gate in shared memory
-  x.w.fenced = d.fenced;
   log_decision(w, n, d);
+  // synchronous_standby_names first: commits the new gate lets through must wait for it.
   if (d.synchronous_standby_names && *d.synchronous_standby_names != x.pg.synchronous_standby_names) {
     x.pg.synchronous_standby_names = *d.synchronous_standby_names;
     w.log(n, "pg: synchronous_standby_names = '" + x.pg.synchronous_standby_names + "'");
     client_release(w);
   }
+  x.w.deadline_ms = d.write_deadline_ms;   // the commit gate in shared memory
+  x.w.fenced = d.fenced;
   if (d.follow) pg_follow(w, n, d.follow->name);
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);

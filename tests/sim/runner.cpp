@@ -40,13 +40,15 @@ BatchResult run_batch(const Batch& b) {
       o.seed = b.first_seed + i;
       o.nodes = b.nodes;
       o.receive_time_canary = b.receive_time_canary;
+      o.skip = b.skip;
       RunResult r = run_one(o);
       std::lock_guard<std::mutex> lock(mu);
       out.runs += 1;
       add(out.totals, r.stats);
       if (r.violation) {
         out.failures.push_back(std::move(r));
-        if (b.stop_at_first) stop.store(true);
+        std::string inv = "," + r.violation->invariant + ",";
+        if (!b.expect.empty() && ("," + b.expect + ",").find(inv) != std::string::npos) stop.store(true);
       }
     }
   };

@@ -15,7 +15,8 @@ struct Batch {
   int nodes = 0;
   int jobs = 1;
   bool receive_time_canary = false;
-  bool stop_at_first = false;
+  std::string expect;             // canary mode: stop at the first violation of one of these
+  std::string skip;
 };
 
 struct BatchResult {

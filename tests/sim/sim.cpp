@@ -54,6 +54,7 @@ RunResult run_one(const RunOptions& o) {
   Rng plan_rng(o.seed);
   Scenario sc = make_scenario(o.seed, out.nodes, plan_rng);
   sc.receive_time_canary = o.receive_time_canary;
+  sc.skip = "," + o.skip + ",";
   out.scenario = describe(sc);
   World w(sc, o.echo_trace);
   w.log(-1, out.scenario);
@@ -64,6 +65,7 @@ RunResult run_one(const RunOptions& o) {
   while (!w.violation && !w.q.empty() && w.q.next_time() <= sc.end_ms) {
     w.q.run_next();
     check_one_writer(w);
+    check_sync_recorded(w);
     check_liveness_progress(w);
   }
   if (!w.violation) check_liveness_end(w);
