@@ -199,6 +199,11 @@ void Client::on_grpc_error(Call& call, int http_status, const std::string& body)
     attempt(call.id);
     return;
   }
+  if (is_token_error(code, msg)) {
+    finish(call.id, make_error(ErrorKind::Auth, "etcd " + endpoint + ": " + msg +
+                                                    (options_.user.empty() ? " (etcd requires a user and password)" : "")));
+    return;
+  }
   if (not_applied_elsewhere_ok(msg) || http_status == 502 || http_status == 503) {
     on_attempt_failed(call, msg, true);
     return;
@@ -219,7 +224,7 @@ void Client::on_attempt_failed(Call& call, const std::string& why, bool may_retr
   const std::string& endpoint = options_.endpoints[call.endpoint];
   call.last_failure = endpoint + ": " + why;
   if (!may_retry) {
-    finish(call.id, make_error(ErrorKind::Unavailable, "etcd " + call.last_failure +
+    finish(call.id, make_error(call.any_timeout ? ErrorKind::Timeout : ErrorKind::Unavailable, "etcd " + call.last_failure +
                                                            "; the request may or may not have been applied (outcome unknown)"));
     return;
   }

@@ -76,8 +76,9 @@ void EtcdCluster::spawn(int i) {
       "--election-timeout", std::to_string(options_.election_ms),
       "--logger", "zap", "--log-outputs", "stderr"};
   if (ca_) {
-    args.insert(args.end(), {"--cert-file", ca_->server_cert, "--key-file", ca_->server_key, "--trusted-ca-file", ca_->ca_cert});
-    if (options_.client_cert_auth) args.push_back("--client-cert-auth");
+    args.insert(args.end(), {"--cert-file", ca_->server_cert, "--key-file", ca_->server_key});
+    // etcd asks every client for a certificate as soon as it has a trusted CA: only with cert auth.
+    if (options_.client_cert_auth) args.insert(args.end(), {"--client-cert-auth", "--trusted-ca-file", ca_->ca_cert});
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   SpawnOptions so;
