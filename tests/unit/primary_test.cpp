@@ -107,6 +107,24 @@ TEST(Lead, UnfencedUntilSentPlusWindowWhileKeepAliveIsFresh) {
   EXPECT_FALSE(d.follow.has_value());
 }
 
+TEST(Lead, DeadlineCountsFromTheKeepAliveSendTimeNotFromNow) {
+  World w = World::cluster(2);
+  TimeMs sent = w.now - 1500;
+  w.node("n1").obs.keepalive(sent);  // the last good keep-alive went out 1.5 s ago
+  Decision d = w.step("n1").decision;
+  EXPECT_FALSE(d.fenced);
+  EXPECT_EQ(d.write_deadline_ms, sent + w.config.fence_after_ms);
+}
+
+TEST(Lead, DeadlineNeverPassesTheLeaseSafeWindow) {
+  ClusterConfig c;
+  c.fence_after_ms = 9500;  // longer than the lease allows: 10000 * 0.99 / 1.01 - 1000 = 8801
+  ASSERT_TRUE(validate_cluster_config(c).ok());
+  World w = World::cluster(2, c);
+  Decision d = w.step("n1").decision;
+  EXPECT_EQ(d.write_deadline_ms, w.now + 8801);
+}
+
 TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
   World w = World::cluster(3);
   TimeMs sent = w.now;
