@@ -143,6 +143,9 @@ void check_best_candidate(World& w, const core::HistoryRecord& h) {
 
 void before_txn(World& w, const kv::Txn& t) {
   if (!w.etcd.compares_hold(t)) return;
+  for (const kv::RequestOp& op : t.success) {   // etcd refuses the whole txn for a dead lease
+    if (op.kind == kv::RequestOp::Kind::Put && op.lease != 0 && !w.etcd.lease_alive(op.lease)) return;
+  }
   std::string hist = w.keys.history_prefix();
   for (const kv::RequestOp& op : t.success) {
     if (op.kind != kv::RequestOp::Kind::Put || op.key.compare(0, hist.size(), hist) != 0) continue;
