@@ -141,22 +141,83 @@ open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(3600)' "$portf
   blackhole_port=$(cat "$portfile")
 }
 
+# start_etcd: a one-member etcd on free loopback ports; again after a kill, on the same ports
+# and data (an etcd restart, as far as pg_ha can tell).
+etcd_client_port="" etcd_peer_port=""
 start_etcd() {
-  local client peer
-  client=$(free_port); peer=$(free_port)
+  [ -n "$etcd_client_port" ] || etcd_client_port=$(free_port)
+  [ -n "$etcd_peer_port" ] || etcd_peer_port=$(free_port)
+  local peer="http://127.0.0.1:$etcd_peer_port"
+  etcd_url="http://127.0.0.1:$etcd_client_port"
   mkdir -p "$work/etcd-server"
   /usr/bin/etcd --name regress --data-dir "$work/etcd-server/data" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "regress=http://127.0.0.1:$peer" >"$work/etcd-server/etcd.log" 2>&1 &
+    --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "regress=$peer" >>"$work/etcd-server/etcd.log" 2>&1 &
   etcd_pid=$!
-  etcd_url="http://127.0.0.1:$client"
   for _ in $(seq 1 100); do
     curl -sf "$etcd_url/health" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   echo "etcd did not start" >&2
   return 1
+}
+
+kill_etcd() { kill -9 "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=""; }
+
+etcdctl_q() { ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" "$@"; }
+
+# What a sidecar's bootstrap would leave in etcd: this node won the initialize race.
+initialize_cluster() {
+  local sysid
+  sysid=$(as_postgres "$bindir/pg_controldata" -D "$pgdata" | sed -n 's/^Database system identifier: *//p')
+  etcdctl_q put /pg_ha/regress/initialize "{\"version\":1,\"node\":\"regress1\",\"system_identifier\":\"$sysid\"}" >/dev/null
+}
+
+# fenced_now: t or f, from the live fence test.
+fenced_now() {
+  as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d pg_ha_regression \
+    -c "SELECT fenced FROM pg_ha.node_status()" 2>/dev/null
+}
+
+# A plain client session that sleeps; a fence must terminate it. Sets plain_pid.
+start_plain_session() {
+  as_postgres "$bindir/psql" -X -At "host=$sock port=$port user=regress_pg_ha_plain dbname=pg_ha_regression" \
+    -c "SELECT pg_sleep(120)" >"$work/plain_session.log" 2>&1 &
+  plain_pid=$!
+}
+
+# Kills etcd under the leading primary and measures how long writes stay possible.
+measure_fence() {
+  local start_ms now_ms
+  start_ms=$(date +%s%3N)
+  kill_etcd
+  for _ in $(seq 1 300); do
+    [ "$(fenced_now)" = t ] && break
+    sleep 0.05
+  done
+  now_ms=$(date +%s%3N)
+  if [ "$(fenced_now)" = t ]; then
+    echo "ok: fenced $((now_ms - start_ms)) ms after etcd was killed"
+  else
+    echo "FAILED: not fenced 15 s after etcd was killed" >&2; status=1
+  fi
+}
+
+check_plain_session_terminated() {
+  local rc=0
+  for _ in $(seq 1 50); do kill -0 "$plain_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$plain_pid" 2>/dev/null; then
+    echo "FAILED: a plain client session survived the fence" >&2; status=1
+    kill "$plain_pid" 2>/dev/null || true
+  else
+    wait "$plain_pid" || rc=$?
+    if [ $rc -ne 0 ] && grep -q "terminating connection" "$work/plain_session.log"; then
+      echo "ok: the plain client session was terminated by the fence"
+    else
+      echo "FAILED: plain session ended with rc=$rc: $(cat "$work/plain_session.log")" >&2; status=1
+    fi
+  fi
 }
 
 # expect_login <role> <yes|no> [extra conninfo]: a new connection is admitted or refused.
@@ -224,6 +285,10 @@ phase_fenced() {
 
 # A real etcd: control functions read and write it from the backend; then etcd is killed and
 # the same functions must fail cleanly (regress/etcd_down_schedule).
+# A real etcd. First with no cluster in it: control functions read and write etcd from the
+# backend, and the core refuses what the cluster's state does not allow. Then bootstrapped: the
+# node leads and writes; etcd is killed: the node fences (timed), clients are cut, control fails
+# cleanly; etcd comes back: the node unfences in the same term and timeline, without a restart.
 phase_etcd() {
   if [ ! -f "$build/extension/etcd/libpg_ha_etcd.a" ]; then
     echo "== pg_regress: etcd == skipped: pg_ha was built without the etcd client"
@@ -231,26 +296,54 @@ phase_etcd() {
   fi
   start_etcd || { status=1; return; }
   if ! start_cluster_node etcd "$etcd_url" "CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
+    CREATE ROLE regress_pg_ha_plain LOGIN;
+    CREATE TABLE regress_lead (id int);
+    GRANT SELECT ON regress_lead TO regress_pg_ha_plain;
     CREATE FUNCTION regress_error_head(call text) RETURNS text LANGUAGE plpgsql AS \$\$
     BEGIN
       EXECUTE 'SELECT ' || call;
       RETURN 'no error';
     EXCEPTION WHEN OTHERS THEN  -- the SQLSTATE and the message up to its second colon
       RETURN SQLSTATE || ' ' || split_part(SQLERRM, ':', 1) || ':' || split_part(SQLERRM, ':', 2);
+    END \$\$;
+    CREATE FUNCTION regress_wait_fenced(want boolean) RETURNS boolean LANGUAGE plpgsql AS \$\$
+    BEGIN
+      FOR i IN 1..300 LOOP
+        IF (SELECT fenced FROM pg_ha.node_status()) = want THEN RETURN true; END IF;
+        PERFORM pg_sleep(0.1);
+      END LOOP;
+      RETURN false;
+    END \$\$;
+    CREATE FUNCTION regress_wait_for(condition text) RETURNS boolean LANGUAGE plpgsql AS \$\$
+    DECLARE ok boolean;
+    BEGIN
+      FOR i IN 1..300 LOOP
+        EXECUTE 'SELECT ' || condition INTO ok;
+        IF ok THEN RETURN true; END IF;
+        PERFORM pg_sleep(0.1);
+      END LOOP;
+      RETURN false;
     END \$\$;"; then
     status=1; stop_server; return
   fi
   run_phase etcd "$top/regress/etcd_schedule" || status=1
   # set_config() really wrote etcd: read the key back with etcdctl.
   local config
-  config=$(ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" get --print-value-only /pg_ha/regress/config)
+  config=$(etcdctl_q get --print-value-only /pg_ha/regress/config)
   if grep -q '"ttl":20' <<<"$config" && grep -q '"maximum_lag_on_failover":2097152' <<<"$config"; then
     echo "ok: etcd holds the config written by pg_ha.set_config()"
   else
     echo "FAILED: config in etcd after set_config(): $config" >&2; status=1
   fi
-  kill -9 "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=""
+  initialize_cluster
+  run_phase etcd "$top/regress/etcd_leader_schedule" || status=1
+  start_plain_session
+  sleep 0.5
+  measure_fence
+  check_plain_session_terminated
   run_phase etcd "$top/regress/etcd_down_schedule" || status=1
+  start_etcd || status=1
+  run_phase etcd "$top/regress/etcd_back_schedule" || status=1
   stop_server
 }
 

@@ -1,5 +1,5 @@
--- etcd is gone (killed): control functions fail with a clear error and change nothing; status
--- functions still answer from shared memory, and the node stays fenced.
+-- etcd is gone (killed) under the leading primary: it fenced (the script timed it); writes are
+-- refused, reads go on; control functions fail with a clear error; status still answers.
 SELECT standalone, role, fenced FROM pg_ha.node_status();
 -- the worker notices within a few seconds and says so
 DO $$
@@ -11,6 +11,10 @@ BEGIN
 END $$;
 SELECT etcd_reachable, fenced FROM pg_ha.node_status();
 SELECT ok FROM pg_ha.health_primary();
+SELECT count(*) FROM regress_lead;
+\set VERBOSITY sqlstate
+INSERT INTO regress_lead VALUES (99);
+\set VERBOSITY default
 -- regress_error_head(): SQLSTATE and the stable head of the message (made by run-regress.sh)
 SELECT f, regress_error_head(f) FROM (VALUES
   ('pg_ha.switchover()'), ('pg_ha.failover(''n2'')'), ('pg_ha.pause()'), ('pg_ha.resume()'),
