@@ -48,7 +48,7 @@ Status create_replication_role(const Node& node) {
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn);
     PQfinish(conn);
-    return make_error(ErrorKind::Unavailable, "cannot connect to the new cluster: " + msg);
+    return make_error(ErrorKind::Internal, "cannot connect to the new cluster: " + msg);
   }
   const std::string& user = node.config.replication_user;
   std::string role = quote_ident(conn, user);
@@ -171,6 +171,7 @@ Status check_identity(const Node& node, ClusterView& cluster) {
         log_info("adopted the existing data directory (system identifier " + *sysid + ") as the cluster's origin");
         return ok_status();
       }
+      if (!r) nap_ms(1000);   // etcd trouble; a lost race simply re-reads at once
       continue;
     }
     const auto& rec = (*init)->value;

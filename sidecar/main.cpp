@@ -81,6 +81,13 @@ int main(int argc, char** argv) {
   if (!listening) return fail(listening.error().message);
 
   Status prepared = prepare_data_dir(node, cluster);
+  // etcd unreachable or slow at start-up is not a reason to give up: the node waits for it.
+  while (!prepared && !stop_requested() &&
+         (prepared.error().kind == ErrorKind::Unavailable || prepared.error().kind == ErrorKind::Timeout)) {
+    log_warn("bootstrap waits for etcd: " + prepared.error().message);
+    nap_ms(2000);
+    prepared = prepare_data_dir(node, cluster);
+  }
   if (!prepared) {
     http.stop();
     if (prepared.error().kind == ErrorKind::Interrupted) return 0;

@@ -96,14 +96,14 @@ bool Postmaster::accepting() const {
 Status Postmaster::wait_ready(int64_t timeout_ms) {
   int64_t deadline = monotonic_ms() + timeout_ms;
   while (monotonic_ms() < deadline) {
-    if (!running()) return make_error(ErrorKind::Unavailable, "postgres exited during start-up (" +
+    if (!running()) return make_error(ErrorKind::Internal, "postgres exited during start-up (" +
                                                                   describe_exit(last_status_) + "); see " +
                                                                   node_.postgres_log());
     if (accepting()) return ok_status();
     if (stop_requested()) return make_error(ErrorKind::Interrupted, "shutdown requested");
     nap_ms(50);
   }
-  return make_error(ErrorKind::Timeout, "postgres did not accept connections within " + std::to_string(timeout_ms) + " ms");
+  return make_error(ErrorKind::Internal, "postgres did not accept connections within " + std::to_string(timeout_ms) + " ms");
 }
 
 Result<std::vector<std::string>> local_query(const Node& node, const std::string& sql, int timeout_s) {

@@ -127,7 +127,10 @@ TEST_F(SidecarWithWorker, PrimaryCrashFailsOverAndOldPrimaryRejoins) {
            std::optional<std::string>("1");
   }, 60000)) << dump_log(n1);
   std::cout << "[timing] primary kill -9 to old primary streaming from the new one: " << now_ms() - t0 << " ms" << std::endl;
-  EXPECT_TRUE(wait_until([&] { return n2.http_get("/primary") == 200 && n1.http_get("/replica") == 200; }, 15000));
+  std::string primary_body, replica_body;
+  EXPECT_TRUE(wait_until([&] {
+    return n2.http_get("/primary", &primary_body) == 200 && n1.http_get("/replica", &replica_body) == 200;
+  }, 15000)) << "n2 /primary: " << primary_body << "\nn1 /replica: " << replica_body;
 }
 
 }  // namespace
