@@ -143,8 +143,13 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
   return ok_status();
 }
 
+// The marker tells the worker that this stop is a restart: it keeps its lease on shutdown and the
+// restarted worker adopts it, so a restart for a parameter never causes a failover.
 Status RequestExecutor::restart() {
-  Status s = postmaster_.stop(kStopTimeoutMs);
+  std::string marker = node_.state_file(kRestartingMarker);
+  Status s = write_file_atomic(marker, "", &node_.run_as, 0644);
+  if (s) s = postmaster_.stop(kStopTimeoutMs);
+  unlink(marker.c_str());
   if (!s) return s;
   return start_postgres(node_, postmaster_, cluster_);
 }

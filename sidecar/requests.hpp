@@ -14,6 +14,9 @@
 
 namespace pg_ha::sidecar {
 
+// Present while the sidecar restarts postgres on purpose (read by the worker at shutdown).
+constexpr const char* kRestartingMarker = "sidecar.restarting";
+
 // The pending request, if any. A malformed request file is logged (once per content) and ignored.
 std::optional<core::SidecarRequest> pending_request(const Node& node);
 Status write_result(const Node& node, const core::SidecarResult& result);

@@ -1,5 +1,7 @@
 #include "supervisor.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "bootstrap.hpp"
@@ -23,6 +25,8 @@ int64_t backoff_ms(int attempts) {
 }  // namespace
 
 int Supervisor::run() {
+  // Left by a sidecar that died mid-restart: a later shutdown must release the lease again.
+  unlink(node_.state_file(kRestartingMarker).c_str());
   if (!postmaster_.adopt_running()) {
     if (auto req = pending_request(node_)) {
       // Replay first: a request interrupted by our crash decides how postgres comes back.

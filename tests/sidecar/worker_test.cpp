@@ -133,4 +133,22 @@ TEST_F(SidecarWithWorker, PrimaryCrashFailsOverAndOldPrimaryRejoins) {
   }, 15000)) << "n2 /primary: " << primary_body << "\nn1 /replica: " << replica_body;
 }
 
+// pg_ha.restart(): the worker asks its sidecar for a restart; the sidecar marks it as one, so the
+// worker keeps its lease and the node stays leader throughout.
+TEST_F(SidecarWithWorker, RestartRequestKeepsLeadership) {
+  if (leader() != "n2") GTEST_SKIP() << "needs the failover of the previous test";
+  SidecarNode& n2 = node("n2");
+  pid_t old_pid = n2.postmaster_pid();
+  ASSERT_TRUE(n2.sql("SELECT pg_ha.restart('n2')").has_value());
+  bool lost = false;
+  bool restarted = wait_until([&] {
+    if (leader() != "n2") lost = true;
+    return n2.postmaster_pid() != old_pid && n2.accepting();
+  }, 30000);
+  ASSERT_TRUE(restarted) << dump_log(n2);
+  EXPECT_FALSE(lost) << "leadership moved during a restart";
+  EXPECT_TRUE(wait_until([&] { return n2.http_get("/primary") == 200; }, 15000));
+  EXPECT_NE(read_file(n2.log_file()).find("restart"), std::string::npos);
+}
+
 }  // namespace
