@@ -285,10 +285,35 @@ phase_fenced() {
 
 # A real etcd: control functions read and write it from the backend; then etcd is killed and
 # the same functions must fail cleanly (regress/etcd_down_schedule).
+# kill -9 of the postmaster while a client's write is in flight: the orphaned backend finishes
+# its statement (CPU only: a latch wait would make it exit at once) but must not commit
+# (DESIGN.md §5). Ends the server of the phase.
+check_postmaster_death() {
+  local pm_pid out rc=0
+  pm_pid=$(head -1 "$pgdata/postmaster.pid")
+  as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d pg_ha_regression \
+    -c "INSERT INTO regress_lead SELECT count(*)::int FROM generate_series(1, 30000000)" >"$work/orphan.log" 2>&1 &
+  local client=$!
+  sleep 0.5   # the statement computes for a few seconds, with no latch wait that would notice
+  kill -9 "$pm_pid"
+  wait "$client" || rc=$?
+  out=$(cat "$work/orphan.log")
+  if [ $rc -ne 0 ] && grep -q "pg_ha: this node is fenced: postmaster is gone" <<<"$out"; then
+    echo "ok: an orphaned backend could not commit: ${out#ERROR:  }"
+  else
+    echo "FAILED: commit after kill -9 of the postmaster (rc=$rc): $out" >&2; status=1
+  fi
+  # The remaining children notice the postmaster's death and exit by themselves.
+  for _ in $(seq 1 100); do pgrep -u postgres -f -- "-D $pgdata" >/dev/null || break; sleep 0.1; done
+  rm -f "$pgdata/postmaster.pid"
+  pgdata=""
+}
+
 # A real etcd. First with no cluster in it: control functions read and write etcd from the
 # backend, and the core refuses what the cluster's state does not allow. Then bootstrapped: the
 # node leads and writes; etcd is killed: the node fences (timed), clients are cut, control fails
 # cleanly; etcd comes back: the node unfences in the same term and timeline, without a restart.
+# Last, the postmaster is killed under a running write: that write must not commit.
 phase_etcd() {
   if [ ! -f "$build/extension/etcd/libpg_ha_etcd.a" ]; then
     echo "== pg_regress: etcd == skipped: pg_ha was built without the etcd client"
@@ -344,7 +369,7 @@ phase_etcd() {
   run_phase etcd "$top/regress/etcd_down_schedule" || status=1
   start_etcd || status=1
   run_phase etcd "$top/regress/etcd_back_schedule" || status=1
-  stop_server
+  check_postmaster_death
 }
 
 install_module
