@@ -3,6 +3,7 @@
 #   scripts/run-regress.sh <build-dir>
 # Installs pg_ha.so, pg_ha.control and the SQL script from <build-dir> into PostgreSQL's own
 # directories, then runs each phase on a fresh server with shared_preload_libraries = pg_ha:
+#   not_preloaded  CREATE EXTENSION without shared_preload_libraries is refused clearly
 #   standalone  no etcd configured (regress/standalone_schedule)
 #   fenced      etcd configured but unreachable: a primary that may not write (regress/fenced_schedule)
 #   etcd        a real etcd on free loopback ports (regress/etcd_schedule, run when present)
@@ -233,6 +234,21 @@ expect_login() {
   return 1
 }
 
+# Without shared_preload_libraries pg_ha refuses to load, with a message that says how to fix it.
+phase_not_preloaded() {
+  local out rc=0
+  start_server not_preloaded ""
+  sed -i "s/^shared_preload_libraries = 'pg_ha'$/shared_preload_libraries = ''/" "$pgdata/postgresql.conf"
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -m fast -w restart -l "$work/not_preloaded/server.log" >/dev/null
+  out=$(psql_q -c "CREATE EXTENSION pg_ha" 2>&1) || rc=$?
+  if [ $rc -ne 0 ] && grep -q "pg_ha must be loaded via shared_preload_libraries" <<<"$out"; then
+    echo "ok: not preloaded: ${out#ERROR:  }"
+  else
+    echo "FAILED: CREATE EXTENSION without shared_preload_libraries (rc=$rc): $out" >&2; status=1
+  fi
+  stop_server
+}
+
 phase_standalone() {
   start_server standalone ""
   if wait_for_worker; then
@@ -374,6 +390,7 @@ phase_etcd() {
 
 install_module
 status=0
+phase_not_preloaded
 phase_standalone
 phase_fenced
 phase_etcd
