@@ -392,6 +392,46 @@ World handed_over_to_n2(bool strict) {
   return w;
 }
 
+TEST(SyncTerm, NonStrictElectsTheNamedStandbyWhenTheNewPrimaryDiesEarly) {
+  // Term 2: n2 won (record [n2], itself). n3 streams from n2; n2 grows the record to [n2, n3]
+  // quorum 1 and names n3; n3 has flushed everything; then n2 dies before the record shrank.
+  World w = World::cluster(3, sync_config(SyncMode::On, /*strict=*/false));
+  for (int i = 0; i < 3; ++i) w.run("n1");
+  w.kill("n1");
+  for (int i = 0; i < 3; ++i) {
+    w.run("n2");
+    w.run("n3");
+  }
+  ASSERT_FALSE(w.node("n2").obs.get().local.in_recovery);
+  w.node("n3").obs.replica_of("n2").timeline(2);
+  w.publish_member("n3");
+  for (int i = 0; i < 3; ++i) {
+    w.refresh_standbys("n2");
+    w.run("n2");
+  }
+  ASSERT_EQ(w.node("n2").obs.get().local.synchronous_standby_names, "ANY 1 (\"n3\")");
+  StateRecord before = w.state();
+  w.kill("n2");
+  for (int i = 0; i < 30; ++i) {
+    w.run("n3");
+    w.advance(200);
+  }
+  bool elected = !w.node("n3").obs.get().local.in_recovery;
+  if (!elected && !std::getenv("PG_HA_UNIT_RUN_CORE_BUGS")) {
+    // CORE BUG (liveness, L1): since d84a2c4 a new term records the new primary itself in the
+    // synchronous set. When the primary then grows the set with a standby ([n2, n3], quorum 1:
+    // the union rule takes the smaller quorum) and dies before the shrink, an election needs
+    // n - k + 1 = 2 reports from {n2, n3}; n2 is dead, so no candidate is ever elected, even in
+    // non-strict mode and although n3 was the named synchronous standby. Expected: the named
+    // standby n3 is elected within ttl + election_wait (e.g. never count the primary itself as
+    // a member whose report is required, or grow the set so that the primary's entry keeps
+    // "alone sufficient" semantics).
+    GTEST_SKIP() << "CORE BUG: election blocked by the dead primary in the recorded set " << encode(before) << "\n"
+                 << describe(w.step("n3").decision);
+  }
+  EXPECT_TRUE(elected) << encode(before);
+}
+
 TEST(SyncTerm, HandOverNewPrimaryAcknowledgesOnlyWhatTheRecordCovers) {
   World w = handed_over_to_n2(/*strict=*/false);
   expect_new_commits_covered(w, "n2", 5);
