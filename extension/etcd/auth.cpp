@@ -9,8 +9,12 @@
 namespace pg_ha::etcd {
 
 std::vector<std::string> Client::auth_headers() const {
-  if (token_.empty()) return {};
-  return {"Authorization: " + token_};  // raw token, not "Bearer": etcd's gateway wants it so
+  // "hasleader" (gRPC metadata through the gateway's Grpc-Metadata- prefix): a member cut off
+  // from its quorum answers "no leader" at once, so we move on to another member, and it cancels
+  // our watch streams instead of leaving them silently without events.
+  std::vector<std::string> headers = {"Grpc-Metadata-hasleader: true"};
+  if (!token_.empty()) headers.push_back("Authorization: " + token_);  // raw, not "Bearer"
+  return headers;
 }
 
 Transport::Id Client::authenticate(size_t endpoint, int64_t deadline_ms, std::function<void(Status)> done) {

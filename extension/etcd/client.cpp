@@ -12,8 +12,12 @@ namespace pg_ha::etcd {
 
 namespace {
 
-constexpr int kMaxCycles = 3;             // full passes over the endpoints before giving up early
-constexpr int64_t kBackoffStepMs = 50;    // pause between passes: 50 ms, then 100 ms
+// Passes over the endpoints in which nothing even answered (all refused) before giving up
+// early; while some member answers ("no leader" during an election) we keep trying until the
+// deadline.
+constexpr int kMaxDeadPasses = 3;
+constexpr int64_t kBackoffStepMs = 50;    // pause between passes: 50, 100, 150 ... ms
+constexpr int64_t kMaxBackoffMs = 300;
 constexpr int64_t kMinAttemptMs = 500;    // a slow endpoint still gets this long, if time allows
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
@@ -66,6 +70,8 @@ struct Client::Call {
   size_t endpoint = 0;
   size_t tried_in_cycle = 0;  // endpoints that failed in the current pass
   int cycles = 0;
+  int dead_passes = 0;           // passes where no endpoint answered or timed out
+  bool pass_saw_server = false;  // something answered (or hung) in the current pass
   bool reauthed = false;
   bool any_timeout = false;
   Transport::Id transfer = 0;
@@ -167,6 +173,7 @@ void Client::on_response(CallId id, HttpResponse resp) {
   call.transfer = 0;
   if (!resp.completed) {
     call.any_timeout = call.any_timeout || resp.timed_out;
+    call.pass_saw_server = call.pass_saw_server || resp.timed_out;
     on_attempt_failed(call, resp.error, !resp.request_sent || call.idempotent);
     return;
   }
@@ -204,6 +211,7 @@ void Client::on_grpc_error(Call& call, int http_status, const std::string& body)
                                                     (options_.user.empty() ? " (etcd requires a user and password)" : "")));
     return;
   }
+  call.pass_saw_server = true;
   if (not_applied_elsewhere_ok(msg) || http_status == 502 || http_status == 503) {
     on_attempt_failed(call, msg, true);
     return;
@@ -232,8 +240,10 @@ void Client::on_attempt_failed(Call& call, const std::string& why, bool may_retr
   int64_t delay_ms = 0;
   if (++call.tried_in_cycle >= options_.endpoints.size()) {
     call.tried_in_cycle = 0;
-    if (++call.cycles >= kMaxCycles) return finish(call.id, exhausted_error(call));
-    delay_ms = kBackoffStepMs * call.cycles;
+    ++call.cycles;
+    if (!call.pass_saw_server && ++call.dead_passes >= kMaxDeadPasses) return finish(call.id, exhausted_error(call));
+    call.pass_saw_server = false;
+    delay_ms = std::min(kMaxBackoffMs, kBackoffStepMs * call.cycles);
   }
   if (now_ms() + delay_ms >= call.deadline_ms) return finish(call.id, exhausted_error(call));
   CallId id = call.id;

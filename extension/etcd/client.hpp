@@ -141,7 +141,7 @@ class Client {
 
   // auth.cpp
   bool auth_needed() const { return !options_.user.empty() && !auth_disabled_on_server_ && token_.empty(); }
-  std::vector<std::string> auth_headers() const;
+  std::vector<std::string> auth_headers() const;  // per-request headers: token, require-leader
   Transport::Id authenticate(size_t endpoint, int64_t deadline_ms, std::function<void(Status)> done);
 
   Options options_;
