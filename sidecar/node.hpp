@@ -33,6 +33,7 @@ struct Node {
     o.run_as = run_as;
     o.env["PGPASSFILE"] = config.replication_passfile;
     o.env["PGCONNECT_TIMEOUT"] = "5";
+    o.output_file = state_file("last_command.log");   // the last tool's whole output, for the operator
     return o;
   }
 };

@@ -214,15 +214,22 @@ std::string join_argv(const std::vector<std::string>& argv) {
 }
 
 Result<CommandResult> run_command(const std::vector<std::string>& argv, SpawnOptions options, int64_t timeout_ms) {
-  char tmpl[] = "/tmp/pg_ha_sidecar_cmdXXXXXX";
-  int fd = mkstemp(tmpl);
-  if (fd < 0) return make_error(ErrorKind::Internal, "mkstemp failed: " + errno_text());
-  close(fd);
-  std::string out_path = tmpl;
-  options.output_file = out_path;
+  // The output goes to the caller's file (kept for the operator: the last tool's full output) or
+  // to a temporary file removed afterwards.
+  bool temporary = options.output_file.empty();
+  if (temporary) {
+    char tmpl[] = "/tmp/pg_ha_sidecar_cmdXXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) return make_error(ErrorKind::Internal, "mkstemp failed: " + errno_text());
+    close(fd);
+    options.output_file = tmpl;
+  } else if (truncate(options.output_file.c_str(), 0) != 0 && errno != ENOENT) {
+    return make_error(ErrorKind::Internal, "cannot truncate " + options.output_file + ": " + errno_text());
+  }
+  std::string out_path = options.output_file;
   auto pid = spawn(argv, options);
   if (!pid) {
-    unlink(out_path.c_str());
+    if (temporary) unlink(out_path.c_str());
     return pid.error();
   }
   int64_t deadline = monotonic_ms() + timeout_ms;
@@ -238,8 +245,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, SpawnOpt
   }
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = tail_of_file(out_path, 4096);
-  unlink(out_path.c_str());
+  r.output = tail_of_file(out_path, 16384);
+  if (temporary) unlink(out_path.c_str());
   if (killed) {
     return make_error(stop_requested() ? ErrorKind::Interrupted : ErrorKind::Timeout,
                       argv[0] + (stop_requested() ? " was stopped by a shutdown request" : " timed out"));
