@@ -325,11 +325,31 @@ check_postmaster_death() {
   pgdata=""
 }
 
+# A clean shutdown of the leading primary releases its lease (failover can start at once), after
+# fencing; after the restart the node reclaims leadership in the same term.
+check_release_on_shutdown() {
+  local log
+  log="$(dirname "$pgdata")/server.log"
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -m fast -w restart -l "$log" >/dev/null
+  if grep -q "released the lease (the server is shutting down)" "$log"; then
+    echo "ok: the leading primary released its lease on shutdown"
+  else
+    echo "FAILED: no lease release in the log on shutdown" >&2; status=1
+  fi
+  for _ in $(seq 1 300); do [ "$(fenced_now)" = f ] && break; sleep 0.1; done
+  if [ "$(fenced_now)" = f ]; then
+    echo "ok: after the restart the node leads again: $(psql_q -d pg_ha_regression -c "SELECT 'term ' || term FROM pg_ha.cluster()" 2>/dev/null)"
+  else
+    echo "FAILED: the node did not lead again after its restart" >&2; status=1
+  fi
+}
+
 # A real etcd. First with no cluster in it: control functions read and write etcd from the
 # backend, and the core refuses what the cluster's state does not allow. Then bootstrapped: the
 # node leads and writes; etcd is killed: the node fences (timed), clients are cut, control fails
 # cleanly; etcd comes back: the node unfences in the same term and timeline, without a restart.
-# Last, the postmaster is killed under a running write: that write must not commit.
+# A clean restart releases the lease and leads again. Last, the postmaster is killed under a
+# running write: that write must not commit.
 phase_etcd() {
   if [ ! -f "$build/extension/etcd/libpg_ha_etcd.a" ]; then
     echo "== pg_regress: etcd == skipped: pg_ha was built without the etcd client"
@@ -385,6 +405,7 @@ phase_etcd() {
   run_phase etcd "$top/regress/etcd_down_schedule" || status=1
   start_etcd || status=1
   run_phase etcd "$top/regress/etcd_back_schedule" || status=1
+  check_release_on_shutdown
   check_postmaster_death
 }
 

@@ -67,7 +67,7 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocal
   o.tls.ca_file = s.etcd_ca_file;
   o.tls.cert_file = s.etcd_cert_file;
   o.tls.key_file = s.etcd_key_file;
-  o.interrupt = [&local] { return local.should_stop(); };
+  o.interrupt = [&local] { return local.io_should_abort(); };   // lets the final lease release through
   return etcd::Client::create(o);
 }
 #endif

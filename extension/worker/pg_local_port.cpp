@@ -23,6 +23,8 @@ int64_t PgLocalPort::wall_clock_unix_ms() { return pg::wall_clock_unix_ms(); }
 core::LocalObservation PgLocalPort::observe() { return observe_local().observation; }
 
 void PgLocalPort::publish_gate(int64_t deadline_ms, bool fenced, const std::string& reason) {
+  // Once shutting down, nothing reopens the gate: the lease is about to be released.
+  if (shutdown_seen_ms_ >= 0 && !fenced) return;
   // Order matters for fail-closed: raise the flag before moving the deadline, lower it after.
   if (fenced) {
     pg::shmem::set_fence(true, reason.c_str());
@@ -60,9 +62,26 @@ void PgLocalPort::log(agent::LogLevel level, const std::string& message) {
   }
 }
 
+// Fence before anything else: once the lease is released another node may be promoted, and
+// client sessions of a smart shutdown may still be running here.
+void PgLocalPort::note_shutdown() {
+  if (shutdown_seen_ms_ >= 0) return;
+  publish_gate(0, true, "the server is shutting down");
+  shutdown_seen_ms_ = pg::monotonic_ms();
+}
+
 bool PgLocalPort::should_stop() {
   reload_if_requested();
-  return shutdown_requested() || !PostmasterIsAlive();
+  bool stop = shutdown_requested() || !PostmasterIsAlive();
+  if (stop) note_shutdown();
+  return stop;
+}
+
+bool PgLocalPort::io_should_abort() {
+  if (!PostmasterIsAlive()) return true;
+  if (!shutdown_requested()) return false;
+  note_shutdown();
+  return pg::monotonic_ms() - shutdown_seen_ms_ > kShutdownGraceMs;
 }
 
 }  // namespace pg_ha::worker

@@ -3,6 +3,7 @@
 // Every method is C++-safe: PostgreSQL calls go through guards, errors arrive as exceptions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "agent/ports.hpp"
@@ -20,9 +21,20 @@ class PgLocalPort : public agent::LocalPort {
   void reload_configuration() override;
   void publish_snapshot(const std::string& json) override;
   void log(agent::LogLevel level, const std::string& message) override;
-  // SIGTERM, or the postmaster is gone. Also reloads the config file on SIGHUP (the agent calls
-  // this often, and a reload between steps is exactly when it is safe).
+  // SIGTERM, or the postmaster is gone. On the first true the node fences at once: the agent
+  // releases leadership next, and no commit may follow that. Also reloads the config file on
+  // SIGHUP (the agent calls this often, and between steps a reload is safe).
   bool should_stop() override;
+
+  // For the etcd client's interrupt check: true when the postmaster is gone, or once a SIGTERM is
+  // older than kShutdownGraceMs. The grace lets the agent release its lease on the way out
+  // (failover starts at once instead of after ttl) without holding up shutdown for long.
+  bool io_should_abort();
+  static constexpr int64_t kShutdownGraceMs = 2000;
+
+ private:
+  void note_shutdown();
+  int64_t shutdown_seen_ms_ = -1;   // when SIGTERM was first seen (-1: not yet)
 };
 
 }  // namespace pg_ha::worker
