@@ -73,8 +73,8 @@ esac
 
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" >/dev/null
-cmake --install build >/dev/null
+cmake --build build -j "$(nproc)" --target pg_ha pg_ha_sidecar >/dev/null
+cmake --install build --component Unspecified >/dev/null 2>&1 || cmake --install build >/dev/null
 sidecar_bin="$top/build/sidecar/pg_ha_sidecar"
 
 if [ -d "$dir/run" ] && ls "$dir"/run/*.pid >/dev/null 2>&1; then
