@@ -35,6 +35,30 @@ std::optional<T> read_key(const World& w, const std::string& key, F decode);
 
 }  // namespace
 
+// DESIGN.md §4: only the holder of `leader` may accept writes. Stronger than I1 and needs no
+// second primary to show a fence that ends too late: whenever a node can commit, etcd's
+// `leader` names it and its lease has not run out on etcd's clock.
+void check_writer_holds_leader(World& w) {
+  for (const Node& x : w.nodes) {
+    if (!can_commit(w, x.index)) continue;
+    const kv::KeyValue* l = w.etcd.get(w.keys.leader());
+    auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+    std::string why;
+    if (!l || !leader) {
+      why = "etcd has no leader";
+    } else if (leader->name != x.config.name) {
+      why = "etcd's leader is " + leader->name;
+    } else if (w.etcd.lease_expiry_ms(l->lease) <= w.etcd_now()) {
+      why = "its lease expired on etcd's clock " + std::to_string(w.etcd_now() - w.etcd.lease_expiry_ms(l->lease)) + " ms ago";
+    }
+    if (!why.empty()) {
+      w.fail("I1-lease", x.config.name + " can commit (local " + std::to_string(x.clock.local(w.now())) + " < deadline " +
+                             std::to_string(x.w.deadline_ms) + ") but " + why);
+      return;
+    }
+  }
+}
+
 // I3's precondition, checked at every instant rather than only when a promotion happens: a
 // commit acknowledged now must be on enough members of the recorded set that every election
 // (which needs |S| - q + 1 reports from the recorded set S with quorum q and takes the best)

@@ -34,6 +34,7 @@ struct CheckerState {
 bool can_commit(const World& w, int n);
 
 void check_one_writer(World& w);                                   // I1, after every event
+void check_writer_holds_leader(World& w);                          // I1-lease, after every event
 void check_sync_recorded(World& w);                                // I3-order, after every event
 void before_txn(World& w, const kv::Txn& t);                       // I5 and I4 bookkeeping
 void after_txn(World& w, const std::vector<KvEvent>& events);     // I2: one winner per term

@@ -46,9 +46,9 @@ BatchResult run_batch(const Batch& b) {
       out.runs += 1;
       add(out.totals, r.stats);
       if (r.violation) {
-        out.failures.push_back(std::move(r));
         std::string inv = "," + r.violation->invariant + ",";
         if (!b.expect.empty() && ("," + b.expect + ",").find(inv) != std::string::npos) stop.store(true);
+        out.failures.push_back(std::move(r));
       }
     }
   };

@@ -65,6 +65,7 @@ RunResult run_one(const RunOptions& o) {
   while (!w.violation && !w.q.empty() && w.q.next_time() <= sc.end_ms) {
     w.q.run_next();
     check_one_writer(w);
+    check_writer_holds_leader(w);
     check_sync_recorded(w);
     check_liveness_progress(w);
   }
