@@ -137,11 +137,12 @@ Result<Upstream> wait_for_leader(ClusterView& cluster) {
   return make_error(ErrorKind::Interrupted, "shutdown requested");
 }
 
-Status join_cluster(const Node& node, ClusterView& cluster) {
+Status join_cluster(const Node& node, ClusterView& cluster, std::string* cloned_from) {
   while (!stop_requested()) {
     auto leader = wait_for_leader(cluster);
     if (!leader) return leader.error();
     Status s = clone_from(node, cluster, *leader);
+    if (s) *cloned_from = leader->name;
     if (s) return s;
     log_warn("cloning from " + leader->name + " failed, retrying in 2 s: " + s.error().message);
     nap_ms(2000);
@@ -194,7 +195,7 @@ Status check_identity(const Node& node, ClusterView& cluster) {
 }
 
 // Empty data directory: the race on `initialize`.
-Status bootstrap_empty(const Node& node, ClusterView& cluster) {
+Status bootstrap_empty(const Node& node, ClusterView& cluster, std::string* cloned_from) {
   kv::Txn txn;
   txn.compare.push_back(kv::Compare::absent(cluster.keys().initialize()));
   txn.success.push_back(kv::RequestOp::put(cluster.keys().initialize(),
@@ -213,7 +214,7 @@ Status bootstrap_empty(const Node& node, ClusterView& cluster) {
     return initialize_cluster(node, cluster, (*init)->mod_revision);
   }
   log_info("cluster `" + node.config.cluster + "` exists: joining it by cloning the leader");
-  return join_cluster(node, cluster);
+  return join_cluster(node, cluster, cloned_from);
 }
 
 }  // namespace
@@ -247,7 +248,8 @@ Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) 
   return ok_status();
 }
 
-Status prepare_data_dir(const Node& node, ClusterView& cluster) {
+Status prepare_data_dir(const Node& node, ClusterView& cluster, std::string* cloned_from) {
+  cloned_from->clear();
   Status s = ensure_dir(node.config.state_dir, node.run_as, 0700);
   if (!s) return s;
   if (path_exists(marker(node, kCloneMarker))) {
@@ -262,7 +264,7 @@ Status prepare_data_dir(const Node& node, ClusterView& cluster) {
   switch (inspect_data_dir(node.config.data_dir)) {
     case DataDirState::Missing:
     case DataDirState::Empty:
-      return bootstrap_empty(node, cluster);
+      return bootstrap_empty(node, cluster, cloned_from);
     case DataDirState::Cluster:
       return check_identity(node, cluster);
     case DataDirState::Other:

@@ -5,6 +5,8 @@
 // Markers in state_dir make every step safe to replay after a crash of the sidecar.
 #pragma once
 
+#include <string>
+
 #include "cluster_view.hpp"
 #include "common/result.hpp"
 #include "node.hpp"
@@ -15,7 +17,8 @@ constexpr const char* kCloneMarker = "clone.in_progress";          // a half-mad
 constexpr const char* kRewindMarker = "rewind.in_progress";        // an interrupted pg_rewind: re-clone
 constexpr const char* kExtensionMarker = "bootstrap.extension_pending";  // CREATE EXTENSION still to do
 
-Status prepare_data_dir(const Node& node, ClusterView& cluster);
+// *cloned_from names the member the data directory was just cloned from ("" if none).
+Status prepare_data_dir(const Node& node, ClusterView& cluster, std::string* cloned_from);
 
 // Clones `from` into the data directory (moving a non-empty one aside first) and leaves it ready
 // to start as a standby. Shared by joining and by the reclone request.

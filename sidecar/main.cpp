@@ -80,20 +80,21 @@ int main(int argc, char** argv) {
   Status listening = http.start(host, port);
   if (!listening) return fail(listening.error().message);
 
-  Status prepared = prepare_data_dir(node, cluster);
+  std::string cloned_from;
+  Status prepared = prepare_data_dir(node, cluster, &cloned_from);
   // etcd unreachable or slow at start-up is not a reason to give up: the node waits for it.
   while (!prepared && !stop_requested() &&
          (prepared.error().kind == ErrorKind::Unavailable || prepared.error().kind == ErrorKind::Timeout)) {
     log_warn("bootstrap waits for etcd: " + prepared.error().message);
     nap_ms(2000);
-    prepared = prepare_data_dir(node, cluster);
+    prepared = prepare_data_dir(node, cluster, &cloned_from);
   }
   if (!prepared) {
     http.stop();
     if (prepared.error().kind == ErrorKind::Interrupted) return 0;
     return fail("bootstrap: " + prepared.error().message);
   }
-  int code = Supervisor(node, cluster, stats).run();
+  int code = Supervisor(node, cluster, stats, cloned_from).run();
   http.stop();
   return code;
 }

@@ -28,11 +28,7 @@ int Supervisor::run() {
   // Left by a sidecar that died mid-restart: a later shutdown must release the lease again.
   unlink(node_.state_file(kRestartingMarker).c_str());
   if (!postmaster_.adopt_running()) {
-    if (auto req = pending_request(node_)) {
-      // Replay first: a request interrupted by our crash decides how postgres comes back.
-      RequestExecutor(node_, cluster_, postmaster_).run(*req);
-      stats_.requests_done++;
-    }
+    replay_pending_request();
     if (!postmaster_.running()) {
       Status s = start("start-up");
       if (!s) log_error("cannot start postgres: " + s.error().message);
@@ -145,6 +141,28 @@ void Supervisor::while_down() {
   next_start_ms_ = now + backoff_ms(attempts_);
   Status s = start("restart after a crash");
   if (!s) log_error("restart failed (next try in " + std::to_string(backoff_ms(attempts_)) + " ms): " + s.error().message);
+}
+
+// Replay first: a request interrupted by our crash decides how postgres comes back. When start-up
+// has just re-cloned the data directory from the very member the request names (the request's
+// clone was interrupted), the request is already done: cloning again would only put a fresh copy
+// aside.
+void Supervisor::replay_pending_request() {
+  auto req = pending_request(node_);
+  if (!req) return;
+  using Kind = core::SidecarRequest::Kind;
+  bool follows = req->kind == Kind::Demote || req->kind == Kind::Rewind || req->kind == Kind::Reclone;
+  if (follows && !cloned_from_.empty() && req->primary == cloned_from_) {
+    core::SidecarResult r{req->id, true, "re-cloned from " + cloned_from_ + " at start-up; started as a standby of " + cloned_from_,
+                          unix_ms()};
+    Status w = write_result(node_, r);
+    if (!w) log_error("cannot write the request result: " + w.error().message);
+    log_info("request " + req->id + " done by the start-up clone from " + cloned_from_);
+    stats_.requests_done++;
+    return;
+  }
+  RequestExecutor(node_, cluster_, postmaster_).run(*req);
+  stats_.requests_done++;
 }
 
 void Supervisor::poll_requests() {

@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "cluster_view.hpp"
 #include "node.hpp"
@@ -30,8 +32,9 @@ struct SupervisorStats {
 
 class Supervisor {
  public:
-  Supervisor(const Node& node, ClusterView& cluster, SupervisorStats& stats)
-      : node_(node), cluster_(cluster), stats_(stats), postmaster_(node) {}
+  // `cloned_from`: the member start-up just cloned the data directory from ("" if none).
+  Supervisor(const Node& node, ClusterView& cluster, SupervisorStats& stats, std::string cloned_from)
+      : node_(node), cluster_(cluster), stats_(stats), postmaster_(node), cloned_from_(std::move(cloned_from)) {}
 
   // Runs until a stop signal; returns the process exit code.
   int run();
@@ -41,6 +44,7 @@ class Supervisor {
   void on_exit_seen();
   void while_down();
   void poll_requests();
+  void replay_pending_request();
   bool paused_now();
   void check_primary_deadline();
 
@@ -48,6 +52,7 @@ class Supervisor {
   ClusterView& cluster_;
   SupervisorStats& stats_;
   Postmaster postmaster_;
+  std::string cloned_from_;
   bool was_primary_ = false;      // started without standby.signal
   bool was_up_ = false;           // the postmaster ran at the last look
   int64_t down_since_ms_ = 0;     // 0 = postgres is up (or was never started)
