@@ -137,7 +137,7 @@ void Client::attempt(CallId id) {
     Call& c = *again->second;
     c.transfer = 0;
     if (s) return send(c);
-    if (s.error().kind == ErrorKind::Auth) return finish(id, s.error());
+    if (s.error().kind == ErrorKind::Auth || s.error().kind == ErrorKind::Protocol) return finish(id, s.error());
     on_attempt_failed(c, s.error().message, true);
   });
   if (call.transfer == 0) finish(id, make_error(ErrorKind::Internal, "etcd: could not start a curl transfer"));
@@ -268,7 +268,7 @@ void Client::finish(CallId id, Result<std::string> result) {
   calls_.erase(it);
   transport_.cancel(call->transfer);
   timers_.cancel(call->timer);
-  if (call->done) call->done(std::move(result));
+  if (call->done) call->done(std::move(result), options_.endpoints[call->endpoint]);
 }
 
 void Client::expire_calls() {

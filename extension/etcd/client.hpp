@@ -122,7 +122,8 @@ class Client {
  private:
   friend class Watch;
   struct Call;
-  using BodyCallback = std::function<void(Result<std::string>)>;
+  // The 200 body, or the error; endpoint = who answered (for messages about the body).
+  using BodyCallback = std::function<void(Result<std::string>, const std::string& endpoint)>;
 
   explicit Client(Options options);
   CallId submit(const char* path, std::string body, bool idempotent, BodyCallback done);

@@ -17,10 +17,14 @@ constexpr int64_t kInterruptCheckMs = 20;
 
 // Adapts a typed callback to the engine's raw-body callback through one decoder.
 template <class T>
-std::function<void(Result<std::string>)> decoded(Result<T> (*decode)(const std::string&), Client::Callback<T> done) {
-  return [decode, done = std::move(done)](Result<std::string> body) {
+auto decoded(Result<T> (*decode)(const std::string&), Client::Callback<T> done) {
+  return [decode, done = std::move(done)](Result<std::string> body, const std::string& endpoint) {
     if (!body) return done(body.error());
-    done(decode(body.value()));
+    Result<T> value = decode(body.value());
+    if (!value && value.error().kind == ErrorKind::Protocol) {
+      return done(make_error(ErrorKind::Protocol, "etcd " + endpoint + ": " + value.error().message));
+    }
+    done(std::move(value));
   };
 }
 

@@ -40,7 +40,7 @@ std::string field_name(const char* field) { return std::string("field '") + fiel
 void fail(const std::string& message) { throw DecodeFailure{message}; }
 
 Error malformed(const char* what, const std::string& reason) {
-  return make_error(ErrorKind::Protocol, std::string("etcd sent a malformed ") + what + " response: " + reason);
+  return make_error(ErrorKind::Protocol, std::string("malformed ") + what + " response: " + reason);
 }
 
 json parse_object(const std::string& body) {

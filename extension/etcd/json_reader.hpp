@@ -38,7 +38,7 @@ kv::KeyValue read_kv(const json& obj);
 std::vector<kv::KeyValue> read_kvs(const json& obj, const char* field);
 
 // Runs decode, turning any DecodeFailure or library exception into Error{Protocol}
-// "etcd sent a malformed <what> response: <reason>".
+// "malformed <what> response: <reason>" (the client adds which endpoint sent it).
 template <class T>
 Result<T> guarded(const char* what, const std::function<T()>& decode);
 

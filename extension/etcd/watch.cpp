@@ -39,7 +39,7 @@ void Watch::connect() {
   transfer_ = client_.authenticate(endpoint_, deadline_ms, [this](Status s) {
     transfer_ = 0;
     if (s) return open_stream();
-    if (s.error().kind == ErrorKind::Auth) return stop(s.error());
+    if (s.error().kind == ErrorKind::Auth || s.error().kind == ErrorKind::Protocol) return stop(s.error());
     reconnect_later(s.error().message);
   });
 }
