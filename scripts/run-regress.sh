@@ -4,9 +4,12 @@
 # Installs pg_ha.so, pg_ha.control and the SQL script from <build-dir> into PostgreSQL's own
 # directories, then runs each phase on a fresh server with shared_preload_libraries = pg_ha:
 #   not_preloaded  CREATE EXTENSION without shared_preload_libraries is refused clearly
-#   standalone  no etcd configured (regress/standalone_schedule)
-#   fenced      etcd configured but unreachable: a primary that may not write (regress/fenced_schedule)
-#   etcd        a real etcd on free loopback ports (regress/etcd_schedule, run when present)
+#   standalone     no etcd configured (regress/standalone_schedule)
+#   fenced         etcd configured but hanging: a primary that may not write (regress/fenced_schedule)
+#   etcd           a real etcd on free loopback ports, when pg_ha was built with the etcd client
+#                  (regress/etcd_*_schedule, plus checks of fence timing, session termination,
+#                  lease release on shutdown and a kill -9 of the postmaster)
+# PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection.
 # Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
 # as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
 set -euo pipefail
