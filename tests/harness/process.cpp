@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,7 +23,7 @@ namespace {
 // In the child, after fork: only async-signal-safe calls until exec. Errors go back through
 // err_fd (close-on-exec, so a successful exec closes it with nothing written).
 [[noreturn]] void child_exec(const SpawnOptions& o, char** argv, char** envp, int log_fd, int err_fd,
-                             uid_t uid, gid_t gid, bool switch_user, const char* user) {
+                             uid_t uid, gid_t gid, bool switch_user, const char* user, pid_t parent) {
   auto die = [&](int step) {
     int e = errno;
     int msg[2] = {step, e};
@@ -41,6 +42,9 @@ namespace {
     if (::initgroups(user, gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) die(2);
   }
   if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) die(3);
+  // After the user switch, which clears the parent-death signal; then close the race with a
+  // parent that died before this point.
+  if (o.die_with_parent && (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)) ::_exit(126);
   ::execvpe(argv[0], argv, envp);
   die(4);
   ::_exit(127);  // not reached: die() exits
@@ -82,6 +86,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& o) {
     ::close(log_fd);
     throw std::runtime_error(std::string("spawn: pipe: ") + std::strerror(errno));
   }
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
@@ -89,7 +94,7 @@ ChildProcess ChildProcess::spawn(const SpawnOptions& o) {
     ::close(pipe_fds[1]);
     throw std::runtime_error(std::string("spawn: fork: ") + std::strerror(errno));
   }
-  if (pid == 0) child_exec(o, argv.data(), envp.data(), log_fd, pipe_fds[1], uid, gid, switch_user, o.run_as_user.c_str());
+  if (pid == 0) child_exec(o, argv.data(), envp.data(), log_fd, pipe_fds[1], uid, gid, switch_user, o.run_as_user.c_str(), parent);
   ::setpgid(pid, pid);  // also from the parent: no race with an early kill(-pid)
   ::close(log_fd);
   ::close(pipe_fds[1]);

@@ -18,6 +18,10 @@ struct SpawnOptions {
   std::string cwd;                    // empty = inherit
   std::vector<std::string> env;       // extra "NAME=value" entries on top of the environment
   std::string run_as_user;            // e.g. "postgres"; only applied when running as root
+  // SIGKILL the child when the test process dies, even by SIGKILL (a ctest timeout): nothing
+  // may outlive the test. Note it applies to the direct child only; grandchildren are reached
+  // by the process-group kill of the destructor.
+  bool die_with_parent = true;
 };
 
 class ChildProcess {
