@@ -66,6 +66,9 @@ void client_auth_hook(Port* port, int status) {
   if (prev_client_auth_hook) prev_client_auth_hook(port, status);
   if (status != STATUS_OK) return;
   if (am_walsender) return;   // replication must reach a fenced primary (followers catch up)
+  shmem::FenceState state;
+  shmem::read_fence_state(&state);
+  if (state.standalone) return;   // never fenced: spare every login the catalog lookups below
   bool admin = session_is_admin(port);
   shmem::mark_session(MyProc->pgprocno, MyProcPid, admin);
   if (admin) return;
