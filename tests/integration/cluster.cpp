@@ -1,0 +1,163 @@
+#include "cluster.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "etcd/client.hpp"
+#include "harness/ports.hpp"
+
+namespace pg_ha::test {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void put_config(const std::vector<std::string>& endpoints, const std::string& cluster, const std::string& json) {
+  etcd::Options o;
+  o.endpoints = endpoints;
+  auto client = etcd::Client::create(o);
+  if (!client.ok()) throw std::runtime_error(client.error().message);
+  auto r = (*client)->put("/pg_ha/" + cluster + "/config", json);
+  if (!r.ok()) throw std::runtime_error("could not write the cluster config: " + r.error().message);
+}
+
+}  // namespace
+
+PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)), dir_("pg_ha_it") {
+  dir_.chown_to("postgres");
+  etcd_ = std::make_unique<EtcdCluster>();
+  put_config(etcd_->endpoints(), "it", options_.config_json);
+  passfile_ = dir_.sub("replication.pgpass");
+  write_file(passfile_, "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
+  run_command({{"chown", "postgres:postgres", passfile_}, "", "", {}, ""});
+  nodes_.resize(static_cast<size_t>(options_.nodes));
+  for (int i = 0; i < size(); ++i) {
+    Node& n = nodes_[i];
+    n.port = pick_free_port();
+    n.http_port = pick_free_port();
+    n.base = dir_.make_sub(name(i));
+    run_command({{"chown", "-R", "postgres:postgres", n.base}, "", "", {}, ""});
+  }
+  for (int i = 0; i < size(); ++i) start_node(i);
+}
+
+PgHaCluster::~PgHaCluster() {
+  for (int i = 0; i < size(); ++i) {
+    if (nodes_[i].sidecar) nodes_[i].sidecar->kill9();
+    if (auto pid = postmaster_pid(i)) ::kill(*pid, SIGKILL);
+  }
+}
+
+int PgHaCluster::index_of(const std::string& n) const {
+  for (int i = 0; i < size(); ++i) if (name(i) == n) return i;
+  return -1;
+}
+
+std::string PgHaCluster::conninfo(int i, int connect_timeout_s) const {
+  return "host=" + nodes_[i].base + "/run port=" + std::to_string(nodes_[i].port) +
+         " user=postgres dbname=postgres connect_timeout=" + std::to_string(connect_timeout_s);
+}
+
+std::string PgHaCluster::multi_host_conninfo(const std::string& attrs) const {
+  std::string hosts, ports;
+  for (int i = 0; i < size(); ++i) {
+    hosts += (i ? "," : "") + std::string("127.0.0.1");
+    ports += (i ? "," : "") + std::to_string(nodes_[i].port);
+  }
+  return "host=" + hosts + " port=" + ports + " user=app password=it-app dbname=postgres connect_timeout=1 " + attrs;
+}
+
+void PgHaCluster::start_node(int i) {
+  Node& n = nodes_[i];
+  std::string conf = n.base + "/sidecar.conf";
+  std::string text = "name = '" + name(i) + "'\ncluster = 'it'\n" + "data_dir = '" + data_dir(i) + "'\n" +
+                     "state_dir = '" + state_dir(i) + "'\nsocket_dir = '" + n.base + "/run'\n" +
+                     "listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = " + std::to_string(n.port) + "\n" +
+                     "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
+                     "etcd_endpoints = '" + etcd_->endpoint(0) + "'\nreplication_passfile = '" + passfile_ + "'\n";
+  for (const std::string& line : options_.extra_node_settings) text += line + "\n";
+  write_file(conf, text);
+  n.sidecar = std::make_unique<ChildProcess>(
+      ChildProcess::spawn({{PG_HA_SIDECAR_BIN, "--config", conf}, n.base + "/sidecar.log", "", {}, ""}));
+}
+
+void PgHaCluster::stop_node(int i) {
+  if (nodes_[i].sidecar) nodes_[i].sidecar->stop(30000);
+}
+
+std::optional<int> PgHaCluster::postmaster_pid(int i) const {
+  std::ifstream in(data_dir(i) + "/postmaster.pid");
+  int pid = 0;
+  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  if (::kill(pid, 0) != 0) return std::nullopt;
+  return pid;
+}
+
+bool PgHaCluster::postmaster_running(int i) const { return postmaster_pid(i).has_value(); }
+
+void PgHaCluster::kill_postmaster(int i) {
+  if (auto pid = postmaster_pid(i)) ::kill(*pid, SIGKILL);
+}
+
+// The whole node at once: sidecar, postmaster and every backend, as a machine crash would.
+void PgHaCluster::kill_node(int i) {
+  auto pid = postmaster_pid(i);
+  if (nodes_[i].sidecar) nodes_[i].sidecar->signal(SIGKILL);
+  if (pid) {
+    ::kill(*pid, SIGKILL);
+    run_command({{"pkill", "-9", "-f", data_dir(i)}, "", "", {}, ""});
+  }
+  if (nodes_[i].sidecar) nodes_[i].sidecar->wait(5000);
+}
+
+std::optional<int> PgHaCluster::writable_primary() const {
+  std::optional<int> found;
+  for (int i = 0; i < size(); ++i) {
+    auto r = pq_query(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
+    if (r.ok() && !r->empty() && (*r)[0][0] == "t") found = i;
+  }
+  return found;
+}
+
+int PgHaCluster::count_writable() const {
+  int n = 0;
+  for (int i = 0; i < size(); ++i) {
+    auto r = pq_query(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
+    n += (r.ok() && !r->empty() && (*r)[0][0] == "t") ? 1 : 0;
+  }
+  return n;
+}
+
+bool PgHaCluster::wait_until(const std::function<bool()>& cond, int timeout_ms) const {
+  int64_t end = now_ms() + timeout_ms;
+  while (now_ms() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return cond();
+}
+
+std::optional<int> PgHaCluster::wait_healthy(int replicas, int timeout_ms) {
+  std::optional<int> primary;
+  bool ok = wait_until([&] {
+    primary = writable_primary();
+    if (!primary) return false;
+    auto r = query(*primary, "SELECT count(*) FROM pg_ha.members() WHERE role = 'replica' AND state = 'streaming'");
+    return r.ok() && std::stoi((*r)[0][0]) >= replicas;
+  }, timeout_ms);
+  return ok ? primary : std::nullopt;
+}
+
+std::string PgHaCluster::logs(int i) const {
+  return "--- " + name(i) + " sidecar.log\n" + tail_file(nodes_[i].base + "/sidecar.log", 3000) + "\n--- " + name(i) +
+         " postgresql.log\n" + tail_file(state_dir(i) + "/postgresql.log", 3000);
+}
+
+}  // namespace pg_ha::test
