@@ -370,6 +370,23 @@ TEST_F(SidecarCluster, CrashedPrimaryWithZeroStartTimeoutRevokesLeaseAtOnce) {
   EXPECT_TRUE(wait_until([&] { return n2.accepting(); }, 20000)) << dump_log(n2);
 }
 
+TEST_F(SidecarCluster, CrashedPrimaryWithinStartTimeoutRestartsInPlaceAndKeepsLease) {
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 20000));
+  core::ClusterConfig config;
+  config.primary_start_timeout_s = 30;
+  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
+  auto lease = etcd_->client().lease_grant(60);
+  ASSERT_TRUE(lease.ok());
+  publish_member(n2, core::Role::Primary, lease->id);
+  pid_t old_pid = n2.postmaster_pid();
+  kill(old_pid, SIGKILL);
+  // Restarted with back-off (the earlier crashes of this node were less than 60 s ago).
+  ASSERT_TRUE(wait_until([&] { return n2.postmaster_pid() != old_pid && is_primary(n2); }, 30000)) << dump_log(n2);
+  auto kv = etcd_->client().get(keys().member("n2"));
+  EXPECT_TRUE(kv.ok() && kv->has_value()) << "the lease must survive a restart within primary_start_timeout";
+}
+
 TEST_F(SidecarCluster, ForeignDataDirectoryIsRefused) {
   SidecarNode& n4 = node("n4");
   std::string cmd = "runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D " + n4.data_dir() + " >/dev/null 2>&1";
