@@ -33,6 +33,27 @@ namespace {
 template <class T, class F>
 std::optional<T> read_key(const World& w, const std::string& key, F decode);
 
+// etcd's current leader / state, decoded once per change.
+const std::optional<core::LeaderRecord>& etcd_leader(World& w) {
+  const kv::KeyValue* v = w.etcd.get(w.keys.leader());
+  int64_t rev = v ? v->mod_revision : 0;
+  if (rev != w.checks.leader_rev) {
+    w.checks.leader_rev = rev;
+    w.checks.leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+  }
+  return w.checks.leader;
+}
+
+const std::optional<core::StateRecord>& etcd_state(World& w) {
+  const kv::KeyValue* v = w.etcd.get(w.keys.state());
+  int64_t rev = v ? v->mod_revision : 0;
+  if (rev != w.checks.state_rev) {
+    w.checks.state_rev = rev;
+    w.checks.state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+  }
+  return w.checks.state;
+}
+
 }  // namespace
 
 // DESIGN.md §4: only the holder of `leader` may accept writes. Stronger than I1 and needs no
@@ -42,7 +63,7 @@ void check_writer_holds_leader(World& w) {
   for (const Node& x : w.nodes) {
     if (!can_commit(w, x.index)) continue;
     const kv::KeyValue* l = w.etcd.get(w.keys.leader());
-    auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+    const auto& leader = etcd_leader(w);
     std::string why;
     if (!l || !leader) {
       why = "etcd has no leader";
@@ -77,7 +98,7 @@ void check_sync_recorded(World& w) {
       if (listed && m.index != x.index) named.push_back(m.config.name);
     }
     if (static_cast<int>(named.size()) < rule.k) continue;   // cannot acknowledge anything
-    auto state = read_key<core::StateRecord>(w, w.keys.state(), core::decode_state);
+    const auto& state = etcd_state(w);
     std::string why;
     if (!state || !state->sync_active) {
       why = "the recorded set is not active";
@@ -244,7 +265,7 @@ void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync) {
 
 void check_liveness_progress(World& w) {
   if (!w.healed || w.stats.l1_ms >= 0) return;
-  auto leader = read_key<core::LeaderRecord>(w, w.keys.leader(), core::decode_leader);
+  const auto& leader = etcd_leader(w);
   if (!leader) return;
   int n = w.index_of(leader->name);
   if (n >= 0 && can_commit(w, n)) w.stats.l1_ms = w.now() - w.sc.heal_at_ms;

@@ -9,6 +9,7 @@
 
 #include "clock.hpp"
 #include "common/kv.hpp"
+#include "core/schema.hpp"
 #include "fake_etcd.hpp"
 #include "pg_model.hpp"
 
@@ -28,6 +29,10 @@ struct CheckerState {
   std::map<int64_t, AutoPromotion> auto_promotions;         // term -> automatic winner (I4)
   std::set<int64_t> forced_terms;                           // manual failover with force (I3 exempt)
   std::map<uint32_t, Lsn> sync_acked;                       // timeline -> highest sync-acknowledged LSN
+  // etcd's leader and state, decoded once per revision (checked after every event).
+  int64_t leader_rev = -1, state_rev = -1;
+  std::optional<core::LeaderRecord> leader;
+  std::optional<core::StateRecord> state;
 };
 
 // The commit gate the extension enforces (the brief's rule 4).

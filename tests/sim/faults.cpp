@@ -28,12 +28,20 @@ void partition(World& w, const Fault& f, int sign) {
   for (int raw : f.nodes) {
     int n = resolve(w, raw);
     Link& l = w.links[static_cast<size_t>(n)];
+    if (f.mode == PartitionMode::SlowResponses) {
+      l.responses_slow += sign;
+      who += " n" + std::to_string(n);
+      continue;
+    }
     if (f.mode != PartitionMode::ResponsesOnly) l.requests_cut += sign;
     if (f.mode != PartitionMode::RequestsOnly) l.responses_cut += sign;
     if (f.replication_too) l.isolated += sign;
     who += " n" + std::to_string(n);
   }
-  const char* mode = f.mode == PartitionMode::Both ? "both ways" : f.mode == PartitionMode::RequestsOnly ? "requests lost" : "responses lost";
+  const char* mode = f.mode == PartitionMode::Both           ? "both ways"
+                     : f.mode == PartitionMode::RequestsOnly   ? "requests lost"
+                     : f.mode == PartitionMode::ResponsesOnly  ? "responses lost"
+                                                               : "responses slow";
   w.log(-1, std::string(sign > 0 ? "FAULT partition" : "heal partition") + who + " from etcd (" + mode + ")" +
                 (f.replication_too ? " and from peers" : ""));
 }
@@ -99,6 +107,18 @@ void start_fault(World& w, const Fault& f) {
   switch (f.kind) {
     case FaultKind::Partition:
       partition(w, f, +1);
+      if (f.mode == PartitionMode::SlowResponses) {
+        // A degrading link: slow answers first, then nothing at all.
+        Fault cut = f;
+        cut.mode = PartitionMode::Both;
+        TimeMs mid = w.now() + f.duration_ms / 2;
+        w.q.at(mid, [&w, f, cut] {
+          partition(w, f, -1);
+          partition(w, cut, +1);
+        });
+        w.q.at(until, [&w, cut] { partition(w, cut, -1); });
+        break;
+      }
       w.q.at(until, [&w, f] { partition(w, f, -1); });
       break;
     case FaultKind::WorkerStall: {

@@ -81,7 +81,10 @@ Fault draw_fault(Rng& rng, FaultKind kind, const Scenario& s) {
       }
       if (f.nodes.empty()) f.nodes.push_back(-1);   // the primary at that time
       double m = rng.unit();
-      f.mode = m < 0.6 ? PartitionMode::Both : m < 0.8 ? PartitionMode::RequestsOnly : PartitionMode::ResponsesOnly;
+      f.mode = m < 0.5   ? PartitionMode::Both
+               : m < 0.65 ? PartitionMode::RequestsOnly
+               : m < 0.8  ? PartitionMode::ResponsesOnly
+                          : PartitionMode::SlowResponses;   // congested one way: answers arrive late
       f.replication_too = rng.chance(0.4);
       break;
     }

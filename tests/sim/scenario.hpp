@@ -14,7 +14,7 @@ namespace pg_ha::sim {
 enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator };
 const char* fault_kind_name(FaultKind k);
 
-enum class PartitionMode { Both, RequestsOnly, ResponsesOnly };
+enum class PartitionMode { Both, RequestsOnly, ResponsesOnly, SlowResponses };
 enum class OperatorAction { Switchover, Failover, Pause, Resume };
 
 struct Fault {

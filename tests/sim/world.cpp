@@ -47,7 +47,12 @@ static std::optional<TimeMs> message_delay(World& w, bool cut) {
 }
 
 std::optional<TimeMs> World::request_delay(int n) { return message_delay(*this, links[static_cast<size_t>(n)].requests_cut > 0); }
-std::optional<TimeMs> World::response_delay(int n) { return message_delay(*this, links[static_cast<size_t>(n)].responses_cut > 0); }
+std::optional<TimeMs> World::response_delay(int n) {
+  const Link& l = links[static_cast<size_t>(n)];
+  std::optional<TimeMs> d = message_delay(*this, l.responses_cut > 0);
+  if (d && l.responses_slow > 0) *d = std::max(*d, rng.range(sc.request_timeout_ms / 2, sc.request_timeout_ms * 9 / 10));
+  return d;
+}
 
 bool World::replication_cut(int a, int b) const {
   return links[static_cast<size_t>(a)].isolated > 0 || links[static_cast<size_t>(b)].isolated > 0;

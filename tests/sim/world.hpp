@@ -30,6 +30,7 @@ struct Link {
   int requests_cut = 0;    // node -> etcd
   int responses_cut = 0;   // etcd -> node
   int isolated = 0;        // node <-> other nodes (replication)
+  int responses_slow = 0;  // etcd -> node answers arrive late, but before the timeout
 };
 
 // The pg_ha background worker: lives inside PostgreSQL, so it starts and dies with the postmaster.
