@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "etcd/clock.hpp"
@@ -207,7 +208,7 @@ void Transport::perform() {
 
 namespace {
 
-std::string describe_failure(CURLcode code, const char* errbuf, bool too_large, int64_t timeout_ms) {
+std::string describe_failure(CURLcode code, const char* errbuf, bool too_large, int64_t timeout_ms, bool connected) {
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_CONNECT:
@@ -216,7 +217,7 @@ std::string describe_failure(CURLcode code, const char* errbuf, bool too_large, 
       }
       return "could not connect: " + detail;
     case CURLE_OPERATION_TIMEDOUT:
-      return "timed out after " + std::to_string(timeout_ms) + " ms";
+      return std::string(connected ? "no answer within " : "could not connect within ") + std::to_string(timeout_ms) + " ms";
     case CURLE_WRITE_ERROR:
       return too_large ? "response larger than 64 MiB" : "response stream aborted";
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -259,8 +260,8 @@ void Transport::dispatch_completions() {
     } else {
       resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
       int64_t limit_ms = tr->request.timeout_ms;
-      if (!resp.request_sent && resp.timed_out) limit_ms = tr->request.connect_timeout_ms;
-      resp.error = describe_failure(code, tr->errbuf, tr->too_large, limit_ms);
+      if (!resp.request_sent && resp.timed_out) limit_ms = std::min(limit_ms, tr->request.connect_timeout_ms);
+      resp.error = describe_failure(code, tr->errbuf, tr->too_large, limit_ms, resp.request_sent);
     }
     Done done = std::move(tr->done);
     tr.reset();
