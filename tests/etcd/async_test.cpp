@@ -101,5 +101,28 @@ TEST(Async, EveryRequestHasADeadlineTheLoopCanSee) {
   EXPECT_LT(testing::elapsed_ms(start), 700);
 }
 
+TEST(Async, AWatchMayBeDestroyedFromItsOwnCallbackAndAClientWithWorkInFlight) {
+  test::EtcdCluster etcd;
+  auto c = make_client(etcd.endpoints());
+  std::unique_ptr<Watch> w;
+  int batches = 0;
+  w = c->watch(WatchRequest::prefix("/d/"), [&](std::vector<WatchEvent>) {
+    ++batches;
+    w.reset();  // the watch ends itself from inside its callback
+  });
+  for (int i = 0; i < 200 && !w->connected(); ++i) loop_once(*c);
+  c->submit_put(PutRequest{"/d/1", "v", 0, false, false}, [](Result<PutResult>) {});
+  for (int i = 0; i < 200 && w; ++i) loop_once(*c);
+  EXPECT_EQ(w, nullptr);
+  EXPECT_EQ(batches, 1);
+
+  // Destroying a client with requests and a stream in flight calls nothing back and leaks nothing.
+  auto w2 = c->watch(WatchRequest::prefix("/e/"), [](std::vector<WatchEvent>) { ADD_FAILURE(); });
+  c->submit_range(RangeRequest::prefix("/"), [](Result<RangeResult>) { ADD_FAILURE(); });
+  loop_once(*c, 10);
+  w2.reset();
+  c.reset();
+}
+
 }  // namespace
 }  // namespace pg_ha::etcd

@@ -39,9 +39,11 @@ TEST(ThreeMembers, KillNineOfTheLeaderInUseOperationsContinue) {
   EXPECT_EQ(client->preferred_endpoint(), etcd.endpoint(leader));
 
   etcd.kill9(leader);  // the member in use *and* the raft leader
+  auto killed_at = std::chrono::steady_clock::now();
 
   for (int i = 0; i < 10; ++i) {
     ASSERT_OK(client->put("/k", "after" + std::to_string(i)));
+    if (i == 0) ::testing::Test::RecordProperty("first_put_after_kill_ms", std::to_string(testing::elapsed_ms(killed_at)));
     auto got = client->get("/k");
     ASSERT_OK(got);
     ASSERT_TRUE(got->has_value());
