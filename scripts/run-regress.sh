@@ -5,6 +5,7 @@
 # directories, then runs each phase on a fresh server with shared_preload_libraries = pg_ha:
 #   not_preloaded  CREATE EXTENSION without shared_preload_libraries is refused clearly
 #   standalone     no etcd configured (regress/standalone_schedule)
+#   replica        a standalone hot standby of a standalone primary (regress/replica_schedule)
 #   fenced         etcd configured but hanging: a primary that may not write (regress/fenced_schedule)
 #   etcd           a real etcd on free loopback ports, when pg_ha was built with the etcd client
 #                  (regress/etcd_*_schedule, plus checks of fence timing, session termination,
@@ -278,6 +279,32 @@ pg_ha.etcd_timeout_ms = 500"
   wait_for_status
 }
 
+# A standalone hot standby streaming from a standalone primary: the replica paths of the status
+# functions and of the worker's observation (WAL receiver, replay, timeline).
+phase_replica() {
+  start_server replica_primary "wal_level = replica"
+  local primary_data=$pgdata primary_port=$port primary_sock=$sock
+  wait_for_worker || { status=1; stop_server; return; }
+  psql_q -c "CREATE DATABASE pg_ha_regression" && psql_q -d pg_ha_regression -c "CREATE EXTENSION pg_ha"
+  local replica="$work/replica"
+  mkdir -p "$replica/sock"; chown -R postgres: "$replica" 2>/dev/null || true
+  as_postgres "$bindir/pg_basebackup" -h "$primary_sock" -p "$primary_port" -U postgres -D "$replica/data" -R -X stream \
+    >"$replica/basebackup.log" 2>&1 || { echo "FAILED: pg_basebackup" >&2; status=1; stop_server; return; }
+  port=$(free_port); sock="$replica/sock"
+  cat >>"$replica/data/postgresql.conf" <<CONF
+port = $port
+unix_socket_directories = '$sock'
+pg_ha.node_name = 'regress2'
+primary_conninfo = 'host=$primary_sock port=$primary_port user=postgres application_name=regress2'
+CONF
+  pgdata="$replica/data"
+  as_postgres "$bindir/pg_ctl" -D "$pgdata" -l "$replica/server.log" -w -t 60 start >/dev/null
+  run_phase replica "$top/regress/replica_schedule" || status=1
+  stop_server
+  pgdata=$primary_data port=$primary_port sock=$primary_sock
+  stop_server
+}
+
 # etcd configured but hanging: the primary holds no lease, so it must refuse every commit and
 # every new client connection except the admin role and replication; control functions give up
 # at their deadline or at a statement timeout.
@@ -416,6 +443,7 @@ install_module
 status=0
 phase_not_preloaded
 phase_standalone
+phase_replica
 phase_fenced
 phase_etcd
 
