@@ -64,6 +64,9 @@ Result<ClusterConfig> parse_cluster_config(const std::string& text) {
       return make_error(ErrorKind::Invalid, "unknown config key \"" + it.key() + "\"");
     }
   }
+  if (obj.contains("version")) {
+    if (Status v = json_fields::check_version(obj, "config"); !v.ok()) return make_error(ErrorKind::Invalid, v.error().message);
+  }
   ClusterConfig c;
   std::string mode = sync_mode_name(c.synchronous_mode);
   Status checks[] = {

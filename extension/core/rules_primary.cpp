@@ -74,10 +74,20 @@ void lead(Ctx& c, const StateRecord& s) {
   if (s.timeline != c.local.timeline) {
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
+    if (updated.sync_active) {
+      // From now on this node acknowledges commits: before, it had acknowledged none, so the
+      // nodes recorded at the term's start were complete; after, only it is.
+      updated.sync_standbys = {c.me};
+      updated.sync_quorum = 1;
+    }
     kv::Txn t;
     t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
     t.success = {kv::RequestOp::put(c.keys.state(), encode(updated))};
     c.write("record timeline " + std::to_string(c.local.timeline), std::move(t));
+    c.fence("recording the new timeline before accepting writes");
+    c.set("fenced", c.d.fence_reason);
+    c.wake_in(50);
+    return;
   }
   if (s.request && (s.request->from.empty() || s.request->from == c.me)) {
     switchover(c, s);
@@ -85,7 +95,11 @@ void lead(Ctx& c, const StateRecord& s) {
   } else {
     c.mem.switchover_to.clear();
   }
-  if (c.now < deadline) {
+  if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
+    c.fence("synchronous_standby_names is not covered by the recorded synchronous set yet");
+    c.set("fenced", c.d.fence_reason);
+    c.wake_in(50);
+  } else if (c.now < deadline) {
     c.d.fenced = false;
     c.d.fence_reason.clear();
     c.d.write_deadline_ms = deadline;

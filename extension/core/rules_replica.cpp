@@ -12,11 +12,15 @@ namespace {
 
 // A standby still on the old timeline with WAL past the new primary's branch point has
 // diverged; streaming cannot fix that, pg_rewind can.
-bool diverged_from(const Ctx& c, const StateRecord& s, const std::string& primary) {
-  auto h = c.view.history.find(s.term);
-  if (h == c.view.history.end() || h->second.value.new_primary != primary) return false;
-  const HistoryRecord& r = h->second.value;
-  return r.old_timeline != 0 && c.local.timeline == r.old_timeline && c.local.flush_lsn > r.lsn;
+// The branch point that matters is the one taken from our timeline, whichever term it was.
+const HistoryRecord* diverged_from(const Ctx& c) {
+  for (auto it = c.view.history.rbegin(); it != c.view.history.rend(); ++it) {
+    const HistoryRecord& r = it->second.value;
+    if (r.old_timeline != 0 && r.old_timeline == c.local.timeline && r.reason != "bootstrap") {
+      return c.local.flush_lsn > r.lsn ? &r : nullptr;
+    }
+  }
+  return nullptr;
 }
 
 void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
@@ -28,14 +32,14 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
   c.d.follow = FollowTarget{primary, m->host, m->port};
   bool streaming = c.local.receiver_streaming && c.local.upstream == primary;
   c.set(streaming ? "streaming" : "replica", (streaming ? "streaming from " : "following ") + primary);
-  if (diverged_from(c, s, primary)) {
+  if (const HistoryRecord* branch = diverged_from(c)) {
     SidecarRequest r;
     r.kind = SidecarRequest::Kind::Rewind;
     r.id = "rewind-" + std::to_string(s.term) + "-" + primary;
     r.primary = primary;
     r.primary_host = m->host;
     r.primary_port = m->port;
-    r.reason = "WAL diverged from " + primary + " at " + lsn_to_string(c.view.history.at(s.term).value.lsn);
+    r.reason = "WAL diverged from " + primary + "'s history at " + lsn_to_string(branch->lsn);
     c.d.sidecar = r;
     c.set("rewinding", r.reason);
   }
@@ -55,7 +59,7 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
   StateRecord next = new_term_state(c, s, c.me);
   t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, term}), c.obs.lease.id),
                kv::RequestOp::put(c.keys.state(), encode(next)),
-               history_put(c, term, why, s.primary, c.me, s.timeline, c.local.flush_lsn),
+               history_put(c, term, why, s.primary, c.me, c.local.timeline, c.local.flush_lsn),
                kv::RequestOp::del_prefix(c.keys.election_prefix())};
   c.write("take leadership for term " + std::to_string(term) + " (" + why + ")", std::move(t));
 }

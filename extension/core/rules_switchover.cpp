@@ -56,10 +56,11 @@ void switchover(Ctx& c, const StateRecord& s) {
   const SwitchoverRequest& r = *s.request;
   std::string why = refusal(c, r);
   if (!why.empty()) return clear_request(c, s, "switchover to " + r.to + " refused: " + why);
-  if (c.mem.switchover_to != r.to) {
+  if (c.mem.switchover_to != r.to || c.mem.switchover_term != s.term) {
     // Fence in this step; hand over only in a later step, whose observation is taken after
     // the fence was published, so the flush position we compare is final.
     c.mem.switchover_to = r.to;
+    c.mem.switchover_term = s.term;
     c.mem.switchover_started_ms = c.now;
     c.fence("switchover to " + r.to + " in progress");
     c.set("fenced", c.d.fence_reason);

@@ -66,6 +66,21 @@ void turn_off(Ctx& c, const StateRecord& s, const char* why) {
 
 }  // namespace
 
+bool sync_names_covered(const StateRecord& s, const std::string& setting, const std::string& primary) {
+  SyncNames cur;
+  if (!parse_sync_names(setting, &cur)) return false;  // a form we did not write: not trusted
+  if (cur.quorum == 0) {
+    // Commits are then on the primary alone: fine when the record says so, or is inactive.
+    if (!s.sync_active) return true;
+    return s.sync_quorum >= 1 && s.sync_standbys.size() == 1 && s.sync_standbys[0] == primary;
+  }
+  std::vector<std::string> names = cur.names;
+  names.erase(std::remove(names.begin(), names.end(), kNoStandby), names.end());
+  if (names.empty()) return true;                       // strict placeholder: nobody can acknowledge
+  if (!s.sync_active || s.sync_quorum > cur.quorum) return false;
+  return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return contains(s.sync_standbys, n); });
+}
+
 void manage_sync(Ctx& c, const StateRecord& s) {
   if (c.cfg.synchronous_mode == SyncMode::Off) return turn_off(c, s, "synchronous mode off");
   SyncNames cur;
@@ -95,6 +110,12 @@ void manage_sync(Ctx& c, const StateRecord& s) {
     grown.names.erase(std::remove(grown.names.begin(), grown.names.end(), kNoStandby), grown.names.end());
     if (grown.quorum < 1) grown.quorum = 1;
     c.d.synchronous_standby_names = c.local.synchronous_standby_names;
+    if (!s.sync_active) {
+      // Until now commits were acknowledged asynchronously; once the record is active they must
+      // be covered by it, so none may be acknowledged between this write and the new setting.
+      c.fence("turning synchronous replication on");
+      c.wake_in(50);
+    }
     return record(c, s, true, grown, "record synchronous set before naming it");
   }
 #else

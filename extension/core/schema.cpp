@@ -225,6 +225,7 @@ bool parse_term(const std::string& text, int64_t* out) {
   int64_t v = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
+    if (v > (INT64_MAX - (c - '0')) / 10) return false;  // would overflow
     v = v * 10 + (c - '0');
   }
   *out = v;

@@ -28,8 +28,10 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
   s.primary = primary;
   s.timeline = 0;  // recorded by the new primary once promoted
   s.paused = old.paused;
-  bool sync = c.cfg.synchronous_mode != SyncMode::Off;
-  s.sync_active = sync && (old.sync_active || c.cfg.synchronous_mode_strict);
+  // Non-strict: the term starts asynchronous and the new primary records standbys as they come.
+  // Strict: the record names the nodes that hold every acknowledged commit so far; the new
+  // primary narrows it to itself when it records its timeline, before it opens its gate.
+  s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
   if (s.sync_active) {
     s.sync_standbys = {primary};
     if (!also_complete.empty() && also_complete != primary) s.sync_standbys.push_back(also_complete);
@@ -64,6 +66,7 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     c.fence("this node does not hold the leader lease");  // lifted only by the leading rule
     detail::primary_side(c);
   } else {
+    c.mem.switchover_to.clear();  // a switchover is the primary's; a replica forgets it
     detail::replica_side(c);
   }
   detail::restart_request(c);

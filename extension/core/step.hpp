@@ -23,6 +23,7 @@ struct NodeMemory {
   TimeMs published_optime_ms = -1;
   // Planned switchover in progress on the primary.
   std::string switchover_to;
+  int64_t switchover_term = 0;        // the term it was started in: memory from another is stale
   TimeMs switchover_started_ms = -1;
   // Synchronous set shrink in progress (I3): SSN already shrunk at this LSN, record not yet.
   Lsn sync_shrink_lsn = 0;

@@ -55,6 +55,10 @@ void primary_side(Ctx& c);    // rules_primary.cpp: PostgreSQL is not in recover
 void replica_side(Ctx& c);    // rules_replica.cpp: PostgreSQL is in recovery
 void switchover(Ctx& c, const StateRecord& s);  // rules_switchover.cpp: the primary's half
 void manage_sync(Ctx& c, const StateRecord& s); // rules_sync.cpp: I3 ordering
+// I3: the recorded set covers this synchronous_standby_names (every named standby recorded, the
+// recorded quorum no larger). A primary whose setting is not covered (e.g. stale after promotion)
+// stays fenced until manage_sync has made it so.
+bool sync_names_covered(const StateRecord& s, const std::string& setting, const std::string& primary);
 void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
 

@@ -200,15 +200,17 @@ TEST(Sync, OffModeWithAnActiveRecordDeactivatesItFirst) {
   EXPECT_FALSE(d.synchronous_standby_names.has_value());
 }
 
-// A new term's record starts as the nodes known to hold every acknowledged commit: the winner
-// (and on a hand-over the old primary too), each alone sufficient; active if it was, or strict.
+// A new term's record: strict mode names the nodes known to hold every acknowledged commit (the
+// winner, and on a hand-over the old primary too), each alone sufficient; non-strict mode starts
+// asynchronous and records standbys as they connect (a record naming the primary would block
+// elections if it died before its standbys caught up).
 TEST(Sync, NewTermRecordsTheWinnerAsTheCompleteSet) {
   struct Case {
     bool strict;
     bool was_active;
     bool active;
   };
-  for (Case k : {Case{false, true, true}, Case{false, false, false}, Case{true, false, true}, Case{true, true, true}}) {
+  for (Case k : {Case{false, true, false}, Case{false, false, false}, Case{true, false, true}, Case{true, true, true}}) {
     World w = World::cluster(3, sync_config(SyncMode::On, k.strict));
     if (k.was_active) record_sync(w, {"n2"}, 1);
     w.kill("n1");
@@ -229,7 +231,7 @@ TEST(Sync, NewTermRecordsTheWinnerAsTheCompleteSet) {
 }
 
 TEST(Sync, HandOverRecordsBothOldAndNewPrimary) {
-  World w = World::cluster(3, sync_config(SyncMode::On));
+  World w = World::cluster(3, sync_config(SyncMode::On, true));
   record_sync(w, {"n2"}, 1);
   StateRecord s = w.state();
   s.request = SwitchoverRequest{"n1", "n2", false, false};
