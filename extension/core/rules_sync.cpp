@@ -60,7 +60,13 @@ void record(Ctx& c, const StateRecord& s, bool active, const SyncNames& set, con
 }
 
 void turn_off(Ctx& c, const StateRecord& s, const char* why) {
-  if (s.sync_active) return record(c, s, false, SyncNames{}, why);  // record first, then SSN
+  if (s.sync_active) {
+    // Record first, then clear the setting; no commit is acknowledged in between, since the
+    // record would no longer cover a synchronous acknowledgement.
+    c.fence("turning synchronous replication off");
+    c.wake_in(50);
+    return record(c, s, false, SyncNames{}, why);
+  }
   c.d.synchronous_standby_names = "";
 }
 
