@@ -75,10 +75,13 @@ void lead(Ctx& c, const StateRecord& s) {
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
     if (updated.sync_active) {
-      // From now on this node acknowledges commits: before, it had acknowledged none, so the
-      // nodes recorded at the term's start were complete; after, only it is.
-      updated.sync_standbys = {c.me};
-      updated.sync_quorum = 1;
+      // From now on this node acknowledges commits; it holds every earlier one. Strict: only it
+      // is complete now. Non-strict: asynchronous until standbys are recorded again (a record
+      // naming only the primary would block every election if it died first).
+      bool strict = c.cfg.synchronous_mode_strict;
+      updated.sync_active = strict;
+      updated.sync_standbys = strict ? std::vector<std::string>{c.me} : std::vector<std::string>{};
+      updated.sync_quorum = strict ? 1 : 0;
     }
     kv::Txn t;
     t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};

@@ -28,15 +28,21 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
   s.primary = primary;
   s.timeline = 0;  // recorded by the new primary once promoted
   s.paused = old.paused;
-  // Non-strict: the term starts asynchronous and the new primary records standbys as they come.
-  // Strict: the record names the nodes that hold every acknowledged commit so far; the new
-  // primary narrows it to itself when it records its timeline, before it opens its gate.
-  s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
+  // The record keeps covering every commit acknowledged so far: the previous record (its
+  // holders still hold them) plus the new primary, and on a hand-over the old primary, which
+  // hold everything. A strict cluster that was not synchronous yet starts with just those, each
+  // alone sufficient. The new primary narrows the record when it records its timeline (lead()).
+  bool sync_mode = c.cfg.synchronous_mode != SyncMode::Off;
+  s.sync_active = sync_mode && (old.sync_active || c.cfg.synchronous_mode_strict);
   if (s.sync_active) {
-    s.sync_standbys = {primary};
-    if (!also_complete.empty() && also_complete != primary) s.sync_standbys.push_back(also_complete);
+    if (old.sync_active) s.sync_standbys = old.sync_standbys;
+    for (const std::string& n : {primary, also_complete}) {
+      if (!n.empty() && std::find(s.sync_standbys.begin(), s.sync_standbys.end(), n) == s.sync_standbys.end()) {
+        s.sync_standbys.push_back(n);
+      }
+    }
     std::sort(s.sync_standbys.begin(), s.sync_standbys.end());
-    s.sync_quorum = static_cast<int>(s.sync_standbys.size());
+    s.sync_quorum = old.sync_active ? std::max(1, old.sync_quorum) : static_cast<int>(s.sync_standbys.size());
   }
   return s;
 }
