@@ -28,6 +28,10 @@ void bootstrap_leadership(Ctx& c) {
   s.primary = c.me;
   s.timeline = c.local.timeline;
   s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
+  if (s.sync_active) {
+    s.sync_standbys = {c.me};  // strict from the start: the only node holding anything is us
+    s.sync_quorum = 1;
+  }
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.state()), kv::Compare::absent(c.keys.leader())};
   t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, 1}), c.obs.lease.id),
