@@ -57,6 +57,7 @@ void send_read(World& w, int n) {
   uint64_t gen = ++k.watch_gen;
   uint64_t inc = k.incarnation;
   TimeMs sent = w.local_now(n);
+  k.last_read_sent_ms = sent;
   w.rpc(n,
         [&w, n, gen, inc, sent]() -> std::function<void()> {
           std::string root = w.keys.root();
@@ -295,13 +296,16 @@ void worker_tick(World& w, int n) {
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
   if (k.lease.id != 0 && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
   if (k.next_write < k.writes.size()) return send_write(w, n);
+  // Like the real agent: a full linearizable read at least every loop_wait, whatever the watch
+  // delivered (a watch only wakes the agent early).
+  if (now >= k.last_read_sent_ms + cfg.loop_wait_ms) return send_read(w, n);
   bool stale = k.read_backoff;
   k.read_backoff = false;   // step once on the stale view, then read again
   if (k.step_wanted || stale || now >= k.wake_at_ms) {
     do_step(w, n, cfg);
     if (k.next_write < k.writes.size()) return send_write(w, n);
   }
-  TimeMs next_local = std::min(k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
+  TimeMs next_local = std::min({k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms, k.last_read_sent_ms + cfg.loop_wait_ms});
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
   schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));
 }

@@ -55,6 +55,7 @@ struct Worker {
   size_t next_write = 0;
   bool step_wanted = true;            // something changed since the last step
   TimeMs last_keepalive_sent_ms = -1000000000;  // local
+  TimeMs last_read_sent_ms = -1000000000;       // local; the agent re-reads every loop_wait
   TimeMs last_contact_sent_ms = -1;   // local send time of the last request etcd answered
   int64_t last_txn_revision = 0;
   TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
