@@ -164,8 +164,12 @@ void send_write(World& w, int n) {
             k2.last_txn_revision = rev;
             k2.next_write += 1;
             if (k2.next_write == k2.writes.size()) {
+              // Like the real agent: after its writes, re-read before stepping again, so the core
+              // never decides on a view older than what it just wrote.
               k2.writes.clear();
               k2.next_write = 0;
+              k2.view_valid = false;
+              k2.step_wanted = true;
             }
           });
         },
