@@ -102,6 +102,7 @@ void Agent::refresh_view(int64_t now) {
   view_ = core::build_view(keys_, snap->kvs, snap->revision);
   view_valid_ = true;
   view_stale_ = false;
+  view_behind_write_ = false;
   view_ok_ms_ = now;
   etcd_error_.clear();
   core::ClusterConfig next = view_.config ? view_.config->value : core::ClusterConfig{};
@@ -124,7 +125,7 @@ core::Observation Agent::observe(int64_t now) {
     if (decoded.ok()) obs.local.sidecar_done_id = decoded->id;
   }
   obs.lease = lease_;
-  obs.etcd_view_fresh = view_valid_ && now - view_ok_ms_ <= 2 * config_.loop_wait_ms;
+  obs.etcd_view_fresh = view_valid_ && !view_behind_write_ && now - view_ok_ms_ <= 2 * config_.loop_wait_ms;
   obs.etcd_view_ms = view_ok_ms_;
   obs.wall_clock_unix_ms = local_.wall_clock_unix_ms();
   return obs;
@@ -154,6 +155,7 @@ bool Agent::execute_writes(const core::Decision& d) {
       view_stale_ = true;
       return any;
     }
+    view_behind_write_ = true;
     if (w.what != "heartbeat") local_.log(LogLevel::Info, "pg_ha: " + w.what);
   }
   return any;

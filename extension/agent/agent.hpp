@@ -58,6 +58,7 @@ class Agent {
   core::EtcdView view_;
   bool view_valid_ = false;
   bool view_stale_ = true;
+  bool view_behind_write_ = false;   // a write of ours succeeded after view_ was read
   int64_t view_ok_ms_ = -1;
   std::string etcd_error_;
   bool fenced_published_ = true;

@@ -64,6 +64,28 @@ static std::optional<std::string> sync_reports_missing(const EtcdView& view,
 #endif
 }
 
+// The reports from the recorded set include one that holds every acknowledged commit, so the best
+// of them does; a winner behind it (that member being nofailover, say) could lose commits (I3).
+static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
+                                                       const std::map<std::string, Versioned<ElectionReport>>& reports,
+                                                       const Candidate& winner) {
+#ifdef PG_HA_CANARY_IGNORE_SYNC_SET
+  (void)view; (void)reports; (void)winner;
+  return std::nullopt;
+#else
+  if (!view.state || !view.state->value.sync_active) return std::nullopt;
+  for (const std::string& n : view.state->value.sync_standbys) {
+    auto r = reports.find(n);
+    if (r == reports.end()) continue;
+    const ElectionReport& e = r->second.value;
+    if (e.timeline > winner.timeline || (e.timeline == winner.timeline && e.lsn > winner.lsn)) {
+      return n + " is at " + std::to_string(e.timeline) + "/" + lsn_to_string(e.lsn) + ", ahead of " + winner.name;
+    }
+  }
+  return std::nullopt;
+#endif
+}
+
 ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& view, int64_t term, bool wait_over) {
   static const std::map<std::string, Versioned<ElectionReport>> kNone;
   auto it = view.reports.find(term);
@@ -97,6 +119,10 @@ ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& vie
   }
   if (!best) {
     out.reason = reports.empty() ? "no member has reported" : "no eligible candidate: " + refusals;
+    return out;
+  }
+  if (auto ahead = sync_member_ahead_of(view, reports, *best)) {
+    out.reason = "no eligible candidate holds every acknowledged commit: " + *ahead;
     return out;
   }
   out.winner = best->name;

@@ -43,7 +43,7 @@ struct Observation {
   TimeMs now_ms = 0;
   LocalObservation local;
   LeaseObservation lease;
-  bool etcd_view_fresh = false;   // the view was read (or updated by watch) successfully recently
+  bool etcd_view_fresh = false;   // read (or watched) recently, and after this node's last successful write
   TimeMs etcd_view_ms = -1;       // when the view was last confirmed current
   int64_t wall_clock_unix_ms = 0; // for display in history records only; never for decisions
 };

@@ -75,22 +75,22 @@ void demote(Ctx& c, const StateRecord& s) {
 void lead(Ctx& c, const StateRecord& s) {
   TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms);
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
+  if (c.obs.etcd_view_fresh) c.mem.sync_write_unconfirmed = false;
   if (s.timeline != c.local.timeline) {
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
     if (updated.sync_active) {
-      // From now on this node acknowledges commits; it holds every earlier one. Strict: only it
-      // is complete now. Non-strict: asynchronous until standbys are recorded again (a record
-      // naming only the primary would block every election if it died first).
-      bool strict = c.cfg.synchronous_mode_strict;
-      updated.sync_active = strict;
-      updated.sync_standbys = strict ? std::vector<std::string>{c.me} : std::vector<std::string>{};
-      updated.sync_quorum = strict ? 1 : 0;
+      // From now on this node acknowledges commits and holds every earlier one: it alone is
+      // complete until standbys are recorded again (if it dies first, nobody else may be
+      // promoted automatically, strict or not: I3).
+      updated.sync_standbys = {c.me};
+      updated.sync_quorum = 1;
     }
     kv::Txn t;
     t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
     t.success = {kv::RequestOp::put(c.keys.state(), encode(updated))};
     c.write("record timeline " + std::to_string(c.local.timeline), std::move(t));
+    c.mem.sync_write_unconfirmed = true;
     c.fence("recording the new timeline before accepting writes");
     c.set("fenced", c.d.fence_reason);
     c.wake_in(50);
@@ -102,7 +102,11 @@ void lead(Ctx& c, const StateRecord& s) {
   } else {
     c.mem.switchover_to.clear();
   }
-  if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
+  if (c.mem.sync_write_unconfirmed) {
+    c.fence("waiting to read back our change of the recorded synchronous set");
+    c.set("fenced", c.d.fence_reason);
+    c.wake_in(50);
+  } else if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
     c.fence("synchronous_standby_names is not covered by the recorded synchronous set yet");
     c.set("fenced", c.d.fence_reason);
     c.wake_in(50);

@@ -86,7 +86,9 @@ void elect(Ctx& c, const StateRecord& s) {
   }
   auto reports = c.view.reports.find(term);
   bool reported = reports != c.view.reports.end() && reports->second.count(c.me);
-  if (!reported && c.node.tags.can_promote() && c.has_lease()) report_position(c, term);
+  // Every replica reports, promotable or not: a nofailover member of the synchronous set may be
+  // the one holding the newest acknowledged commits, and the election must know it (I3).
+  if (!reported && c.has_lease()) report_position(c, term);
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
   c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason);

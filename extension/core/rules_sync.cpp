@@ -24,12 +24,14 @@ Lsn standby_flush(const Ctx& c, const std::string& name) {
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 // The set we want: healthy streaming standbys that may be synchronous, current members first
-// (a stable set avoids churn), then by position.
+// (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
+// priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
+// recorded member it never reports, so an election needing its report could never finish (L1).
 SyncNames wanted(const Ctx& c, const StateRecord& s) {
   std::vector<const StandbyConnection*> healthy;
   for (const StandbyConnection& sb : c.local.standbys) {
     const MemberRecord* m = c.member(sb.name);
-    if (sb.streaming && m && !m->tags.nosync && m->role == Role::Replica) healthy.push_back(&sb);
+    if (sb.streaming && m && !m->tags.nosync && m->tags.can_promote() && m->role == Role::Replica) healthy.push_back(&sb);
   }
   std::sort(healthy.begin(), healthy.end(), [&](const StandbyConnection* a, const StandbyConnection* b) {
     bool ka = contains(s.sync_standbys, a->name), kb = contains(s.sync_standbys, b->name);
@@ -57,6 +59,7 @@ void record(Ctx& c, const StateRecord& s, bool active, const SyncNames& set, con
   t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
   t.success = {kv::RequestOp::put(c.keys.state(), encode(next))};
   c.write(why, std::move(t));
+  c.mem.sync_write_unconfirmed = true;
 }
 
 void turn_off(Ctx& c, const StateRecord& s, const char* why) {
@@ -70,30 +73,47 @@ void turn_off(Ctx& c, const StateRecord& s, const char* why) {
   c.d.synchronous_standby_names = "";
 }
 
+// Non-strict with no healthy standby: commits go on without waiting, acknowledged by this
+// primary alone. The record says so first (this node alone holds everything, as Patroni's
+// /sync does), so if it dies nobody is promoted automatically (I3): it is the one to come back.
+void primary_alone(Ctx& c, const StateRecord& s) {
+  SyncNames alone{1, {c.me}};
+  SyncNames rec{s.sync_quorum, s.sync_standbys};
+  if (!s.sync_active || rec != alone) return record(c, s, true, alone, "no synchronous standby: record this primary as the only complete member");
+  c.d.synchronous_standby_names = "";
+  c.d.reason += "; no synchronous standby: commits are acknowledged by this node alone, automatic failover waits for it";
+}
+
 }  // namespace
 
+// A commit acknowledged under `setting` is on the primary and on at least k named standbys, so
+// in the worst case on ([primary in S] + max(0, k - |named outside S|)) members of the recorded
+// set S. An election needs |S| - q + 1 reports from S and takes the best, so that must be >= q.
 bool sync_names_covered(const StateRecord& s, const std::string& setting, const std::string& primary) {
   SyncNames cur;
   if (!parse_sync_names(setting, &cur)) return false;  // a form we did not write: not trusted
-  if (cur.quorum == 0) {
-    // Commits are then on the primary alone: fine when the record says so, or is inactive.
-    if (!s.sync_active) return true;
-    return s.sync_quorum >= 1 && s.sync_standbys.size() == 1 && s.sync_standbys[0] == primary;
-  }
   std::vector<std::string> names = cur.names;
   names.erase(std::remove(names.begin(), names.end(), kNoStandby), names.end());
-  if (names.empty()) return true;                       // strict placeholder: nobody can acknowledge
-  if (!s.sync_active || s.sync_quorum > cur.quorum) return false;
-  return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return contains(s.sync_standbys, n); });
+  if (cur.quorum > 0 && names.empty()) return true;    // strict placeholder: nobody can acknowledge
+  if (!s.sync_active) return cur.quorum == 0;          // an inactive record protects nothing named
+  int outside = 0;
+  for (const std::string& n : names) outside += contains(s.sync_standbys, n) ? 0 : 1;
+  int holders = (contains(s.sync_standbys, primary) ? 1 : 0) + std::max(0, cur.quorum - outside);
+  return holders >= s.sync_quorum;
 }
 
+
 void manage_sync(Ctx& c, const StateRecord& s) {
+  // A view older than our own last write may show a record we have since shrunk (or grown):
+  // naming standbys from it could name one the record no longer covers. Keep the setting and
+  // write nothing until a fresh read (the gate in lead() still checks coverage).
+  if (!c.obs.etcd_view_fresh) return;
   if (c.cfg.synchronous_mode == SyncMode::Off) return turn_off(c, s, "synchronous mode off");
   SyncNames cur;
   bool cur_known = parse_sync_names(c.local.synchronous_standby_names, &cur);
   SyncNames want = wanted(c, s);
   if (want.names.empty()) {
-    if (!c.cfg.synchronous_mode_strict) return turn_off(c, s, "no synchronous standby available: asynchronous");
+    if (!c.cfg.synchronous_mode_strict) return primary_alone(c, s);
     c.d.synchronous_standby_names = cur_known && cur.quorum > 0 ? format_sync_names(cur) : std::string("ANY 1 (") + kNoStandby + ")";
     c.d.reason += "; strict synchronous mode: commits wait for a synchronous standby";
     return;
@@ -115,13 +135,14 @@ void manage_sync(Ctx& c, const StateRecord& s) {
     std::sort(grown.names.begin(), grown.names.end());
     grown.names.erase(std::remove(grown.names.begin(), grown.names.end(), kNoStandby), grown.names.end());
     if (grown.quorum < 1) grown.quorum = 1;
-    c.d.synchronous_standby_names = c.local.synchronous_standby_names;
+    // Turning the record on: this primary holds every commit acknowledged so far (asynchronously
+    // too), so it is recorded as well, until the shrink hands completeness to the named set.
     if (!s.sync_active) {
-      // Until now commits were acknowledged asynchronously; once the record is active they must
-      // be covered by it, so none may be acknowledged between this write and the new setting.
-      c.fence("turning synchronous replication on");
-      c.wake_in(50);
+      if (!contains(grown.names, c.me)) grown.names.push_back(c.me);
+      grown.quorum = 1;
     }
+    std::sort(grown.names.begin(), grown.names.end());
+    c.d.synchronous_standby_names = c.local.synchronous_standby_names;
     return record(c, s, true, grown, "record synchronous set before naming it");
   }
 #else

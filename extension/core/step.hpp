@@ -27,6 +27,9 @@ struct NodeMemory {
   TimeMs switchover_started_ms = -1;
   // Synchronous set shrink in progress (I3): SSN already shrunk at this LSN, record not yet.
   Lsn sync_shrink_lsn = 0;
+  // We sent a write that changes the recorded synchronous set and have not stepped on a fresh
+  // view since: a stale view may show a record that no longer covers synchronous_standby_names.
+  bool sync_write_unconfirmed = false;
   std::string last_reason;            // to log each decision once, not every loop
 };
 

@@ -86,11 +86,27 @@ void check_writer_holds_leader(World& w) {
 // sees one. A commit is on the primary itself and on at least k of the named standbys, so in
 // the worst case on ([primary in S] + max(0, k - |named outside S|)) members of S; that must
 // be >= q. An inactive record means elections ignore the set: nothing named is protected.
+// An asynchronous commit is on the primary alone: with an active record, the primary must be in
+// it with quorum 1 (the record then says only it is complete), or an election could lose it.
+void check_alone_recorded(World& w, const Node& x) {
+  const auto& state = etcd_state(w);
+  if (!state || !state->sync_active || state->sync_standbys.empty()) return;
+  const auto& set = state->sync_standbys;
+  bool in_set = std::find(set.begin(), set.end(), x.config.name) != set.end();
+  if (in_set && state->sync_quorum <= 1) return;
+  const kv::KeyValue* st = w.etcd.get(w.keys.state());
+  w.fail("I3-order", x.config.name + " can commit asynchronously but the active recorded set does not make it the complete member (etcd state: " +
+                         (st ? st->value : std::string("none")) + ")");
+}
+
 void check_sync_recorded(World& w) {
   for (const Node& x : w.nodes) {
     if (!can_commit(w, x.index)) continue;
     SyncRule rule = parse_ssn(x.pg.synchronous_standby_names);
-    if (!rule.sync) continue;
+    if (!rule.sync) {
+      check_alone_recorded(w, x);
+      continue;
+    }
     std::vector<std::string> named;
     for (const Node& m : w.nodes) {
       bool listed = false;

@@ -162,6 +162,14 @@ std::string describe(const Scenario& s) {
                     (c.synchronous_mode_strict ? " strict" : "") + " x" + std::to_string(c.synchronous_node_count) +
                     ", primary_start_timeout " + std::to_string(c.primary_start_timeout_s) + "s; faults " +
                     std::to_string(s.faults.size()) + ", heal at " + std::to_string(s.heal_at_ms) + "ms";
+  std::string tagged;
+  for (size_t i = 0; i < s.tags.size(); ++i) {
+    const core::Tags& t = s.tags[i];
+    if (!t.nofailover && !t.nosync && t.priority == 100) continue;
+    tagged += (tagged.empty() ? "" : ", ") + std::string("n") + std::to_string(i) + (t.nofailover ? " nofailover" : "") +
+              (t.nosync ? " nosync" : "") + (t.priority != 100 ? " priority " + std::to_string(t.priority) : "");
+  }
+  if (!tagged.empty()) out += "; tags: " + tagged;
   return out;
 }
 

@@ -185,7 +185,7 @@ TEST(Election, PriorityZeroAndNofailoverNeverWin) {
   w.set_flush("n3", World::kBase + 200);
   for (const char* n : {"n2", "n3"}) {
     Decision d = w.step(n).decision;
-    EXPECT_EQ(find_write(d, "report position"), nullptr) << n << " cannot win, so it does not report";
+    EXPECT_NE(find_write(d, "report position"), nullptr) << n << " cannot win, but reports its position (I3)";
   }
   all_report(w, {"n4"});
   EXPECT_EQ(winner_in(w, "n4"), "n4") << "n2 and n3 are not waited for";
@@ -203,6 +203,27 @@ TEST(Election, PriorityZeroAndNofailoverReportsAreIgnored) {
   ElectionOutcome out = decide_election(w.config, v, 2, true);
   ASSERT_TRUE(out.winner.has_value()) << out.reason;
   EXPECT_EQ(*out.winner, "n4");
+}
+
+TEST(Election, NofailoverSyncMemberAheadBlocksAPromotionThatWouldLoseItsCommits) {
+  // Record {n2, n3} quorum 1: either alone holds every acknowledged commit. n3 (nofailover) is
+  // ahead of n2: promoting n2 could lose commits only n3 (and the dead primary) acknowledged.
+  World w = lost_primary(3);
+  StateRecord s = w.state();
+  s.sync_active = true;
+  s.sync_quorum = 1;
+  s.sync_standbys = {"n2", "n3"};
+  w.put_state(s);
+  w.set_tags("n3", nofailover());
+  w.put_report(2, "n2", 1, World::kBase + 100);
+  w.put_report(2, "n3", 1, World::kBase + 300);
+  ElectionOutcome out = decide_election(w.config, w.view(), 2, true);
+  EXPECT_FALSE(out.winner.has_value()) << out.reason;
+  EXPECT_NE(out.reason.find("n3 is at"), std::string::npos) << out.reason;
+  w.put_report(2, "n2", 1, World::kBase + 300);   // n2 catches up (same position): it may win
+  out = decide_election(w.config, w.view(), 2, true);
+  ASSERT_TRUE(out.winner.has_value()) << out.reason;
+  EXPECT_EQ(*out.winner, "n2");
 }
 
 TEST(Election, NoEligibleCandidateNoWinner) {
