@@ -128,9 +128,20 @@ done
 trap - ERR
 
 echo "waiting for one primary and two streaming replicas..."
+healthy=0
 for _ in $(seq 1 120); do
-  out=$(psql_node 1 "SELECT count(*) FILTER (WHERE role='primary' AND state='primary') || ' ' || count(*) FILTER (WHERE role='replica' AND state='streaming') FROM pg_ha.members()" 2>/dev/null | sed -n 3p | tr -d ' ' || true)
-  [ "$out" = "12" ] && break
+  for n in 1 2 3; do
+    out=$(psql_node "$n" "SELECT count(*) FILTER (WHERE role='primary' AND state='primary') || ' ' || count(*) FILTER (WHERE role='replica' AND state='streaming') FROM pg_ha.members()" 2>/dev/null | sed -n 3p | tr -d ' ' || true)
+    [ "$out" = "12" ] && { healthy=1; break; }
+  done
+  [ "$healthy" = 1 ] && break
   sleep 1
 done
+if [ "$healthy" != 1 ]; then
+  echo "the cluster did not become healthy within 120 s; last lines of each node's log:" >&2
+  for n in 1 2 3; do echo "--- node$n" >&2; tail -n 15 "$dir/node$n/sidecar.log" >&2 || true; done
+  show_status || true
+  echo "stop it with: bash scripts/demo.sh stop [--wipe]" >&2
+  exit 1
+fi
 show_status

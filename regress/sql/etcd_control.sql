@@ -22,6 +22,18 @@ SELECT pg_ha.resume();
 SELECT pg_ha.set_config('{"ttl": 2, "fence_after_ms": 5000}');
 SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
 SELECT pg_ha.set_config('{"maximum_lag_on_failover": 2097152}') - 'revision' AS done;
+-- synchronous replication settings are validated before anything is written
+SELECT pg_ha.set_config('{"synchronous_mode": "always"}');
+SELECT pg_ha.set_config('{"synchronous_mode": true}');
+SELECT pg_ha.set_config('{"synchronous_mode_strict": "yes"}');
+SELECT pg_ha.set_config('{"synchronous_node_count": 0}');
+SELECT pg_ha.set_config('{"synchronous_node_count": 1.5}');
+SELECT pg_ha.set_config('{"postgresql": {"synchronous_standby_names": "*"}}');
+SELECT pg_ha.config()->>'synchronous_mode' AS unchanged;
+SELECT pg_ha.set_config('{"synchronous_mode": "quorum", "synchronous_node_count": 2}') - 'revision' AS done;
+SELECT pg_ha.config()->>'synchronous_mode' AS mode, pg_ha.config()->>'synchronous_node_count' AS count;
+SELECT pg_ha.set_config('{"synchronous_mode": "off", "synchronous_node_count": null}') - 'revision' AS done;
+SELECT pg_ha.config()->>'synchronous_mode' AS mode;
 -- control needs the admin role also against a real etcd
 SET ROLE regress_pg_ha_admin_login;
 SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
