@@ -1,0 +1,69 @@
+"""Markdown table of a failover JSON-lines file: min / median / max per scenario and system."""
+import json
+import os
+import statistics
+import sys
+
+from report import mmm, table
+
+SCENARIOS = {
+    "postmaster_kill": "postmaster kill -9",
+    "postmaster_kill_pst0": "postmaster kill -9, primary_start_timeout 0",
+    "node_kill": "whole node kill -9",
+    "switchover": "switchover to a named replica",
+}
+
+
+def write(path):
+    recs = [json.loads(line) for line in open(path) if line.strip()]
+    meta = next((r for r in recs if r.get("kind") == "meta"), {})
+    runs = [r for r in recs if r.get("kind") == "run"]
+    rows = []
+    for sc in SCENARIOS:
+        groups = {}
+        for r in runs:
+            if r["scenario"] == sc:
+                groups.setdefault((r["system"], r["settings"]), []).append(r)
+        for (system, settings), rs in groups.items():
+            ok = [r for r in rs if r.get("ok")]
+            lost = [r.get("lost") for r in ok if r.get("lost") is not None]
+            old = [r.get("old_acks_after") for r in ok if r.get("old_acks_after") is not None]
+            loads = [r.get("foreign_load_cores") for r in rs if r.get("foreign_load_cores") is not None]
+            rows.append([
+                SCENARIOS[sc], system, f"{settings} ({rs[0].get('meaning', '')})", f"{len(ok)}/{len(rs)}",
+                mmm([r.get("outage_s") for r in ok]),
+                mmm([r.get("writable_s") for r in ok]),
+                f"{mmm(lost, '{:.0f}')} (runs with loss: {sum(1 for x in lost if x)})",
+                f"{mmm(old, '{:.0f}')}",
+                mmm([r.get("command_s") for r in rs]) if sc == "switchover" else "",
+                f"{statistics.median(loads):.2f}" if loads else "n/a",
+            ])
+    idle = [[r["system"], f"{r['settings']} ({r.get('meaning', '')})", r["nodes"], r["etcd_rpcs_per_s"],
+             r["etcd_msgs_per_s"], r["boot_s"]] for r in recs if r.get("kind") == "idle_etcd"]
+    failed = [f"- {r['system']}/{r['settings']} {r.get('scenario', 'boot')} #{r.get('run', '')}: {r.get('error', '')}"
+              for r in recs if r.get("kind") in ("run", "boot") and not r.get("ok")]
+    md = [f"# Failover benchmark, {meta.get('started', '')}", "",
+          f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}; {meta.get('postgres')}; "
+          f"{meta.get('patroni')}; {meta.get('etcd')}; {meta.get('runs')} run(s) per scenario; "
+          f"arguments: `{' '.join(meta.get('argv', []))}`", "",
+          "Figures in seconds, min / median / max over the runs that recovered. *Write outage*: largest gap "
+          "between consecutive acknowledged commits from the last one before the fault on. *To writable*: "
+          "fault to the first commit on a connection opened after the fault. *Lost*: acknowledged commits "
+          "missing on the new primary after recovery. *Old primary acks*: commits the old primary acknowledged "
+          "after the fault (switchover: after the new primary's first). *Other load*: CPU cores used by "
+          "processes that are not the bench's during the run (median), i.e. other work sharing the machine.", "",
+          table(["scenario", "system", "settings", "ok", "write outage s", "to writable s", "lost acked commits",
+                 "old primary acks", "command s", "other load"], rows), "",
+          "Idle etcd traffic of the 3-node cluster (10 s, right after bootstrap):", "",
+          table(["system", "settings", "nodes", "etcd RPCs/s", "etcd messages/s", "boot s"], idle)]
+    if failed:
+        md += ["", "Runs that failed:", ""] + failed
+    text = "\n".join(md) + "\n"
+    md_path = os.path.splitext(path)[0] + ".md"
+    with open(md_path, "w") as f:
+        f.write(text)
+    return text
+
+
+if __name__ == "__main__":
+    print(write(sys.argv[1]))

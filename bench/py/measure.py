@@ -1,0 +1,54 @@
+"""Turns one run's acknowledged commits into the figures: write outage, time to a new writable
+primary, acknowledged commits lost, commits acknowledged by the old primary after the fault."""
+
+
+def read_acks(path):
+    acks = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 5:
+                acks.append(tuple(int(x) for x in p))  # id, ack_ns, port, serial, conn_ns
+    acks.sort(key=lambda a: a[1])
+    return acks
+
+
+def figures(acks, t_fault, old_port, switchover, present_ids):
+    """acks: (id, ack_ns, port, serial, conn_ns); t_fault: ns; present_ids: ids read back on the
+    new primary after recovery (None if it could not be read)."""
+    before = [a for a in acks if a[1] <= t_fault]
+    after = [a for a in acks if a[1] > t_fault]
+    # A primary that accepts writes after the fault: first commit on a connection opened after it.
+    fresh = [a for a in after if a[4] > t_fault]
+    first_new = fresh[0] if fresh else None
+    f = {
+        "acks_total": len(acks),
+        "acks_before_fault": len(before),
+        "writable_s": round((first_new[1] - t_fault) / 1e9, 3) if first_new else None,
+        "new_primary_port": first_new[2] if first_new else None,
+    }
+    # Write outage: the largest gap between consecutive acknowledged commits from the last one
+    # before the fault to the end of the observation.
+    window = ([before[-1]] if before else []) + after
+    if first_new and window:
+        gaps = [(b[1] - a[1]) for a, b in zip(window, window[1:])]
+        f["outage_s"] = round(max(gaps) / 1e9, 3) if gaps else None
+    else:
+        f["outage_s"] = None
+    # Commits the old primary acknowledged after the fault.
+    if switchover:
+        # ... after the new primary acknowledged its first: two writers at once.
+        t_new = next((a[1] for a in after if a[2] != old_port), None)
+        old = [a for a in after if a[2] == old_port and t_new is not None and a[1] > t_new]
+    else:
+        restarted_in_place = first_new is not None and first_new[2] == old_port
+        old = [a for a in after if a[2] == old_port and (a[4] <= t_fault or not restarted_in_place)]
+    f["old_acks_after"] = len(old)
+    # How long after the fault they came: a commit in flight at the kill can be acknowledged
+    # microseconds after it without being a late writer.
+    f["old_acks_after_ms"] = [round((a[1] - t_fault) / 1e6, 2) for a in old[:20]]
+    if present_ids is None:
+        f["lost"] = None
+    else:
+        f["lost"] = sum(1 for a in acks if a[0] not in present_ids)
+    return f

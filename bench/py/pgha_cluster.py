@@ -1,0 +1,76 @@
+"""A pg_ha cluster: one pg_ha_sidecar per node (it bootstraps, starts and supervises postgres),
+the dynamic config in etcd key /pg_ha/<cluster>/config."""
+import json
+import os
+import shutil
+import time
+
+import psycopg2
+
+import procs
+from cluster import Cluster
+
+SIDECAR = "/usr/lib/postgresql/15/bin/pg_ha_sidecar"
+
+
+class PgHaCluster(Cluster):
+    system = "pg_ha"
+
+    def __init__(self, base, label, etcd, config, nodes=3):
+        """config: the dynamic cluster config (dict) written before the first node starts;
+        {} leaves pg_ha's defaults."""
+        super().__init__(base, label, etcd, nodes)
+        self.config = config
+        if config:
+            etcd.put("/pg_ha/bench/config", json.dumps(dict({"version": 1}, **config)))
+        self.passfile = os.path.join(self.dir, "replication.pgpass")
+        with open(self.passfile, "w") as f:
+            f.write(f"*:*:*:replicator:{os.urandom(12).hex()}\n")
+        os.chmod(self.passfile, 0o600)
+        shutil.chown(self.passfile, "postgres", "postgres")
+
+    def start_node(self, n):
+        conf = os.path.join(n.base, "sidecar.conf")
+        state = os.path.join(n.base, "state")
+        os.makedirs(state, exist_ok=True)
+        shutil.chown(state, "postgres", "postgres")
+        with open(conf, "w") as f:
+            f.write(f"name = '{n.name}'\ncluster = 'bench'\ndata_dir = '{n.data_dir}'\n"
+                    f"state_dir = '{state}'\nsocket_dir = '{n.socket_dir}'\n"
+                    f"listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = {n.port}\n"
+                    f"http_listen = '127.0.0.1:{n.http}'\netcd_endpoints = '{self.etcd.url}'\n"
+                    f"replication_passfile = '{self.passfile}'\ntool_sync = off\n")
+        n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"))
+
+    def healthy(self):
+        p = super().healthy()
+        if p is None:
+            return None
+        try:  # every member streaming in pg_ha's own view, too
+            rows = self.sql(p, "SELECT count(*) FROM pg_ha.members() WHERE role = 'replica' AND state = 'streaming'")
+        except psycopg2.Error:
+            return None
+        return p if int(rows[0][0]) >= len(self.nodes) - 1 else None
+
+    def switchover(self, old, new):
+        t0 = time.monotonic()
+        try:
+            out = self.sql(old, "SELECT pg_ha.switchover(%s)", (new.name,))
+            return time.monotonic() - t0, True, str(out[0][0])
+        except psycopg2.Error as e:
+            return time.monotonic() - t0, False, str(e).strip()
+
+    def worker_pid(self, n):
+        """The pg_ha background worker: a child of the postmaster named 'postgres: pg_ha worker'."""
+        pm = self.postmaster(n)
+        for pid in procs.children_map().get(pm, []):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"pg_ha worker" in f.read():
+                        return pid
+            except OSError:
+                pass
+        return None
+
+    def logs(self, n):
+        return [os.path.join(n.base, "sidecar.log"), os.path.join(n.base, "state", "postgresql.log")]
