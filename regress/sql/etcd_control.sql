@@ -31,9 +31,12 @@ SELECT pg_ha.set_config('{"synchronous_node_count": 1.5}');
 SELECT pg_ha.set_config('{"postgresql": {"synchronous_standby_names": "*"}}');
 SELECT pg_ha.config()->>'synchronous_mode' AS unchanged;
 SELECT pg_ha.set_config('{"synchronous_mode": "quorum", "synchronous_node_count": 2}') - 'revision' AS done;
+-- pg_ha.config() shows what the worker last read from etcd (within a loop_wait)
+DO $$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN pg_ha.config()->>'synchronous_mode' = 'quorum'; PERFORM pg_sleep(0.1); END LOOP; END $$;
 SELECT pg_ha.config()->>'synchronous_mode' AS mode, pg_ha.config()->>'synchronous_node_count' AS count;
 SELECT pg_ha.set_config('{"synchronous_mode": "off", "synchronous_node_count": null}') - 'revision' AS done;
-SELECT pg_ha.config()->>'synchronous_mode' AS mode;
+DO $$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN pg_ha.config()->>'synchronous_mode' = 'off'; PERFORM pg_sleep(0.1); END LOOP; END $$;
+SELECT pg_ha.config()->>'synchronous_mode' AS mode, pg_ha.config()->>'synchronous_node_count' AS count;
 -- control needs the admin role also against a real etcd
 SET ROLE regress_pg_ha_admin_login;
 SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
