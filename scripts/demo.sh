@@ -45,22 +45,43 @@ psql_node() {  # psql_node N SQL
   runuser -u postgres -- psql -X -h "$dir/node$1/socket" -p "$port" -U postgres -d postgres -c "$2"
 }
 
+psql_value() {  # psql_value N SQL: one value, no decoration
+  local port; port=$(cat "$dir/run/node$1.port")
+  runuser -u postgres -- psql -X -At -h "$dir/node$1/socket" -p "$port" -U postgres -d postgres -c "$2"
+}
+
 show_status() {
-  local leader=""
+  local asked=""
   for n in 1 2 3; do
     if psql_node "$n" "SELECT name, role, state, timeline, lag_bytes, host, port FROM pg_ha.members() ORDER BY name" 2>/dev/null; then
-      leader=$n; break
+      asked=$n; break
     fi
   done
-  [ -n "$leader" ] || { echo "no node answers"; return 1; }
+  [ -n "$asked" ] || { echo "no node answers"; return 1; }
+  local replica
+  replica=$(psql_value "$asked" "SELECT name FROM pg_ha.members() WHERE role = 'replica' ORDER BY name LIMIT 1" 2>/dev/null || true)
   local hosts="" ports=""
   for n in 1 2 3; do hosts+="127.0.0.1,"; ports+="$(cat "$dir/run/node$n.port"),"; done
-  echo "Connect (libpq multi-host, finds the primary):"
-  echo "  psql 'host=${hosts%,} port=${ports%,} dbname=postgres user=postgres target_session_attrs=read-write'"
+  echo "Connect (libpq multi-host, finds the primary; demo role, password in $dir/demo.pgpass):"
+  echo "  PGPASSFILE=$dir/demo.pgpass psql 'host=${hosts%,} port=${ports%,} dbname=postgres user=demo target_session_attrs=read-write'"
   echo "Health checks (HAProxy):"
   for n in 1 2 3; do echo "  node$n: http://127.0.0.1:$(cat "$dir/run/node$n.http")/primary  /replica  /health  /metrics"; done
-  echo "Try a switchover:  runuser -u postgres -- psql -h $dir/node1/socket -p $(cat "$dir/run/node1.port") -c \"SELECT pg_ha.switchover('node2')\""
+  echo "Try a switchover:  runuser -u postgres -- psql -h $dir/node$asked/socket -p $(cat "$dir/run/node$asked.port") -c \"SELECT pg_ha.switchover('${replica:-node2}')\""
   echo "Stop:              bash scripts/demo.sh stop [--wipe]"
+}
+
+# A login role for trying the cluster over TCP, its password in a passfile (never on a command line).
+create_demo_role() {
+  local pass n
+  [ -f "$dir/demo.pgpass" ] || echo "*:*:*:demo:$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" > "$dir/demo.pgpass"
+  chmod 600 "$dir/demo.pgpass"
+  pass=$(cut -d: -f5 "$dir/demo.pgpass")
+  for n in 1 2 3; do
+    psql_value "$n" "SELECT NOT pg_is_in_recovery()" 2>/dev/null | grep -q t || continue
+    printf "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo') THEN CREATE ROLE demo LOGIN; END IF; END \$\$;\nALTER ROLE demo PASSWORD '%s';\nGRANT pg_monitor TO demo;\n" "$pass" |
+      runuser -u postgres -- psql -X -q -h "$dir/node$n/socket" -p "$(cat "$dir/run/node$n.port")" -U postgres -d postgres >/dev/null
+    return 0
+  done
 }
 
 case "$action" in
@@ -144,4 +165,5 @@ if [ "$healthy" != 1 ]; then
   echo "stop it with: bash scripts/demo.sh stop [--wipe]" >&2
   exit 1
 fi
+create_demo_role
 show_status
