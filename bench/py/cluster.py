@@ -123,18 +123,29 @@ class Cluster:
         return pid
 
     def kill_postmaster(self, n):
-        """kill -9 of the postmaster; returns the monotonic ns just before the signal."""
+        """kill -9 of the postmaster. Returns (ns just before the signal, ns when the kernel
+        reported the postmaster gone): a loaded machine takes milliseconds to carry out a kill."""
         pid = self.postmaster(n)
         if not pid:
             raise RuntimeError(f"{n.name}: no postmaster to kill")
-        t = time.monotonic_ns()
-        os.kill(pid, 9)
-        return t
+        fd = os.pidfd_open(pid)
+        try:
+            t = time.monotonic_ns()
+            os.kill(pid, 9)
+            return t, procs.wait_pidfd(fd)
+        finally:
+            os.close(fd)
 
     def kill_node(self, n):
-        """Every process of the node (agent, postmaster, backends) frozen, then SIGKILLed together;
-        returns the monotonic ns just before the first signal."""
-        return procs.kill_together([n.agent.pid if n.agent else None, self.postmaster(n)])
+        """Every process of the node (agent, postmaster, backends) frozen, then SIGKILLed together.
+        Returns (ns just before the first signal, ns when the postmaster was gone)."""
+        pm = self.postmaster(n)
+        fd = os.pidfd_open(pm)
+        try:
+            t = procs.kill_together([n.agent.pid if n.agent else None, pm])
+            return t, procs.wait_pidfd(fd)
+        finally:
+            os.close(fd)
 
     def restart_node(self, n):
         self.start_node(n)

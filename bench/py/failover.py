@@ -13,7 +13,7 @@ import time
 import procs
 import report
 from etcd import Etcd
-from measure import figures, read_acks
+from measure import error_phases, figures, read_acks
 from patroni_cluster import PatroniCluster
 from pgha_cluster import PgHaCluster
 
@@ -23,6 +23,7 @@ PY = "/usr/bin/python3"
 RECOVERY_TIMEOUT = 90.0   # fault -> first commit on a new writable primary
 OBSERVE_AFTER = 3.0       # keep writing after recovery, to catch late acks from the old primary
 HEALTHY_TIMEOUT = 150.0
+CRASH_SPACING = 65.0      # s between two postmaster kills of the same node (see run_one)
 
 # (system, settings label, what it means, cluster factory args, scenarios)
 PLANS = [
@@ -46,6 +47,7 @@ class Bench:
         self.args, self.tmp, self.out = args, tmp, out
         self.next_base = 1
         self.etcd = self.cluster = None
+        self.last_crash = {}
 
     def build(self, system, label, cfg):
         d = os.path.join(self.tmp, f"{system}-{label}-{int(time.time() * 1000) % 10**8}")
@@ -76,6 +78,18 @@ class Bench:
         if p is None:
             return {"ok": False, "error": "cluster not healthy before the run"}
         rejoin_wait = round(time.monotonic() - t_h, 2)
+        if scenario == "postmaster_kill":
+            # pg_ha's sidecar backs off restarting a postgres that crashed within the last 60 s
+            # (so may Patroni): the in-place restart is measured on a node that has not crashed
+            # for CRASH_SPACING seconds, as a first crash. Both systems get the same rule.
+            last = self.last_crash.get((c.dir, p.name))
+            if last is not None and time.monotonic() - last < CRASH_SPACING:
+                wait = CRASH_SPACING - (time.monotonic() - last)
+                log(f"waiting {wait:.0f} s: {p.name} crashed {time.monotonic() - last:.0f} s ago")
+                time.sleep(wait)
+                p = c.wait_healthy(HEALTHY_TIMEOUT)
+                if p is None:
+                    return {"ok": False, "error": "cluster not healthy before the run"}
         target = sorted((n for n in c.nodes if n is not p), key=lambda n: n.name)[0]
         first_id = self.next_base * 10**7
         self.next_base += 1
@@ -89,10 +103,11 @@ class Bench:
             if not self.wait_acks(ackfile, lambda a: len(a) >= 50, 20.0):
                 return dict(rec, ok=False, error="the writer got no commits through before the fault")
             time.sleep(1.0)
+            t_dead = None
             if scenario.startswith("postmaster_kill"):
-                t_fault = c.kill_postmaster(p)
+                t_fault, t_dead = c.kill_postmaster(p)
             elif scenario == "node_kill":
-                t_fault = c.kill_node(p)
+                t_fault, t_dead = c.kill_node(p)
             elif scenario == "switchover":
                 t_fault = time.monotonic_ns()
                 secs, ok, text = c.switchover(p, target)
@@ -103,14 +118,31 @@ class Bench:
         finally:
             procs.stop(writer, grace=10)
         if scenario == "node_kill":
-            c.restart_node(p)
+            c.restart_node(p)  # a fresh agent: no memory of earlier crashes
+            self.last_crash.pop((c.dir, p.name), None)
+        elif scenario.startswith("postmaster_kill"):
+            self.last_crash[(c.dir, p.name)] = time.monotonic()
         acks = read_acks(ackfile)
-        f = figures(acks, t_fault, p.port, scenario == "switchover", self.read_back(first_id))
+        f = figures(acks, t_fault, p.port, scenario == "switchover", self.read_back(first_id), t_dead)
+        f["client_errors"] = error_phases(ackfile + ".err", t_fault)
         newp = c.node_by_port(f["new_primary_port"]) if f["new_primary_port"] else None
         rec.update(f, ok=recovered, t_fault_ns=t_fault, new_primary=newp.name if newp else None, foreign_load_cores=foreign.stop())
         if not recovered:
             rec["error"] = f"no commit on a new connection within {RECOVERY_TIMEOUT:.0f} s"
         return rec
+
+    def save_logs(self, tag):
+        """The last lines of every node's logs, for a run that failed: bench/results/logs/."""
+        d = os.path.join(RESULTS, "logs", os.path.basename(self.out.path).rsplit(".", 1)[0], tag)
+        os.makedirs(d, exist_ok=True)
+        for n in self.cluster.nodes:
+            for path in self.cluster.logs(n):
+                try:
+                    lines = open(path, errors="replace").read().splitlines()[-400:]
+                except OSError:
+                    continue
+                with open(os.path.join(d, f"{n.name}-{os.path.basename(path)}"), "w") as f:
+                    f.write("\n".join(lines) + "\n")
 
     def wait_acks(self, path, cond, timeout):
         end = time.monotonic() + max(0.0, timeout)
@@ -152,8 +184,9 @@ class Bench:
                       "boot_s": round(boot_s, 1), "etcd_rpcs_per_s": round(handled, 1),
                       "etcd_msgs_per_s": round(received, 1), "nodes": len(self.cluster.nodes)})
         rebuilds = 0
-        for scenario in scenarios:
-            for run in range(1, self.args.runs + 1):
+        # Rounds: each run does every scenario once, so that repeated faults are spread out.
+        for run in range(1, self.args.runs + 1):
+            for scenario in scenarios:
                 rec = {"kind": "run", "system": system, "settings": label, "meaning": meaning,
                        "scenario": scenario, "run": run, "load1": report.other_load()}
                 try:
@@ -165,9 +198,11 @@ class Bench:
                     f"{k}={rec.get(k)}" for k in ("ok", "outage_s", "writable_s", "lost", "old_acks_after",
                                                   "command_s", "new_primary", "foreign_load_cores", "error")
                     if k in rec))
+                if not rec.get("ok"):
+                    self.save_logs(f"{system}-{label}-{scenario}-{run}")
                 if not rec.get("ok") and rebuilds < 2:
                     if self.cluster.wait_healthy(60) is None:
-                        log(f"{system}/{label}: rebuilding the cluster (kept: {self.cluster.dir})")
+                        log(f"{system}/{label}: rebuilding the cluster")
                         rebuilds += 1
                         self.teardown()
                         try:

@@ -28,13 +28,14 @@ def write(path):
             ok = [r for r in rs if r.get("ok")]
             lost = [r.get("lost") for r in ok if r.get("lost") is not None]
             old = [r.get("old_acks_after") for r in ok if r.get("old_acks_after") is not None]
+            old_exit = [r.get("old_acks_after_exit") for r in ok if r.get("old_acks_after_exit") is not None]
             loads = [r.get("foreign_load_cores") for r in rs if r.get("foreign_load_cores") is not None]
             rows.append([
                 SCENARIOS[sc], system, f"{settings} ({rs[0].get('meaning', '')})", f"{len(ok)}/{len(rs)}",
                 mmm([r.get("outage_s") for r in ok]),
                 mmm([r.get("writable_s") for r in ok]),
                 f"{mmm(lost, '{:.0f}')} (runs with loss: {sum(1 for x in lost if x)})",
-                f"{mmm(old, '{:.0f}')}",
+                f"{mmm(old, '{:.0f}')}" + (f" (after exit: {mmm(old_exit, '{:.0f}')})" if old_exit else ""),
                 mmm([r.get("command_s") for r in rs]) if sc == "switchover" else "",
                 f"{statistics.median(loads):.2f}" if loads else "n/a",
             ])
@@ -50,7 +51,8 @@ def write(path):
           "between consecutive acknowledged commits from the last one before the fault on. *To writable*: "
           "fault to the first commit on a connection opened after the fault. *Lost*: acknowledged commits "
           "missing on the new primary after recovery. *Old primary acks*: commits the old primary acknowledged "
-          "after the fault (switchover: after the new primary's first). *Other load*: CPU cores used by "
+          "after the fault (switchover: after the new primary's first); *after exit*: of those, the ones "
+          "acknowledged after the kernel reported the postmaster gone (pidfd). *Other load*: CPU cores used by "
           "processes that are not the bench's during the run (median), i.e. other work sharing the machine.", "",
           table(["scenario", "system", "settings", "ok", "write outage s", "to writable s", "lost acked commits",
                  "old primary acks", "command s", "other load"], rows), "",

@@ -13,7 +13,7 @@ def read_acks(path):
     return acks
 
 
-def figures(acks, t_fault, old_port, switchover, present_ids):
+def figures(acks, t_fault, old_port, switchover, present_ids, t_dead=None):
     """acks: (id, ack_ns, port, serial, conn_ns); t_fault: ns; present_ids: ids read back on the
     new primary after recovery (None if it could not be read)."""
     before = [a for a in acks if a[1] <= t_fault]
@@ -44,6 +44,9 @@ def figures(acks, t_fault, old_port, switchover, present_ids):
         restarted_in_place = first_new is not None and first_new[2] == old_port
         old = [a for a in after if a[2] == old_port and (a[4] <= t_fault or not restarted_in_place)]
     f["old_acks_after"] = len(old)
+    if t_dead is not None:
+        f["kill_took_ms"] = round((t_dead - t_fault) / 1e6, 2)
+        f["old_acks_after_exit"] = sum(1 for a in old if a[1] > t_dead)
     # How long after the fault they came: a commit in flight at the kill can be acknowledged
     # microseconds after it without being a late writer.
     f["old_acks_after_ms"] = [round((a[1] - t_fault) / 1e6, 2) for a in old[:20]]
@@ -52,3 +55,37 @@ def figures(acks, t_fault, old_port, switchover, present_ids):
     else:
         f["lost"] = sum(1 for a in acks if a[0] not in present_ids)
     return f
+
+
+ERROR_CLASSES = [
+    ("closed", ("server closed the connection", "terminating connection", "connection already closed")),
+    ("refused", ("Connection refused",)),
+    ("starting_up", ("starting up",)),
+    ("not_accepting", ("not yet accepting connections",)),
+    ("recovery", ("recovery", "shutting down")),
+    ("fenced", ("fenced",)),
+    ("read_only", ("read-only", "read only")),
+]
+
+
+def error_phases(path, t_fault):
+    """What the writer was told after the fault, by kind: {kind: [first ms, last ms, count]}."""
+    out = {}
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        ns, _, rest = line.partition(" ")
+        try:
+            t = (int(ns) - t_fault) / 1e6
+        except ValueError:
+            continue
+        if t < 0:
+            continue
+        msg = rest.partition(" ")[2]
+        kind = next((k for k, keys in ERROR_CLASSES if any(x in msg for x in keys)), "other")
+        e = out.setdefault(kind, [round(t, 1), round(t, 1), 0])
+        e[1] = round(t, 1)
+        e[2] += 1
+    return out

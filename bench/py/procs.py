@@ -115,6 +115,14 @@ def kill_together(roots):
     return t
 
 
+def wait_pidfd(fd, timeout=10.0):
+    """Monotonic ns at which the process of a pidfd had exited (None after timeout)."""
+    import select
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    return time.monotonic_ns() if p.poll(timeout * 1000) else None
+
+
 def _signal(pid, sig):
     try:
         os.kill(pid, sig)

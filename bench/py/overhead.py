@@ -1,0 +1,210 @@
+"""bench/overhead: what pg_ha costs a server.
+
+1. pgbench (select-only -S and the default TPC-B-like mix) on one PostgreSQL data directory,
+   alternately with pg_ha loaded and configured (a single-node pg_ha cluster: sidecar + etcd)
+   and without it (the same data directory and postgresql.conf, started directly with
+   shared_preload_libraries=''): A B A B ... TPS ratio per pair.
+2. The HA agent's cost, idle and under pgbench: pg_ha worker and sidecar CPU % and RSS, etcd
+   requests/s; next to a single-node Patroni at the same loop settings (ttl 10, loop_wait 1).
+
+    overhead.py [--pairs N] [--seconds S] [--clients C] [--threads J] [--scale K] [--quick]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import procs
+import report
+from etcd import Etcd
+from patroni_cluster import PatroniCluster
+from pgha_cluster import PgHaCluster
+from sampler import Sampler
+
+BIN = "/usr/lib/postgresql/15/bin"
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
+MODES = {"select-only": ["-S"], "tpcb-like": []}
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S ") + msg, flush=True)
+
+
+def pgbench(node, args, seconds, mode, on_poll=None):
+    cmd = [f"{BIN}/pgbench", "-h", node.socket_dir, "-p", str(node.port), "-U", "postgres", "-n",
+           "-c", str(args.clients), "-j", str(args.threads), "-T", str(seconds)] + MODES[mode] + ["postgres"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    procs.record_pid(p.pid)
+    while p.poll() is None:
+        if on_poll:
+            on_poll()
+        time.sleep(1.0)
+    out = p.stdout.read()
+    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"pgbench failed ({p.returncode}): {out[-800:]}")
+    return float(m.group(1))
+
+
+class Plain:
+    """The same data directory and config without pg_ha: postgres started directly."""
+
+    def __init__(self, node):
+        self.node, self.proc = node, None
+
+    def start(self):
+        conf = os.path.join(self.node.base, "state", "postgresql.conf")
+        self.proc = procs.spawn([f"{BIN}/postgres", "-D", self.node.data_dir, "-c", f"config_file={conf}",
+                                 "-c", "shared_preload_libraries="], os.path.join(self.node.base, "plain.log"),
+                                user="postgres")
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if subprocess.run([f"{BIN}/pg_isready", "-q", "-h", self.node.socket_dir, "-p", str(self.node.port)]).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("plain postgres did not start: see plain.log")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)  # fast shutdown
+        self.proc.wait(60)
+
+
+def agent_cost(out, system, phase, sampler, etcd_before, etcd_after, seconds, extra=None):
+    figs = sampler.stop()
+    rec = {"kind": "agent", "system": system, "phase": phase, "seconds": seconds,
+           "etcd_rpcs_per_s": round((etcd_after[0] - etcd_before[0]) / seconds, 2),
+           "etcd_msgs_per_s": round((etcd_after[1] - etcd_before[1]) / seconds, 2)}
+    rec.update({k: v for k, v in figs.items()})
+    rec.update(extra or {})
+    out.add(rec)
+    log(f"{system} {phase}: " + ", ".join(f"{k}={v}" for k, v in rec.items() if k not in ("kind",)))
+    return rec
+
+
+def measure_idle(out, system, pids, etcd, seconds):
+    s = Sampler(pids)
+    e0 = etcd.counters()
+    s.start()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        time.sleep(1.0)
+        s.poll()
+    return agent_cost(out, system, "idle", s, e0, etcd.counters(), time.monotonic() - t0)
+
+
+def busy(out, system, node, pids, etcd, args, mode):
+    s = Sampler(pids)
+    e0 = etcd.counters()
+    s.start()
+    t0 = time.monotonic()
+    tps = pgbench(node, args, args.seconds, mode, on_poll=s.poll)
+    return tps, agent_cost(out, system, f"busy {mode}", s, e0, etcd.counters(), time.monotonic() - t0)
+
+
+def pgha_pids(c, n):
+    return {"worker": c.worker_pid(n), "sidecar": n.agent.pid if n.agent else None, "etcd": c.etcd.proc.pid}
+
+
+def run(args, tmp, out):
+    # --- pg_ha single node; the same data directory serves the runs without pg_ha
+    d = os.path.join(tmp, "pg_ha")
+    os.makedirs(d)
+    etcd = Etcd(d)
+    c = PgHaCluster(d, "single", etcd, {}, nodes=1)
+    n = c.nodes[0]
+    c.start()
+    if c.wait_healthy(120) is None:
+        raise RuntimeError("single-node pg_ha did not become a writable primary")
+    subprocess.run([f"{BIN}/pgbench", "-i", "-q", "-s", str(args.scale), "-h", n.socket_dir, "-p", str(n.port),
+                    "-U", "postgres", "postgres"], check=True, capture_output=True)
+    log(f"pg_ha single node up, pgbench scale {args.scale} loaded")
+    measure_idle(out, "pg_ha", pgha_pids(c, n), etcd, args.idle)
+    plain = Plain(n)
+    for pair in range(1, args.pairs + 1):
+        for system in ("pg_ha", "none"):
+            if system == "pg_ha":
+                if not c.agent_alive(n):
+                    c.start_node(n)
+                if c.wait_healthy(120) is None:
+                    raise RuntimeError("pg_ha did not come back as a writable primary")
+            else:
+                procs.stop(n.agent, grace=60)
+                plain.start()
+            pgbench(n, args, args.warmup, "select-only")
+            for mode in MODES:
+                if system == "pg_ha":
+                    tps, _ = busy(out, "pg_ha", n, pgha_pids(c, n), etcd, args, mode)
+                else:
+                    tps = pgbench(n, args, args.seconds, mode)
+                out.add({"kind": "pgbench", "pair": pair, "system": system, "mode": mode, "tps": tps,
+                         "load1": report.other_load()})
+                log(f"pair {pair} {system} {mode}: {tps:.0f} tps")
+            if system == "none":
+                plain.stop()
+    c.stop()
+    procs.stop(etcd.proc)
+
+    # --- Patroni single node at the same loop settings
+    d = os.path.join(tmp, "patroni")
+    os.makedirs(d)
+    etcd = Etcd(d)
+    pc = PatroniCluster(d, "single", etcd, {"ttl": 10, "loop_wait": 1, "retry_timeout": 3}, nodes=1)
+    pn = pc.nodes[0]
+    pc.start()
+    if pc.wait_healthy(120) is None:
+        raise RuntimeError("single-node Patroni did not become a primary")
+    subprocess.run([f"{BIN}/pgbench", "-i", "-q", "-s", str(args.scale), "-h", pn.socket_dir, "-p", str(pn.port),
+                    "-U", "postgres", "postgres"], check=True, capture_output=True)
+    log("Patroni single node up")
+    ppids = {"patroni": pn.agent.pid, "etcd": etcd.proc.pid}
+    measure_idle(out, "patroni", ppids, etcd, args.idle)
+    for mode in MODES:
+        busy(out, "patroni", pn, ppids, etcd, args, mode)
+    pc.stop()
+    procs.stop(etcd.proc)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--idle", type=int, default=20)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="1 pair of 5 s runs, 5 s idle")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    if args.quick:
+        args.pairs, args.seconds, args.warmup, args.idle = 1, 5, 2, 5
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
+    out = report.JsonLines(os.path.join(RESULTS, f"overhead-{stamp}.jsonl"))
+    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="pg_ha_bench.")
+    procs.set_pidfile(os.path.join(tmp, "pids"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    out.add(dict(report.machine(), kind="meta", argv=sys.argv[1:], pairs=args.pairs, seconds=args.seconds,
+                 clients=args.clients, threads=args.threads, scale=args.scale))
+    fc = report.ForeignCpu()
+    fc.start()
+    t0 = time.monotonic()
+    try:
+        run(args, tmp, out)
+    finally:
+        procs.stop_all()
+        out.add({"kind": "end", "seconds": round(time.monotonic() - t0), "foreign_load_cores": fc.stop()})
+        if not args.keep and not os.environ.get("BENCH_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+    import overhead_report
+    log(f"results: {out.path}\n" + overhead_report.write(out.path))
+
+
+if __name__ == "__main__":
+    main()
