@@ -1,10 +1,13 @@
 #include "cluster.hpp"
 
+#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -83,6 +86,9 @@ void PgHaCluster::start_node(int i) {
                      "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
                      "etcd_endpoints = '" + etcd_->endpoint(0) + "'\nreplication_passfile = '" + passfile_ + "'\n";
   for (const std::string& line : options_.extra_node_settings) text += line + "\n";
+  if (auto own = options_.node_settings.find(i); own != options_.node_settings.end()) {
+    for (const std::string& line : own->second) text += line + "\n";
+  }
   write_file(conf, text);
   n.sidecar = std::make_unique<ChildProcess>(
       ChildProcess::spawn({{PG_HA_SIDECAR_BIN, "--config", conf}, n.base + "/sidecar.log", "", {}, ""}));
@@ -102,19 +108,72 @@ std::optional<int> PgHaCluster::postmaster_pid(int i) const {
 
 bool PgHaCluster::postmaster_running(int i) const { return postmaster_pid(i).has_value(); }
 
-void PgHaCluster::kill_postmaster(int i) {
-  if (auto pid = postmaster_pid(i)) ::kill(*pid, SIGKILL);
+std::vector<pid_t> PgHaCluster::postmaster_children(int i, const std::string& title) const {
+  std::vector<pid_t> out;
+  auto parent = postmaster_pid(i);
+  if (!parent) return out;
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(opendir("/proc"), closedir);
+  if (!proc) return out;
+  while (dirent* e = readdir(proc.get())) {
+    pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) != 2 || ppid != *parent) continue;
+    std::ifstream cmd("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    if (cmdline.find(title) != std::string::npos) out.push_back(pid);
+  }
+  return out;
+}
+
+std::string PgHaCluster::show(int i, const std::string& parameter) const {
+  auto r = query(i, "SHOW " + parameter);
+  return r.ok() && !r->empty() ? (*r)[0][0] : "";
+}
+
+namespace {
+
+// True once `pid` has exited (gone, or a zombie nobody reaped yet): its death pipe is closed, so
+// every orphaned backend's PostmasterIsAlive() is false from now on.
+bool exited(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && (line[close + 2] == 'Z' || line[close + 2] == 'X');
+}
+
+int64_t kill_and_wait(int pid) {
+  ::kill(pid, SIGKILL);
+  for (int i = 0; i < 500 && !exited(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return now_ms();
+}
+
+}  // namespace
+
+int64_t PgHaCluster::kill_postmaster(int i) {
+  if (auto pid = postmaster_pid(i)) return kill_and_wait(*pid);
+  return now_ms();
 }
 
 // The whole node at once: sidecar, postmaster and every backend, as a machine crash would.
-void PgHaCluster::kill_node(int i) {
+int64_t PgHaCluster::kill_node(int i) {
   auto pid = postmaster_pid(i);
   if (nodes_[i].sidecar) nodes_[i].sidecar->signal(SIGKILL);
+  int64_t dead = now_ms();
   if (pid) {
-    ::kill(*pid, SIGKILL);
+    dead = kill_and_wait(*pid);
     run_command({{"pkill", "-9", "-f", data_dir(i)}, "", "", {}, ""});
   }
   if (nodes_[i].sidecar) nodes_[i].sidecar->wait(5000);
+  return dead;
 }
 
 std::optional<int> PgHaCluster::writable_primary() const {

@@ -5,7 +5,11 @@
 // test fails half-way.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +28,7 @@ struct ClusterOptions {
   std::string config_json =
       R"({"version":1,"ttl":5,"loop_wait_ms":500,"fence_after_ms":1500,"fence_margin_ms":500,"election_wait_ms":500})";
   std::vector<std::string> extra_node_settings;  // per-node sidecar config lines (all nodes)
+  std::map<int, std::vector<std::string>> node_settings;  // more lines for one node (by index)
 };
 
 class PgHaCluster {
@@ -36,6 +41,7 @@ class PgHaCluster {
   int size() const { return static_cast<int>(nodes_.size()); }
   std::string name(int i) const { return "node" + std::to_string(i + 1); }
   int index_of(const std::string& name) const;
+  int port(int i) const { return nodes_[i].port; }
   EtcdCluster& etcd() { return *etcd_; }
   const std::string& dir() const { return dir_.path(); }
 
@@ -47,9 +53,18 @@ class PgHaCluster {
 
   void start_node(int i);
   void stop_node(int i);                 // SIGTERM to the sidecar; it stops postgres
-  void kill_node(int i);                 // kill -9 the sidecar, the postmaster and its children
-  void kill_postmaster(int i);           // kill -9 the postmaster only (the sidecar notices)
+  // kill -9 the sidecar, the postmaster and its children. Both kills return the monotonic time
+  // (writer.hpp's monotonic_ms) at which the postmaster was seen dead: from then on no backend
+  // of it may acknowledge a commit.
+  int64_t kill_node(int i);
+  int64_t kill_postmaster(int i);        // kill -9 the postmaster only (the sidecar notices)
   bool postmaster_running(int i) const;
+  std::optional<int> postmaster_pid(int i) const;
+  // Children of node i's postmaster whose process title contains `title` ("pg_ha worker",
+  // "walreceiver"), read from /proc.
+  std::vector<pid_t> postmaster_children(int i, const std::string& title) const;
+  // One value of SHOW on node i ("" when the node does not answer).
+  std::string show(int i, const std::string& parameter) const;
 
   // Index of the node whose pg_ha.health_primary() is true, among those answering.
   std::optional<int> writable_primary() const;
@@ -69,7 +84,6 @@ class PgHaCluster {
   };
   std::string data_dir(int i) const { return nodes_[i].base + "/data"; }
   std::string state_dir(int i) const { return nodes_[i].base + "/state"; }
-  std::optional<int> postmaster_pid(int i) const;
 
   ClusterOptions options_;
   TempDir dir_;

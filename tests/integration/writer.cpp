@@ -26,35 +26,55 @@ void Writer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Writer::fail(Failure f) {
+  ++errors_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failures_.size() < 20000) failures_.push_back(std::move(f));
+}
+
 void Writer::run() {
   int64_t next_id = 1;
   PGconn* conn = nullptr;
+  int64_t conn_ms = 0;
   while (!stop_) {
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
       if (conn) PQfinish(conn);
+      int64_t t0 = monotonic_ms();
       conn = PQconnectdb(conninfo_.c_str());
       if (PQstatus(conn) != CONNECTION_OK) {
-        ++errors_;
+        fail(Failure{monotonic_ms(), t0, 0, true, PQerrorMessage(conn)});
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
+      conn_ms = monotonic_ms();
     }
     std::string sql = "INSERT INTO it_writes (id) VALUES (" + std::to_string(next_id) + ")";
+    int64_t sent = monotonic_ms();
+    in_flight_since_ = sent;
     PGresult* res = PQexec(conn, sql.c_str());
+    in_flight_since_ = -1;
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    PQclear(res);
+    int port = std::atoi(PQport(conn));
     if (ok) {
       std::lock_guard<std::mutex> lock(mu_);
-      acks_.push_back(Ack{next_id, monotonic_ms(), std::atoi(PQport(conn))});
+      acks_.push_back(Ack{next_id, monotonic_ms(), sent, conn_ms, port});
     } else {
-      ++errors_;
+      std::string why = res ? PQresultErrorMessage(res) : "";
+      if (why.empty()) why = PQerrorMessage(conn);
+      fail(Failure{monotonic_ms(), sent, port, false, why});
       PQfinish(conn);  // a refused commit means this server is not (or no longer) the primary
       conn = nullptr;
     }
+    PQclear(res);
     ++next_id;  // an id is never retried: a failed commit's outcome is not known
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (conn) PQfinish(conn);
+}
+
+std::vector<Failure> Writer::failures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failures_;
 }
 
 std::vector<Ack> Writer::acks() const {

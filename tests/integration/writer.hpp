@@ -16,8 +16,19 @@ namespace pg_ha::test {
 
 struct Ack {
   int64_t id = 0;
-  int64_t at_ms = 0;   // monotonic
-  int port = 0;        // the server that acknowledged it
+  int64_t at_ms = 0;       // monotonic: when the acknowledgement arrived
+  int64_t sent_ms = 0;     // when the INSERT was sent
+  int64_t conn_ms = 0;     // when the session that ran it was established
+  int port = 0;            // the server that acknowledged it
+};
+
+// A commit (or a connection attempt) that failed, with the server's or libpq's message.
+struct Failure {
+  int64_t at_ms = 0;
+  int64_t sent_ms = 0;
+  int port = 0;            // 0: no connection could be made
+  bool connect = false;    // the connection attempt failed (not a statement)
+  std::string message;
 };
 
 class Writer {
@@ -28,6 +39,9 @@ class Writer {
   void stop();
   std::vector<Ack> acks() const;
   int64_t errors() const { return errors_; }
+  std::vector<Failure> failures() const;   // the first 20000, oldest first
+  // Time the INSERT now waiting for its answer was sent, or -1 when none is in flight.
+  int64_t in_flight_since() const { return in_flight_since_; }
   // Largest gap between consecutive acknowledgements after `from_ms` (the write outage).
   int64_t largest_gap_ms(int64_t from_ms) const;
   // Acknowledged ids absent from the table on `conninfo` (read after recovery).
@@ -38,8 +52,11 @@ class Writer {
   std::string conninfo_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> errors_{0};
+  std::atomic<int64_t> in_flight_since_{-1};
   mutable std::mutex mu_;
   std::vector<Ack> acks_;
+  std::vector<Failure> failures_;
+  void fail(Failure f);
   std::thread thread_;
 };
 

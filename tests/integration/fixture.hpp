@@ -1,0 +1,191 @@
+// The fixture every end-to-end test shares: a real cluster (cluster.hpp), a recording writer
+// (writer.hpp) running through each fault, a watch that asks every node whether it is writable
+// every 50 ms, and the checks every fault test ends with:
+//   - never two nodes writable in one sweep;
+//   - the old primary acknowledged nothing it should not have: after a kill, no statement sent
+//     after the kill on a session opened before it (an orphaned backend); after any node other
+//     than the old primary acknowledged a commit, no statement sent later on the old primary;
+//   - acknowledged rows missing on the new primary are reported (and, where the test says
+//     the scenario loses nothing, asserted to be zero).
+// Measured figures are printed as "[ measured ] ..." lines; no test asserts speed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster.hpp"
+#include "writer.hpp"
+
+namespace pg_ha::test {
+
+constexpr int kStartMs = 90000;
+constexpr int kFailoverMs = 60000;
+
+// Short timings, as in every test here: ttl 5 s, a keep-alive every 500 ms, fence after 1.5 s.
+inline std::string config_with(const std::string& extra = "") {
+  return R"({"version":1,"ttl":5,"loop_wait_ms":500,"fence_after_ms":1500,"fence_margin_ms":500,"election_wait_ms":500)" +
+         (extra.empty() ? std::string() : "," + extra) + "}";
+}
+
+// Polls every node's health_primary() and remembers the largest number writable in one sweep.
+class SplitBrainWatch {
+ public:
+  explicit SplitBrainWatch(const PgHaCluster& c) : c_(c), thread_([this] { run(); }) {}
+  ~SplitBrainWatch() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int max_writable() const { return max_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      max_ = std::max(max_.load(), c_.count_writable());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  const PgHaCluster& c_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> max_{0};
+  std::thread thread_;
+};
+
+class Cluster : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    // Stop the client threads before the cluster goes away (also when an assertion failed).
+    if (writer_) writer_->stop();
+    if (watch_) watch_->stop();
+  }
+
+  void start(ClusterOptions o = {}) {
+    c_ = std::make_unique<PgHaCluster>(o);
+    auto p = c_->wait_healthy(c_->size() - 1, kStartMs);
+    ASSERT_TRUE(p) << logs();
+    primary_ = *p;
+    auto r = c_->query(primary_, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN "
+                                 "CREATE ROLE app LOGIN PASSWORD 'it-app'; END IF; END $$; GRANT ALL ON SCHEMA public TO app");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  void start_writer() {
+    writer_ = std::make_unique<Writer>(c_->multi_host_conninfo(), c_->conninfo(primary_));
+    watch_ = std::make_unique<SplitBrainWatch>(*c_);
+    old_primary_ = primary_;
+    ASSERT_TRUE(c_->wait_until([&] { return writer_->acks().size() > 20; }, 20000)) << logs();
+  }
+
+  // Faults on the current primary; they also set what finish() checks.
+  void kill_primary_postmaster() {
+    old_primary_ = primary_;
+    killed_old_primary_ = true;
+    fault_ms_ = c_->kill_postmaster(primary_);
+  }
+  void kill_primary_node() {
+    old_primary_ = primary_;
+    killed_old_primary_ = true;
+    fault_ms_ = c_->kill_node(primary_);
+  }
+
+  // Acknowledgements the old primary must not have given (see the header comment), among acks
+  // that arrived before `until_ms`.
+  std::vector<Ack> forbidden_acks(int old_primary, int64_t fault_ms, bool killed, int64_t until_ms) const {
+    std::vector<Ack> all = writer_->acks(), out;
+    int old_port = c_->port(old_primary);
+    int64_t other_acked = std::numeric_limits<int64_t>::max();
+    for (const Ack& a : all) {
+      if (a.at_ms > fault_ms && a.port != old_port) other_acked = std::min(other_acked, a.at_ms);
+    }
+    for (const Ack& a : all) {
+      if (a.port != old_port || a.at_ms > until_ms) continue;
+      bool orphan = killed && a.conn_ms < fault_ms && a.sent_ms > fault_ms;
+      bool after_new_primary = a.sent_ms > other_acked;
+      if (orphan || after_new_primary) out.push_back(a);
+    }
+    return out;
+  }
+  void expect_no_forbidden_acks(int old_primary, int64_t fault_ms, bool killed, int64_t until_ms) const {
+    auto bad = forbidden_acks(old_primary, fault_ms, killed, until_ms);
+    EXPECT_TRUE(bad.empty()) << bad.size() << " commit(s) acknowledged by the old primary " << c_->name(old_primary)
+                             << " that it must have refused; first: id " << bad.front().id << " sent "
+                             << bad.front().sent_ms - fault_ms << " ms after the fault";
+  }
+
+  // The write outage around `from_ms`: from the last acknowledgement before it to the first one
+  // after it (acknowledgements up to `to_ms`).
+  int64_t outage_ms(int64_t from_ms, int64_t to_ms = std::numeric_limits<int64_t>::max()) const {
+    int64_t before = -1, after = -1;
+    for (const Ack& a : writer_->acks()) {
+      if (a.at_ms <= from_ms) before = a.at_ms;
+      else if (a.at_ms <= to_ms && after < 0) after = a.at_ms;
+    }
+    if (before < 0 || after < 0) return -1;
+    return after - before;
+  }
+
+  // Waits until a commit sent after `after_ms` was acknowledged.
+  bool wait_writes_resume(int64_t after_ms, int timeout_ms = kFailoverMs) {
+    return c_->wait_until([&] {
+      auto a = writer_->acks();
+      return !a.empty() && a.back().sent_ms > after_ms;
+    }, timeout_ms);
+  }
+  // Waits until a node other than `old` is writable; returns it.
+  std::optional<int> wait_new_primary(int old, int timeout_ms = kFailoverMs) {
+    std::optional<int> p;
+    if (!c_->wait_until([&] { p = c_->writable_primary(); return p && *p != old; }, timeout_ms)) return std::nullopt;
+    return p;
+  }
+
+  // Stops the workload and checks the invariants every fault test shares.
+  void finish(int primary, bool expect_no_loss) {
+    writer_->stop();
+    watch_->stop();
+    EXPECT_LE(watch_->max_writable(), 1) << "two nodes were writable at once";
+    if (old_primary_ >= 0) expect_no_forbidden_acks(old_primary_, fault_ms_, killed_old_primary_, monotonic_ms());
+    auto missing = writer_->missing_on(c_->conninfo(primary));
+    std::printf("[ measured ] %s: %zu commits acknowledged, %zu acknowledged but missing, write outage %lld ms\n",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(), writer_->acks().size(),
+                missing.size(), static_cast<long long>(writer_->largest_gap_ms(fault_ms_)));
+    std::fflush(stdout);
+    if (expect_no_loss) {
+      EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged rows are missing";
+    }
+  }
+
+  std::string logs() const {
+    std::string out;
+    for (int i = 0; c_ && i < c_->size(); ++i) out += c_->logs(i) + "\n";
+    return out;
+  }
+  // First column of the first row, "" on error or no row.
+  std::string value(int node, const std::string& sql) const {
+    auto r = c_->query(node, sql);
+    return r.ok() && !r->empty() && !(*r)[0].empty() ? (*r)[0][0] : "";
+  }
+  std::string name_of_primary() { return value(primary_, "SELECT leader FROM pg_ha.cluster()"); }
+  // Runs a control function on `node`, failing the test with the server's message on error.
+  void control(int node, const std::string& sql) {
+    auto r = c_->query(node, sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.error().message;
+  }
+
+  std::unique_ptr<PgHaCluster> c_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SplitBrainWatch> watch_;
+  int primary_ = -1;
+  int old_primary_ = -1;          // the primary when the writer started or at the last fault
+  bool killed_old_primary_ = false;
+  int64_t fault_ms_ = 0;
+};
+
+}  // namespace pg_ha::test
