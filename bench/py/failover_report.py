@@ -44,7 +44,8 @@ def write(path):
     failed = [f"- {r['system']}/{r['settings']} {r.get('scenario', 'boot')} #{r.get('run', '')}: {r.get('error', '')}"
               for r in recs if r.get("kind") in ("run", "boot") and not r.get("ok")]
     md = [f"# Failover benchmark, {meta.get('started', '')}", "",
-          f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}; {meta.get('postgres')}; "
+          f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}"
+          f"{' + ' + str(meta.get('dirty_sources')) + ' uncommitted source files' if meta.get('dirty_sources') else ''}; {meta.get('postgres')}; "
           f"{meta.get('patroni')}; {meta.get('etcd')}; {meta.get('runs')} run(s) per scenario; "
           f"arguments: `{' '.join(meta.get('argv', []))}`", "",
           "Figures in seconds, min / median / max over the runs that recovered. *Write outage*: largest gap "

@@ -31,7 +31,8 @@ def write(path):
         cost.append([r["system"], r["phase"], fmt(agent), fmt(side) if r["system"] == "pg_ha" else "-",
                      fmt(r.get("etcd")), r["etcd_rpcs_per_s"], r["etcd_msgs_per_s"]])
     md = [f"# Overhead benchmark, {meta.get('started', '')}", "",
-          f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}; {meta.get('postgres')}; "
+          f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}"
+          f"{' + ' + str(meta.get('dirty_sources')) + ' uncommitted source files' if meta.get('dirty_sources') else ''}; {meta.get('postgres')}; "
           f"{meta.get('patroni')}; {meta.get('etcd')}; arguments: `{' '.join(meta.get('argv', []))}`; "
           f"took {end.get('seconds')} s; CPU used by other work on the machine meanwhile: "
           f"{end.get('foreign_load_cores')} cores on average.", "",

@@ -29,6 +29,9 @@ def machine():
     return {
         "cores": os.cpu_count(),
         "commit": sh(["git", "-C", top, "rev-parse", "--short", "HEAD"]),
+        # uncommitted changes in the built sources at the time of the run (a shared checkout)
+        "dirty_sources": len(sh(["git", "-C", top, "status", "--porcelain", "--", "extension", "sidecar",
+                                 "sql", "CMakeLists.txt"]).splitlines()),
         "postgres": sh(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
         "patroni": sh(["/usr/bin/patroni", "--version"]),
         "etcd": sh(["etcd", "--version"]).splitlines()[0] if sh(["etcd", "--version"]) else "",
