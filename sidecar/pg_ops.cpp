@@ -84,6 +84,14 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   set("wal_keep_size", c.wal_keep_size);  // keeps the WAL a rewind or a lagging standby needs
   num("max_wal_senders", c.max_wal_senders);
   num("max_replication_slots", c.max_replication_slots);
+  // PostgreSQL releases commits waiting for a synchronous standby only when a standby reply
+  // arrives. A standby newly named in synchronous_standby_names that already holds the waiting
+  // commits sends none until new WAL comes or this interval passes (10 s by default): with few
+  // writers, replacing a stopped sync standby stalled commits for 10 s.
+  set("wal_receiver_status_interval", "1s");
+  // A standby whose primary restarted or changed retries streaming after this (5 s by default,
+  // which is also how long sync-mode commits waited after a primary restart in place).
+  set("wal_retrieve_retry_interval", "500ms");
   set("hba_file", node.hba_path());
   set("ident_file", node.ident_path());
   set("log_line_prefix", "%m [%p] ");
