@@ -120,16 +120,16 @@ class Cluster : public ::testing::Test {
                              << bad.front().sent_ms - fault_ms << " ms after the fault";
   }
 
-  // The write outage around `from_ms`: from the last acknowledgement before it to the first one
-  // after it (acknowledgements up to `to_ms`).
+  // The write outage after `from_ms`: the largest gap between consecutive acknowledgements that
+  // ends after it and no later than `to_ms` (a commit in flight at the fault may still be
+  // acknowledged just after it, so the first acknowledgement after the fault is not the end).
   int64_t outage_ms(int64_t from_ms, int64_t to_ms = std::numeric_limits<int64_t>::max()) const {
-    int64_t before = -1, after = -1;
+    int64_t gap = -1, prev = -1;
     for (const Ack& a : writer_->acks()) {
-      if (a.at_ms <= from_ms) before = a.at_ms;
-      else if (a.at_ms <= to_ms && after < 0) after = a.at_ms;
+      if (prev >= 0 && a.at_ms > from_ms && a.at_ms <= to_ms) gap = std::max(gap, a.at_ms - prev);
+      prev = a.at_ms;
     }
-    if (before < 0 || after < 0) return -1;
-    return after - before;
+    return gap;
   }
 
   // Waits until a commit sent after `after_ms` was acknowledged.

@@ -20,6 +20,11 @@ TEST_F(Cluster, BootstrapsOnePrimaryAndTwoStreamingReplicas) {
       return r.ok() && !r->empty() && (*r)[0][0] == "42";
     }, 20000)) << c_->name(i) << " did not receive the row\n" << logs();
   }
+  for (int i = 0; i < c_->size(); ++i) {
+    // Set by the sidecar so standbys confirm and reconnect quickly (sync commits would stall).
+    EXPECT_EQ(c_->show(i, "wal_receiver_status_interval"), "1s") << c_->name(i);
+    EXPECT_EQ(c_->show(i, "wal_retrieve_retry_interval"), "500ms") << c_->name(i);
+  }
   auto members = c_->query(primary_, "SELECT count(*) FROM pg_ha.members()");
   ASSERT_TRUE(members.ok());
   EXPECT_EQ((*members)[0][0], "3");

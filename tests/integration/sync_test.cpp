@@ -43,6 +43,28 @@ class SyncCluster : public Cluster {
     for (const std::string& n : sync_standbys(primary)) rec += (rec.empty() ? "" : ",") + n;
     return "recorded {" + rec + "}, synchronous_standby_names '" + c_->show(primary, "synchronous_standby_names") + "'";
   }
+  // For a failure message: who acknowledged each id, when (relative to `fault_ms`), and which
+  // nodes hold it now.
+  std::string describe_acks(const std::vector<int64_t>& ids, int64_t fault_ms) const {
+    std::string out;
+    auto acks = writer_->acks();
+    for (size_t k = 0; k < ids.size() && k < 5; ++k) {
+      for (const Ack& a : acks) {
+        if (a.id != ids[k]) continue;
+        int node = -1;
+        for (int i = 0; i < c_->size(); ++i) if (c_->port(i) == a.port) node = i;
+        out += "\n  id " + std::to_string(a.id) + " acknowledged by " + (node >= 0 ? c_->name(node) : "?") +
+               ": session opened " + std::to_string(a.conn_ms - fault_ms) + " ms, sent " +
+               std::to_string(a.sent_ms - fault_ms) + " ms, acknowledged " + std::to_string(a.at_ms - fault_ms) +
+               " ms after the fault; present on:";
+        for (int i = 0; i < c_->size(); ++i) {
+          std::string n = value(i, "SELECT count(*) FROM it_writes WHERE id = " + std::to_string(a.id));
+          out += " " + c_->name(i) + "=" + (n.empty() ? "?" : n);
+        }
+      }
+    }
+    return out;
+  }
   // The one standby the primary currently names (sync_steady with count 1 must hold).
   int sync_standby(int primary) const {
     auto rec = sync_standbys(primary);
@@ -73,7 +95,7 @@ TEST_F(SyncCluster, TenPrimaryKillsInARowLoseNoAcknowledgedCommit) {
     auto np = wait_new_primary(p);
     ASSERT_TRUE(np) << "round " << round << ": no new primary\n" << logs();
     ASSERT_TRUE(wait_writes_resume(t)) << "round " << round << ": writes did not resume\n" << logs();
-    int64_t outage = outage_ms(t);
+    int64_t outage = outage_ms(t, monotonic_ms());
     if (whole_node) c_->start_node(p);
     ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(2, 1000) == *np; }, kFailoverMs))
         << "round " << round << ": " << c_->name(p) << " did not rejoin\n" << logs();
@@ -86,7 +108,7 @@ TEST_F(SyncCluster, TenPrimaryKillsInARowLoseNoAcknowledgedCommit) {
                 writer_->acks().size(), missing.size());
     std::fflush(stdout);
     EXPECT_TRUE(missing.empty()) << "round " << round << ": " << missing.size()
-                                 << " acknowledged commits missing, first id " << missing.front();
+                                 << " acknowledged commits missing: " << describe_acks(missing, t);
     expect_no_forbidden_acks(p, t, true, monotonic_ms());
     primary_ = *np;
   }

@@ -93,12 +93,14 @@ int64_t Writer::largest_gap_ms(int64_t from_ms) const {
 }
 
 std::vector<int64_t> Writer::missing_on(const std::string& conninfo) const {
+  // Only commits acknowledged before the read began must be in it (the writer may still run).
+  std::vector<Ack> acked = acks();
   auto rows = pq_query(conninfo, "SELECT id FROM it_writes");
   if (!rows.ok()) throw std::runtime_error("checker: " + rows.error().message);
   std::set<int64_t> present;
   for (const auto& r : *rows) present.insert(std::stoll(r[0]));
   std::vector<int64_t> missing;
-  for (const Ack& a : acks()) if (!present.count(a.id)) missing.push_back(a.id);
+  for (const Ack& a : acked) if (!present.count(a.id)) missing.push_back(a.id);
   return missing;
 }
 

@@ -44,7 +44,8 @@ class Writer {
   int64_t in_flight_since() const { return in_flight_since_; }
   // Largest gap between consecutive acknowledgements after `from_ms` (the write outage).
   int64_t largest_gap_ms(int64_t from_ms) const;
-  // Acknowledged ids absent from the table on `conninfo` (read after recovery).
+  // Ids acknowledged before the read began that are absent from the table on `conninfo` (read
+  // after recovery; the writer may still be running).
   std::vector<int64_t> missing_on(const std::string& conninfo) const;
 
  private:
