@@ -47,11 +47,24 @@ class Etcd:
                 received += float(line.rsplit(" ", 1)[1])
         return handled, received
 
+    def by_method(self):
+        """{grpc_method: RPCs handled} since etcd started."""
+        text = urllib.request.urlopen(self.url + "/metrics", timeout=5).read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("grpc_server_handled_total{"):
+                m = line.split('grpc_method="', 1)[1].split('"', 1)[0]
+                out[m] = out.get(m, 0.0) + float(line.rsplit(" ", 1)[1])
+        return out
+
     def rates(self, seconds):
-        """etcd requests per second over `seconds` (handled RPCs, received messages)."""
+        """etcd requests per second over `seconds`: (handled RPCs, received messages, {method: RPCs/s})."""
         h0, r0 = self.counters()
+        m0 = self.by_method()
         t0 = time.monotonic()
         time.sleep(seconds)
         h1, r1 = self.counters()
+        m1 = self.by_method()
         dt = time.monotonic() - t0
-        return (h1 - h0) / dt, (r1 - r0) / dt
+        methods = {k: round((v - m0.get(k, 0.0)) / dt, 2) for k, v in m1.items() if v > m0.get(k, 0.0)}
+        return (h1 - h0) / dt, (r1 - r0) / dt, methods

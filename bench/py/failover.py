@@ -179,10 +179,11 @@ class Bench:
             self.out.add({"kind": "boot", "system": system, "settings": label, "ok": False, "error": str(e)})
             self.teardown()
             return
-        handled, received = self.etcd.rates(10.0)
+        handled, received, methods = self.etcd.rates(10.0)
         self.out.add({"kind": "idle_etcd", "system": system, "settings": label, "meaning": meaning,
                       "boot_s": round(boot_s, 1), "etcd_rpcs_per_s": round(handled, 1),
-                      "etcd_msgs_per_s": round(received, 1), "nodes": len(self.cluster.nodes)})
+                      "etcd_msgs_per_s": round(received, 1), "etcd_by_method": methods,
+                      "nodes": len(self.cluster.nodes)})
         rebuilds = 0
         # Rounds: each run does every scenario once, so that repeated faults are spread out.
         for run in range(1, self.args.runs + 1):

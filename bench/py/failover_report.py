@@ -40,7 +40,8 @@ def write(path):
                 f"{statistics.median(loads):.2f}" if loads else "n/a",
             ])
     idle = [[r["system"], f"{r['settings']} ({r.get('meaning', '')})", r["nodes"], r["etcd_rpcs_per_s"],
-             r["etcd_msgs_per_s"], r["boot_s"]] for r in recs if r.get("kind") == "idle_etcd"]
+             ", ".join(f"{k} {v}" for k, v in sorted(r.get("etcd_by_method", {}).items())), r["boot_s"]]
+            for r in recs if r.get("kind") == "idle_etcd"]
     failed = [f"- {r['system']}/{r['settings']} {r.get('scenario', 'boot')} #{r.get('run', '')}: {r.get('error', '')}"
               for r in recs if r.get("kind") in ("run", "boot") and not r.get("ok")]
     md = [f"# Failover benchmark, {meta.get('started', '')}", "",
@@ -58,7 +59,7 @@ def write(path):
           table(["scenario", "system", "settings", "ok", "write outage s", "to writable s", "lost acked commits",
                  "old primary acks", "command s", "other load"], rows), "",
           "Idle etcd traffic of the 3-node cluster (10 s, right after bootstrap):", "",
-          table(["system", "settings", "nodes", "etcd RPCs/s", "etcd messages/s", "boot s"], idle)]
+          table(["system", "settings", "nodes", "etcd RPCs/s", "by method (RPCs/s)", "boot s"], idle)]
     if failed:
         md += ["", "Runs that failed:", ""] + failed
     text = "\n".join(md) + "\n"

@@ -76,9 +76,12 @@ class Plain:
 
 def agent_cost(out, system, phase, sampler, etcd_before, etcd_after, seconds, extra=None):
     figs = sampler.stop()
-    rec = {"kind": "agent", "system": system, "phase": phase, "seconds": seconds,
-           "etcd_rpcs_per_s": round((etcd_after[0] - etcd_before[0]) / seconds, 2),
-           "etcd_msgs_per_s": round((etcd_after[1] - etcd_before[1]) / seconds, 2)}
+    (h0, r0), m0 = etcd_before
+    (h1, r1), m1 = etcd_after
+    rec = {"kind": "agent", "system": system, "phase": phase, "seconds": round(seconds, 1),
+           "etcd_rpcs_per_s": round((h1 - h0) / seconds, 2), "etcd_msgs_per_s": round((r1 - r0) / seconds, 2),
+           "etcd_by_method": {k: round((v - m0.get(k, 0.0)) / seconds, 2) for k, v in m1.items()
+                              if v > m0.get(k, 0.0)}}
     rec.update({k: v for k, v in figs.items()})
     rec.update(extra or {})
     out.add(rec)
@@ -88,22 +91,22 @@ def agent_cost(out, system, phase, sampler, etcd_before, etcd_after, seconds, ex
 
 def measure_idle(out, system, pids, etcd, seconds):
     s = Sampler(pids)
-    e0 = etcd.counters()
+    e0 = (etcd.counters(), etcd.by_method())
     s.start()
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
         time.sleep(1.0)
         s.poll()
-    return agent_cost(out, system, "idle", s, e0, etcd.counters(), time.monotonic() - t0)
+    return agent_cost(out, system, "idle", s, e0, (etcd.counters(), etcd.by_method()), time.monotonic() - t0)
 
 
 def busy(out, system, node, pids, etcd, args, mode):
     s = Sampler(pids)
-    e0 = etcd.counters()
+    e0 = (etcd.counters(), etcd.by_method())
     s.start()
     t0 = time.monotonic()
     tps = pgbench(node, args, args.seconds, mode, on_poll=s.poll)
-    return tps, agent_cost(out, system, f"busy {mode}", s, e0, etcd.counters(), time.monotonic() - t0)
+    return tps, agent_cost(out, system, f"busy {mode}", s, e0, (etcd.counters(), etcd.by_method()), time.monotonic() - t0)
 
 
 def pgha_pids(c, n):

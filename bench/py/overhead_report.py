@@ -29,7 +29,8 @@ def write(path):
         fmt = lambda f: (f"{f.get('cpu_pct')} % / {f.get('rss_mib')} MiB (private {f.get('rss_anon_mib')}, "
                          f"files {f.get('rss_file_mib')}, shm {f.get('rss_shmem_mib')})") if f else "n/a"
         cost.append([r["system"], r["phase"], fmt(agent), fmt(side) if r["system"] == "pg_ha" else "-",
-                     fmt(r.get("etcd")), r["etcd_rpcs_per_s"], r["etcd_msgs_per_s"]])
+                     fmt(r.get("etcd")), r["etcd_rpcs_per_s"],
+                     ", ".join(f"{k} {v}" for k, v in sorted(r.get("etcd_by_method", {}).items()))])
     md = [f"# Overhead benchmark, {meta.get('started', '')}", "",
           f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}"
           f"{' + ' + str(meta.get('dirty_sources')) + ' uncommitted source files' if meta.get('dirty_sources') else ''}; {meta.get('postgres')}; "
@@ -48,7 +49,7 @@ def write(path):
           "pg_ha: the `pg_ha worker` background worker and `pg_ha_sidecar`; Patroni: the patroni process "
           "(Patroni at ttl 10, loop_wait 1, retry_timeout 3; pg_ha at its defaults, ttl 10, loop 1 s). "
           "etcd requests: gRPC calls handled (the JSON gateway's requests included) per second.", "",
-          table(["system", "phase", "worker / patroni", "sidecar", "etcd process", "etcd RPCs/s", "etcd msgs/s"], cost)]
+          table(["system", "phase", "worker / patroni", "sidecar", "etcd process", "etcd RPCs/s", "by method (RPCs/s)"], cost)]
     text = "\n".join(md) + "\n"
     with open(os.path.splitext(path)[0] + ".md", "w") as f:
         f.write(text)
