@@ -1,16 +1,15 @@
 # Sourced by bench/failover.sh and bench/overhead.sh: installs what the benchmarks need, builds
-# pg_ha into build-bench/ and installs it; creates the run's temp dir with a trap that stops
-# every process the bench recorded (also on failure and Ctrl-C).
+# pg_ha into build-bench/, installs that build into a private PostgreSQL tree for this run, and
+# sets a trap that stops every process the bench recorded (also on failure and Ctrl-C).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 if [ "$(id -u)" -ne 0 ]; then echo "run as root (PostgreSQL and Patroni are started as the postgres user)" >&2; exit 1; fi
 PG_HA_WITH_BENCH=1 bash scripts/install-deps.sh
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  echo "bench: building pg_ha into build-bench/ and installing it"
+if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -f build-bench/extension/pg_ha.so ]; then
+  echo "bench: building pg_ha into build-bench/"
   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build-bench -j "$(nproc)" --target pg_ha pg_ha_sidecar >/dev/null
-  cmake --install build-bench >/dev/null
 fi
 for a in "$@"; do if [ "$a" = --keep ]; then BENCH_KEEP=1; fi; done
 BENCH_TMP=$(mktemp -d /tmp/pg_ha_bench.XXXXXX)
@@ -22,3 +21,17 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
+# The private tree: `cmake --install build-bench` into it (DESTDIR), the rest of PostgreSQL 15
+# hard-linked from the system. PostgreSQL finds its lib and share directories relative to its
+# binary, so the bench runs exactly the pg_ha it built, even while other work on the machine
+# installs another build into the system directories.
+BENCH_PG_ROOT="$BENCH_TMP/pgroot"
+DESTDIR="$BENCH_PG_ROOT" cmake --install build-bench >/dev/null
+for d in /usr/lib/postgresql/15 /usr/share/postgresql/15; do
+  mkdir -p "$BENCH_PG_ROOT$d"
+  cp -a --link --no-clobber "$d/." "$BENCH_PG_ROOT$d/" 2>/dev/null || cp -a --no-clobber "$d/." "$BENCH_PG_ROOT$d/"
+done
+export BENCH_PG_BIN="$BENCH_PG_ROOT/usr/lib/postgresql/15/bin"
+if [ "$("$BENCH_PG_BIN/pg_config" --pkglibdir)" != "$BENCH_PG_ROOT/usr/lib/postgresql/15/lib" ]; then
+  echo "bench: the private PostgreSQL tree does not relocate" >&2; exit 1
+fi

@@ -26,7 +26,7 @@ from patroni_cluster import PatroniCluster
 from pgha_cluster import PgHaCluster
 from sampler import Sampler
 
-BIN = "/usr/lib/postgresql/15/bin"
+BIN = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
 RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
 MODES = {"select-only": ["-S"], "tpcb-like": []}
 

@@ -10,7 +10,9 @@ import psycopg2
 import procs
 from cluster import Cluster
 
-SIDECAR = "/usr/lib/postgresql/15/bin/pg_ha_sidecar"
+# bench/setup.sh makes a private PostgreSQL tree with the pg_ha built in build-bench/.
+BIN_DIR = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
+SIDECAR = os.path.join(BIN_DIR, "pg_ha_sidecar")
 
 
 class PgHaCluster(Cluster):
@@ -39,7 +41,7 @@ class PgHaCluster(Cluster):
                     f"state_dir = '{state}'\nsocket_dir = '{n.socket_dir}'\n"
                     f"listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = {n.port}\n"
                     f"http_listen = '127.0.0.1:{n.http}'\netcd_endpoints = '{self.etcd.url}'\n"
-                    f"replication_passfile = '{self.passfile}'\ntool_sync = off\n")
+                    f"replication_passfile = '{self.passfile}'\ntool_sync = off\nbin_dir = '{BIN_DIR}'\n")
         n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"))
 
     def healthy(self):

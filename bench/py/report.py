@@ -36,6 +36,8 @@ def machine():
         "patroni": sh(["/usr/bin/patroni", "--version"]),
         "etcd": sh(["etcd", "--version"]).splitlines()[0] if sh(["etcd", "--version"]) else "",
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "pg_ha_so_md5": sh(["md5sum", os.path.join(os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin"),
+                                                   "..", "lib", "pg_ha.so")]).split(" ")[0],
     }
 
 
