@@ -92,6 +92,11 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   // A standby whose primary restarted or changed retries streaming after this (5 s by default,
   // which is also how long sync-mode commits waited after a primary restart in place).
   set("wal_retrieve_retry_interval", "500ms");
+  // A standby that stays connected but confirms nothing (hung, stopped, cut off) held every
+  // synchronous commit until the primary dropped it after wal_sender_timeout (60 s by default);
+  // only then could the worker name a healthy one. Standbys reply at least every second (above),
+  // so 5 s is five missed replies. Override it in the cluster config for slow links.
+  set("wal_sender_timeout", "5s");
   set("hba_file", node.hba_path());
   set("ident_file", node.ident_path());
   set("log_line_prefix", "%m [%p] ");
