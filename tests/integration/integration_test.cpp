@@ -24,6 +24,7 @@ TEST_F(Cluster, BootstrapsOnePrimaryAndTwoStreamingReplicas) {
     // Set by the sidecar so standbys confirm and reconnect quickly (sync commits would stall).
     EXPECT_EQ(c_->show(i, "wal_receiver_status_interval"), "1s") << c_->name(i);
     EXPECT_EQ(c_->show(i, "wal_retrieve_retry_interval"), "500ms") << c_->name(i);
+    EXPECT_EQ(c_->show(i, "wal_sender_timeout"), "5s") << c_->name(i);
   }
   auto members = c_->query(primary_, "SELECT count(*) FROM pg_ha.members()");
   ASSERT_TRUE(members.ok());

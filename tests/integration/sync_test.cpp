@@ -2,6 +2,8 @@
 // acknowledged commit may be lost when the primary dies (I3), the synchronous standby is replaced
 // when it stops, strict mode waits instead of going asynchronous, and the mode can be switched at
 // runtime under load. Same fixture and checks as integration_test.cpp.
+#include <signal.h>
+
 #include <algorithm>
 #include <sstream>
 #include <thread>
@@ -245,6 +247,33 @@ TEST_F(SyncCluster, ModesSwitchAtRuntimeUnderLoad) {
   }, kFailoverMs)) << describe_sync(primary_);
   ASSERT_TRUE(wait_writes_resume(monotonic_ms())) << logs();
   std::printf("[ measured ] quorum -> off: largest write gap %lld ms\n", static_cast<long long>(writer_->largest_gap_ms(t)));
+  finish(primary_, true);
+}
+
+// A synchronous standby that hangs (its WAL receiver stopped: it stays connected but confirms
+// nothing) is replaced by the healthy one, and commits go on.
+TEST_F(SyncCluster, HungSyncStandbyIsReplaced) {
+  ClusterOptions o;
+  o.config_json = config_with(R"("synchronous_mode":"on")");
+  start(o);
+  start_writer();
+  ASSERT_TRUE(c_->wait_until([&] { return sync_steady(primary_, 1); }, kFailoverMs)) << describe_sync(primary_);
+  int hung = sync_standby(primary_);
+  int other = 3 - primary_ - hung;
+  auto receivers = c_->postmaster_children(hung, "walreceiver");
+  ASSERT_EQ(receivers.size(), 1u);
+  fault_ms_ = monotonic_ms();
+  ASSERT_EQ(::kill(receivers[0], SIGSTOP), 0);
+  bool replaced = c_->wait_until([&] { return sync_steady(primary_, 1) && sync_standby(primary_) == other; }, 90000);
+  int64_t named = monotonic_ms() - fault_ms_;
+  bool resumed = replaced && wait_writes_resume(fault_ms_ + named);
+  ::kill(receivers[0], SIGCONT);
+  ASSERT_TRUE(replaced) << "the hung standby stayed synchronous: " << describe_sync(primary_) << "\n" << logs();
+  ASSERT_TRUE(resumed) << logs();
+  std::printf("[ measured ] hung sync standby %s: %s synchronous %lld ms later, write outage %lld ms\n",
+              c_->name(hung).c_str(), c_->name(other).c_str(), static_cast<long long>(named),
+              static_cast<long long>(outage_ms(fault_ms_)));
+  ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(2, 1000) == primary_; }, kFailoverMs)) << logs();
   finish(primary_, true);
 }
 
