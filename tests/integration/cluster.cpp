@@ -169,8 +169,11 @@ int64_t PgHaCluster::kill_node(int i) {
   if (nodes_[i].sidecar) nodes_[i].sidecar->signal(SIGKILL);
   int64_t dead = now_ms();
   if (pid) {
+    // Frozen first so it forks nobody new; its children are found by parent pid while it lives.
+    ::kill(*pid, SIGSTOP);
+    std::vector<pid_t> children = postmaster_children(i, "");
     dead = kill_and_wait(*pid);
-    run_command({{"pkill", "-9", "-f", data_dir(i)}, "", "", {}, ""});
+    for (pid_t child : children) ::kill(child, SIGKILL);
   }
   if (nodes_[i].sidecar) nodes_[i].sidecar->wait(5000);
   return dead;
