@@ -24,7 +24,7 @@ import report
 from etcd import Etcd
 from patroni_cluster import PatroniCluster
 from pgha_cluster import PgHaCluster
-from sampler import Sampler
+from sampler import Sampler, cpu_ticks
 
 BIN = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
 RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
@@ -35,7 +35,24 @@ def log(msg):
     print(time.strftime("%H:%M:%S ") + msg, flush=True)
 
 
+def server_cpu_s(node):
+    """CPU seconds used so far by the server: the postmaster with its reaped children (cutime,
+    cstime: backends that have exited) plus the children still running."""
+    pm = procs.postmaster_pid(node.data_dir)
+    if not pm:
+        return None
+    kids = [p for p in procs.tree([pm]) if p != pm]
+    with open(f"/proc/{pm}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in fields[11:15])
+    total += sum(cpu_ticks(p) or 0 for p in kids)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def pgbench(node, args, seconds, mode, on_poll=None):
+    """Runs pgbench; returns {tps, transactions, cpu_us_per_tx}: the server's CPU per transaction
+    changes much less than TPS when other work competes for the machine's cores."""
+    cpu0 = server_cpu_s(node)
     cmd = [f"{BIN}/pgbench", "-h", node.socket_dir, "-p", str(node.port), "-U", "postgres", "-n",
            "-c", str(args.clients), "-j", str(args.threads), "-T", str(seconds)] + MODES[mode] + ["postgres"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -46,9 +63,14 @@ def pgbench(node, args, seconds, mode, on_poll=None):
         time.sleep(1.0)
     out = p.stdout.read()
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
-    if p.returncode != 0 or not m:
+    n = re.search(r"number of transactions actually processed: ([0-9]+)", out)
+    if p.returncode != 0 or not m or not n:
         raise RuntimeError(f"pgbench failed ({p.returncode}): {out[-800:]}")
-    return float(m.group(1))
+    time.sleep(0.5)  # the backends exit and are reaped into the postmaster's cutime
+    cpu1 = server_cpu_s(node)
+    tx = int(n.group(1))
+    return {"tps": float(m.group(1)), "transactions": tx,
+            "cpu_us_per_tx": round((cpu1 - cpu0) * 1e6 / tx, 1) if cpu0 is not None and cpu1 and tx else None}
 
 
 class Plain:
@@ -105,8 +127,8 @@ def busy(out, system, node, pids, etcd, args, mode):
     e0 = (etcd.counters(), etcd.by_method())
     s.start()
     t0 = time.monotonic()
-    tps = pgbench(node, args, args.seconds, mode, on_poll=s.poll)
-    return tps, agent_cost(out, system, f"busy {mode}", s, e0, (etcd.counters(), etcd.by_method()), time.monotonic() - t0)
+    r = pgbench(node, args, args.seconds, mode, on_poll=s.poll)
+    return r, agent_cost(out, system, f"busy {mode}", s, e0, (etcd.counters(), etcd.by_method()), time.monotonic() - t0)
 
 
 def pgha_pids(c, n):
@@ -140,13 +162,15 @@ def run(args, tmp, out):
                 plain.start()
             pgbench(n, args, args.warmup, "select-only")
             for mode in MODES:
+                fc = report.ForeignCpu()
+                fc.start()
                 if system == "pg_ha":
-                    tps, _ = busy(out, "pg_ha", n, pgha_pids(c, n), etcd, args, mode)
+                    r, _ = busy(out, "pg_ha", n, pgha_pids(c, n), etcd, args, mode)
                 else:
-                    tps = pgbench(n, args, args.seconds, mode)
-                out.add({"kind": "pgbench", "pair": pair, "system": system, "mode": mode, "tps": tps,
-                         "load1": report.other_load()})
-                log(f"pair {pair} {system} {mode}: {tps:.0f} tps")
+                    r = pgbench(n, args, args.seconds, mode)
+                out.add(dict(r, kind="pgbench", pair=pair, system=system, mode=mode,
+                             foreign_load_cores=fc.stop()))
+                log(f"pair {pair} {system} {mode}: {r['tps']:.0f} tps, {r['cpu_us_per_tx']} us CPU/tx")
             if system == "none":
                 plain.stop()
     c.stop()

@@ -18,19 +18,38 @@ def write(path):
         b = {r["pair"]: r["tps"] for r in runs if r["mode"] == mode and r["system"] == "none"}
         pairs = sorted(set(a) & set(b))
         ratios = [a[p] / b[p] for p in pairs]
+        ca = {r["pair"]: r.get("cpu_us_per_tx") for r in runs if r["mode"] == mode and r["system"] == "pg_ha"}
+        cb = {r["pair"]: r.get("cpu_us_per_tx") for r in runs if r["mode"] == mode and r["system"] == "none"}
+        cpairs = [p for p in pairs if ca.get(p) and cb.get(p)]
+        loads = [r.get("foreign_load_cores") for r in runs if r["mode"] == mode and r.get("foreign_load_cores") is not None]
         rows.append([mode, len(pairs), mmm([a[p] for p in pairs], "{:.0f}"), mmm([b[p] for p in pairs], "{:.0f}"),
-                     mmm(ratios, "{:.3f}")])
+                     mmm(ratios, "{:.3f}"), mmm([ca[p] for p in cpairs], "{:.0f}"), mmm([cb[p] for p in cpairs], "{:.0f}"),
+                     mmm([cb[p] / ca[p] for p in cpairs], "{:.3f}"),
+                     mmm(loads, "{:.2f}")])
     cost = []
+    groups = {}
     for r in recs:
-        if r.get("kind") != "agent":
-            continue
-        agent = r.get("worker") if r["system"] == "pg_ha" else r.get("patroni")
-        side = r.get("sidecar") or {}
-        fmt = lambda f: (f"{f.get('cpu_pct')} % / {f.get('rss_mib')} MiB (private {f.get('rss_anon_mib')}, "
-                         f"files {f.get('rss_file_mib')}, shm {f.get('rss_shmem_mib')})") if f else "n/a"
-        cost.append([r["system"], r["phase"], fmt(agent), fmt(side) if r["system"] == "pg_ha" else "-",
-                     fmt(r.get("etcd")), r["etcd_rpcs_per_s"],
-                     ", ".join(f"{k} {v}" for k, v in sorted(r.get("etcd_by_method", {}).items()))])
+        if r.get("kind") == "agent":
+            groups.setdefault((r["system"], r["phase"]), []).append(r)
+
+    def agg(rs, key):
+        fs = [r.get(key) for r in rs if r.get(key)]
+        if not fs:
+            return "n/a"
+        med = lambda f: statistics.median([x[f] for x in fs if x.get(f) is not None])
+        top = lambda f: max(x[f] for x in fs if x.get(f) is not None)
+        return (f"{med('cpu_pct'):.2f} % / {top('rss_mib')} MiB (private {top('rss_anon_mib')}, "
+                f"files {top('rss_file_mib')}, shm {top('rss_shmem_mib')})")
+
+    for (system, phase), rs in groups.items():
+        methods = {}
+        for r in rs:
+            for k, v in r.get("etcd_by_method", {}).items():
+                methods.setdefault(k, []).append(v)
+        cost.append([system, phase, len(rs), agg(rs, "worker" if system == "pg_ha" else "patroni"),
+                     agg(rs, "sidecar") if system == "pg_ha" else "-", agg(rs, "etcd"),
+                     f"{statistics.median([r['etcd_rpcs_per_s'] for r in rs]):.2f}",
+                     ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in sorted(methods.items()))])
     md = [f"# Overhead benchmark, {meta.get('started', '')}", "",
           f"Machine: {meta.get('cores')} cores; pg_ha {meta.get('commit')}"
           f"{' + ' + str(meta.get('dirty_sources')) + ' uncommitted source files' if meta.get('dirty_sources') else ''}; {meta.get('postgres')}; "
@@ -42,14 +61,20 @@ def write(path):
           "cluster, sidecar, etcd) and without it (same data directory and postgresql.conf, "
           "`shared_preload_libraries=''`), alternating A B A B. Ratio = with / without, per pair; "
           "min / median / max.", "",
-          table(["mode", "pairs", "TPS with pg_ha", "TPS without", "ratio"], rows), "",
-          "Cost of the HA agent on a single node: CPU % of one core / largest VmRSS, split into private "
+          "*CPU/tx*: CPU time of the whole server (postmaster and all its processes, the pg_ha worker "
+          "included) per transaction, in microseconds; its ratio is without / with, so that 1.0 = no overhead "
+          "and lower = pg_ha costs more. It is steadier than TPS when other work competes for the cores. "
+          "*Other load*: cores used by other work on the machine during the runs.", "",
+          table(["mode", "pairs", "TPS with pg_ha", "TPS without", "TPS ratio", "CPU/tx with (µs)", "CPU/tx without (µs)",
+                 "CPU ratio", "other load"], rows), "",
+          "Cost of the HA agent on a single node: CPU % of one core (median over the samples) / largest VmRSS, split into private "
           "memory (RssAnon), mapped files (RssFile: binaries and libraries, shared with other processes) and "
           "shared memory (RssShmem: PostgreSQL's shared buffers and pg_ha's segment). "
           "pg_ha: the `pg_ha worker` background worker and `pg_ha_sidecar`; Patroni: the patroni process "
           "(Patroni at ttl 10, loop_wait 1, retry_timeout 3; pg_ha at its defaults, ttl 10, loop 1 s). "
           "etcd requests: gRPC calls handled (the JSON gateway's requests included) per second.", "",
-          table(["system", "phase", "worker / patroni", "sidecar", "etcd process", "etcd RPCs/s", "by method (RPCs/s)"], cost)]
+          table(["system", "phase", "samples", "worker / patroni", "sidecar", "etcd process", "etcd RPCs/s",
+                 "by method (RPCs/s)"], cost)]
     text = "\n".join(md) + "\n"
     with open(os.path.splitext(path)[0] + ".md", "w") as f:
         f.write(text)
