@@ -86,6 +86,14 @@ static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
 #endif
 }
 
+std::optional<std::string> sync_set_objection(const EtcdView& view, int64_t term, const Candidate& c) {
+  static const std::map<std::string, Versioned<ElectionReport>> kNone;
+  auto it = view.reports.find(term);
+  const auto& reports = it == view.reports.end() ? kNone : it->second;
+  if (auto missing = sync_reports_missing(view, reports)) return missing;
+  return sync_member_ahead_of(view, reports, c);
+}
+
 ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& view, int64_t term, bool wait_over) {
   static const std::map<std::string, Versioned<ElectionReport>> kNone;
   auto it = view.reports.find(term);

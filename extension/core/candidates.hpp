@@ -36,6 +36,11 @@ struct ElectionOutcome {
 // only once every live member that could win has reported.
 ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& view, int64_t term, bool wait_over);
 
+// I3 for a candidate chosen by name (an unforced manual failover) with the recorded set active:
+// why it may not take leadership yet (too few reports from the recorded set, or a recorded member
+// reported a position ahead of it); nullopt when it holds every acknowledged commit.
+std::optional<std::string> sync_set_objection(const EtcdView& view, int64_t term, const Candidate& c);
+
 // Members that are expected to report in an election: live replicas that could be promoted.
 std::vector<std::string> expected_reporters(const EtcdView& view);
 

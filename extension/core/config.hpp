@@ -26,6 +26,9 @@ struct ClusterConfig {
   SyncMode synchronous_mode = SyncMode::Off;
   bool synchronous_mode_strict = false;
   int synchronous_node_count = 1;
+  // bytes; a synchronous standby further behind the primary's flush position is replaced by a
+  // healthy one when there is one (0: never). Patroni's maximum_lag_on_syncnode.
+  int64_t maximum_lag_on_syncnode = 33554432;
   std::map<std::string, std::string> postgresql_parameters;
 };
 

@@ -75,7 +75,7 @@ void demote(Ctx& c, const StateRecord& s) {
 void lead(Ctx& c, const StateRecord& s) {
   TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms);
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
-  if (c.obs.etcd_view_fresh) c.mem.sync_write_unconfirmed = false;
+  if (sync_write_pending(c)) return;
   if (s.timeline != c.local.timeline) {
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
@@ -86,11 +86,7 @@ void lead(Ctx& c, const StateRecord& s) {
       updated.sync_standbys = {c.me};
       updated.sync_quorum = 1;
     }
-    kv::Txn t;
-    t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
-    t.success = {kv::RequestOp::put(c.keys.state(), encode(updated))};
-    c.write("record timeline " + std::to_string(c.local.timeline), std::move(t));
-    c.mem.sync_write_unconfirmed = true;
+    put_sync_state(c, updated, "record timeline " + std::to_string(c.local.timeline));
     c.fence("recording the new timeline before accepting writes");
     c.set("fenced", c.d.fence_reason);
     c.wake_in(50);
@@ -102,11 +98,7 @@ void lead(Ctx& c, const StateRecord& s) {
   } else {
     c.mem.switchover_to.clear();
   }
-  if (c.mem.sync_write_unconfirmed) {
-    c.fence("waiting to read back our change of the recorded synchronous set");
-    c.set("fenced", c.d.fence_reason);
-    c.wake_in(50);
-  } else if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
+  if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
     c.fence("synchronous_standby_names is not covered by the recorded synchronous set yet");
     c.set("fenced", c.d.fence_reason);
     c.wake_in(50);

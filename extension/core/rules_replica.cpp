@@ -52,7 +52,14 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
   kv::Txn t;
 #ifndef PG_HA_CANARY_NO_TERM_COMPARE
   t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
-  if (election) t.compare.push_back(kv::Compare::prefix_unchanged_since(c.keys.election_term_prefix(term), c.view.revision));
+  if (election) {
+    t.compare.push_back(kv::Compare::prefix_unchanged_since(c.keys.election_term_prefix(term), c.view.revision));
+    // A ranged compare does not see deletions: our own report, on which the decision rests,
+    // must still be there (it goes when our lease expires, and we re-report under the new one).
+    auto mine = c.view.reports.find(term);
+    int64_t rev = mine == c.view.reports.end() || !mine->second.count(c.me) ? 0 : mine->second.at(c.me).mod_revision;
+    t.compare.push_back(kv::Compare::mod_revision_is(c.keys.election_report(term, c.me), rev));
+  }
 #else
   (void)election;
 #endif
@@ -78,17 +85,23 @@ void report_position(Ctx& c, int64_t term) {
   c.write("report position for term " + std::to_string(term), std::move(t));
 }
 
+// Reports our position for `term` once; returns whether the view already shows it. Every replica
+// reports, promotable or not: a nofailover member of the synchronous set may be the one holding
+// the newest acknowledged commits, and the election must know it (I3).
+bool report_once(Ctx& c, int64_t term) {
+  auto reports = c.view.reports.find(term);
+  bool reported = reports != c.view.reports.end() && reports->second.count(c.me);
+  if (!reported && c.has_lease()) report_position(c, term);
+  return reported;
+}
+
 void elect(Ctx& c, const StateRecord& s) {
   int64_t term = s.term + 1;
   if (c.mem.leaderless_term != term) {
     c.mem.leaderless_term = term;
     c.mem.leaderless_since_ms = c.now;
   }
-  auto reports = c.view.reports.find(term);
-  bool reported = reports != c.view.reports.end() && reports->second.count(c.me);
-  // Every replica reports, promotable or not: a nofailover member of the synchronous set may be
-  // the one holding the newest acknowledged commits, and the election must know it (I3).
-  if (!reported && c.has_lease()) report_position(c, term);
+  bool reported = report_once(c, term);
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
   c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason);
@@ -98,14 +111,27 @@ void elect(Ctx& c, const StateRecord& s) {
 
 void manual_failover(Ctx& c, const StateRecord& s) {
   c.set("promoting", "manual failover to this node requested");
-  if (s.sync_active && !s.request->force) {
+  bool checked = s.sync_active && !s.request->force;
+  if (checked) {
     auto in_set = std::find(s.sync_standbys.begin(), s.sync_standbys.end(), c.me) != s.sync_standbys.end();
     if (!in_set) {
       c.set("replica", "manual failover refused: not in the synchronous set and not forced");
       return;
     }
+    // A member of a quorum set need not hold every acknowledged commit: like an election, wait
+    // for enough reports from the set and take leadership only if none is ahead of us (I3).
+    bool reported = report_once(c, s.term + 1);
+    Candidate me{c.me, c.local.timeline, c.local.flush_lsn, c.node.tags};
+    if (auto objection = sync_set_objection(c.view, s.term + 1, me)) {
+      c.set("promoting", "manual failover to this node requested; waiting: " + *objection);
+      c.wake_in(c.cfg.loop_wait_ms);
+      return;
+    }
+    if (!reported) return;
   }
-  if (c.has_lease()) take_leadership(c, s, "manual failover", false);
+  // The ranged compare on the reports (as in an election) keeps a report we did not see from
+  // arriving unnoticed between our decision and the transaction.
+  if (c.has_lease()) take_leadership(c, s, "manual failover", checked);
 }
 
 }  // namespace
@@ -130,6 +156,8 @@ void replica_side(Ctx& c) {
   if (!s->primary.empty() && s->primary != c.me) follow(c, *s, s->primary);  // keep streaming meanwhile
   if (s->request && s->request->failover && s->request->to == c.me) return manual_failover(c, *s);
   if (s->paused) {
+    // A manual failover to another member may need our position (I3), paused or not.
+    if (s->request && s->request->failover) report_once(c, s->term + 1);
     c.set("paused", "no leader, and automatic failover is paused");
     return;
   }

@@ -23,8 +23,8 @@ Lsn standby_flush(const Ctx& c, const std::string& name) {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// The set we want: healthy streaming standbys that may be synchronous, current members first
-// (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
+// The set we want: healthy streaming standbys that may be synchronous, those keeping up first,
+// then current members (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
 // priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
 // recorded member it never reports, so an election needing its report could never finish (L1).
 SyncNames wanted(const Ctx& c, const StateRecord& s) {
@@ -33,7 +33,14 @@ SyncNames wanted(const Ctx& c, const StateRecord& s) {
     const MemberRecord* m = c.member(sb.name);
     if (sb.streaming && m && !m->tags.nosync && m->tags.can_promote() && m->role == Role::Replica) healthy.push_back(&sb);
   }
+  // A standby too far behind (maximum_lag_on_syncnode) makes every commit wait for it: any
+  // standby that keeps up is preferred, a lagging one is named only when none is left.
+  auto lagging = [&](const StandbyConnection* sb) {
+    Lsn limit = static_cast<Lsn>(c.cfg.maximum_lag_on_syncnode);
+    return limit > 0 && sb->flush_lsn + limit < c.local.flush_lsn;
+  };
   std::sort(healthy.begin(), healthy.end(), [&](const StandbyConnection* a, const StandbyConnection* b) {
+    if (lagging(a) != lagging(b)) return !lagging(a);
     bool ka = contains(s.sync_standbys, a->name), kb = contains(s.sync_standbys, b->name);
     if (ka != kb) return ka;
     if (a->flush_lsn != b->flush_lsn) return a->flush_lsn > b->flush_lsn;
@@ -55,11 +62,14 @@ void record(Ctx& c, const StateRecord& s, bool active, const SyncNames& set, con
   next.sync_active = active;
   next.sync_quorum = set.quorum;
   next.sync_standbys = set.names;
+  put_sync_state(c, next, why);
+}
+
+kv::Txn sync_state_txn(const Ctx& c, int64_t compare_rev, const std::string& value) {
   kv::Txn t;
-  t.compare = {kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
-  t.success = {kv::RequestOp::put(c.keys.state(), encode(next))};
-  c.write(why, std::move(t));
-  c.mem.sync_write_unconfirmed = true;
+  t.compare = {kv::Compare::mod_revision_is(c.keys.state(), compare_rev)};
+  t.success = {kv::RequestOp::put(c.keys.state(), value)};
+  return t;
 }
 
 void turn_off(Ctx& c, const StateRecord& s, const char* why) {
@@ -85,6 +95,28 @@ void primary_alone(Ctx& c, const StateRecord& s) {
 }
 
 }  // namespace
+
+void put_sync_state(Ctx& c, const StateRecord& next, const std::string& why) {
+  c.mem.sync_write_rev = c.view.state->mod_revision;
+  c.mem.sync_write_value = encode(next);
+  c.write(why, sync_state_txn(c, c.mem.sync_write_rev, c.mem.sync_write_value));
+}
+
+bool sync_write_pending(Ctx& c) {
+  if (c.mem.sync_write_rev == 0) return false;
+  if (c.obs.etcd_view_fresh && c.view.state && c.view.state->mod_revision != c.mem.sync_write_rev) {
+    c.mem.sync_write_rev = 0;   // it landed, or state moved on and its compare can never succeed
+    c.mem.sync_write_value.clear();
+    return false;
+  }
+  c.fence("waiting to read back our change of the recorded synchronous set");
+  c.set("fenced", c.d.fence_reason);
+  if (c.obs.etcd_view_fresh) {
+    c.write("change of the recorded synchronous set, again", sync_state_txn(c, c.mem.sync_write_rev, c.mem.sync_write_value));
+  }
+  c.wake_in(50);
+  return true;
+}
 
 // A commit acknowledged under `setting` is on the primary and on at least k named standbys, so
 // in the worst case on ([primary in S] + max(0, k - |named outside S|)) members of the recorded

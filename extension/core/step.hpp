@@ -27,9 +27,11 @@ struct NodeMemory {
   TimeMs switchover_started_ms = -1;
   // Synchronous set shrink in progress (I3): SSN already shrunk at this LSN, record not yet.
   Lsn sync_shrink_lsn = 0;
-  // We sent a write that changes the recorded synchronous set and have not stepped on a fresh
-  // view since: a stale view may show a record that no longer covers synchronous_standby_names.
-  bool sync_write_unconfirmed = false;
+  // Our last write of the recorded synchronous set (state), until a fresh view shows `state`
+  // past the revision it compared against: until then it may still land (an answer lost on the
+  // way is not a write refused), so the view's record may be about to change under us.
+  int64_t sync_write_rev = 0;         // the state mod_revision it compared against; 0: none
+  std::string sync_write_value;       // the state it puts
   std::string last_reason;            // to log each decision once, not every loop
 };
 

@@ -59,6 +59,12 @@ void manage_sync(Ctx& c, const StateRecord& s); // rules_sync.cpp: I3 ordering
 // recorded quorum no larger). A primary whose setting is not covered (e.g. stale after promotion)
 // stays fenced until manage_sync has made it so.
 bool sync_names_covered(const StateRecord& s, const std::string& setting, const std::string& primary);
+// Writes `next` as the new `state` (compare: unchanged since the view) and remembers it as a
+// pending change of the recorded synchronous set.
+void put_sync_state(Ctx& c, const StateRecord& next, const std::string& why);
+// True while our last change of the recorded set is not known to have landed or died: then the
+// primary stays fenced and sends that same transaction again (idempotent: it lands at most once).
+bool sync_write_pending(Ctx& c);
 void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
 

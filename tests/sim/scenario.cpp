@@ -47,6 +47,8 @@ core::ClusterConfig draw_config(Rng& rng, int nodes) {
   c.synchronous_mode = m < 0.5 ? core::SyncMode::Off : m < 0.8 ? core::SyncMode::On : core::SyncMode::Quorum;
   c.synchronous_mode_strict = rng.chance(0.3);
   c.synchronous_node_count = static_cast<int>(rng.range(1, std::max(1, std::min(2, nodes - 1))));
+  const std::vector<int64_t> sync_lags{0, 4000, 33554432};
+  c.maximum_lag_on_syncnode = rng.pick(sync_lags);
   return c;
 }
 

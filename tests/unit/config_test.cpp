@@ -141,7 +141,7 @@ TEST(Config, ParsesEveryKnob) {
   auto r = parse_cluster_config(R"({"version":1,"ttl":20,"loop_wait_ms":500,"fence_after_ms":1200,
       "fence_margin_ms":800,"max_clock_drift":0.02,"election_wait_ms":700,"switchover_timeout_ms":4000,
       "maximum_lag_on_failover":0,"primary_start_timeout":0,"synchronous_mode":"quorum",
-      "synchronous_mode_strict":true,"synchronous_node_count":2,
+      "synchronous_mode_strict":true,"synchronous_node_count":2,"maximum_lag_on_syncnode":1024,
       "postgresql":{"parameters":{"work_mem":"4MB","max_connections":100,"jit":false}}})");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->ttl_s, 20);
@@ -156,6 +156,7 @@ TEST(Config, ParsesEveryKnob) {
   EXPECT_EQ(r->synchronous_mode, SyncMode::Quorum);
   EXPECT_TRUE(r->synchronous_mode_strict);
   EXPECT_EQ(r->synchronous_node_count, 2);
+  EXPECT_EQ(r->maximum_lag_on_syncnode, 1024);
   EXPECT_EQ(r->postgresql_parameters.at("max_connections"), "100");
   EXPECT_EQ(r->postgresql_parameters.at("jit"), "false");
   EXPECT_TRUE(validate_cluster_config(*r).ok()) << validate_cluster_config(*r).error().message;

@@ -111,6 +111,33 @@ TEST(Sync, QuorumModeNamesEveryHealthyStandby) {
   EXPECT_EQ(s.sync_standbys, std::vector<std::string>({"n2", "n3", "n4"}));
 }
 
+TEST(Sync, LaggingSynchronousStandbyIsReplacedByOneThatKeepsUp) {
+  ClusterConfig c = sync_config(SyncMode::On);
+  c.maximum_lag_on_syncnode = 0x1000;
+  World w = World::cluster(3, c);
+  record_sync(w, {"n2"}, 1);
+  Lsn primary = World::kBase + 0x10000;
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")").flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary);
+  Decision grow = w.step("n1").decision;
+  const EtcdWrite* t = find_write(grow, "record synchronous set");
+  ASSERT_NE(t, nullptr) << "n2 is 8 KiB behind, over the 4 KiB limit: n3 is recorded first\n" << describe(grow);
+  EXPECT_EQ(decode_state(find_put(t->txn, w.keys.state())->value)->sync_standbys, std::vector<std::string>({"n2", "n3"}));
+  w.apply_writes(grow);
+  EXPECT_EQ(w.step("n1").decision.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")");
+}
+
+TEST(Sync, LaggingStandbyStaysSynchronousWhenNoneKeepsUp) {
+  ClusterConfig c = sync_config(SyncMode::On);
+  c.maximum_lag_on_syncnode = 0x1000;
+  World w = World::cluster(3, c);
+  record_sync(w, {"n2"}, 1);
+  Lsn primary = World::kBase + 0x10000;
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")").flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary - 0x3000);
+  Decision d = w.step("n1").decision;
+  EXPECT_EQ(find_write(d, "record synchronous set"), nullptr) << describe(d);
+  EXPECT_EQ(d.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << "both lag: keep the current one";
+}
+
 // n2 was the synchronous standby; it disconnects and n3 (at kBase) replaces it.
 World n2_replaced_by_n3() {
   World w = World::cluster(3, sync_config(SyncMode::On));
