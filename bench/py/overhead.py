@@ -132,7 +132,10 @@ def busy(out, system, node, pids, etcd, args, mode):
 
 
 def pgha_pids(c, n):
-    return {"worker": c.worker_pid(n), "sidecar": n.agent.pid if n.agent else None, "etcd": c.etcd.proc.pid}
+    # PostgreSQL's own logical replication launcher: a background worker that does next to nothing,
+    # for what RSS any background worker shows.
+    return {"worker": c.worker_pid(n), "sidecar": n.agent.pid if n.agent else None, "etcd": c.etcd.proc.pid,
+            "launcher": c.worker_pid(n, b"logical replication launcher")}
 
 
 def run(args, tmp, out):

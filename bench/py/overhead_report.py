@@ -47,6 +47,7 @@ def write(path):
             for k, v in r.get("etcd_by_method", {}).items():
                 methods.setdefault(k, []).append(v)
         cost.append([system, phase, len(rs), agg(rs, "worker" if system == "pg_ha" else "patroni"),
+                     agg(rs, "launcher") if system == "pg_ha" else "-",
                      agg(rs, "sidecar") if system == "pg_ha" else "-", agg(rs, "etcd"),
                      f"{statistics.median([r['etcd_rpcs_per_s'] for r in rs]):.2f}",
                      ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in sorted(methods.items()))])
@@ -73,7 +74,7 @@ def write(path):
           "pg_ha: the `pg_ha worker` background worker and `pg_ha_sidecar`; Patroni: the patroni process "
           "(Patroni at ttl 10, loop_wait 1, retry_timeout 3; pg_ha at its defaults, ttl 10, loop 1 s). "
           "etcd requests: gRPC calls handled (the JSON gateway's requests included) per second.", "",
-          table(["system", "phase", "samples", "worker / patroni", "sidecar", "etcd process", "etcd RPCs/s",
+          table(["system", "phase", "samples", "worker / patroni", "for scale: PG's logical replication launcher", "sidecar", "etcd process", "etcd RPCs/s",
                  "by method (RPCs/s)"], cost)]
     text = "\n".join(md) + "\n"
     with open(os.path.splitext(path)[0] + ".md", "w") as f:

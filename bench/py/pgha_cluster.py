@@ -62,13 +62,13 @@ class PgHaCluster(Cluster):
         except psycopg2.Error as e:
             return time.monotonic() - t0, False, str(e).strip()
 
-    def worker_pid(self, n):
-        """The pg_ha background worker: a child of the postmaster named 'postgres: pg_ha worker'."""
+    def worker_pid(self, n, title=b"pg_ha worker"):
+        """A child of the postmaster by its process title: the pg_ha background worker by default."""
         pm = self.postmaster(n)
         for pid in procs.children_map().get(pm, []):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"pg_ha worker" in f.read():
+                    if title in f.read():
                         return pid
             except OSError:
                 pass
