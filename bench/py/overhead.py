@@ -1,9 +1,10 @@
 """bench/overhead: what pg_ha costs a server.
 
-1. pgbench (select-only -S and the default TPC-B-like mix) on one PostgreSQL data directory,
-   alternately with pg_ha loaded and configured (a single-node pg_ha cluster: sidecar + etcd)
-   and without it (the same data directory and postgresql.conf, started directly with
-   shared_preload_libraries=''): A B A B ... TPS ratio per pair.
+1. pgbench (select-only -S and the default TPC-B-like mix) alternately (A B A B ...) against
+   PostgreSQL with pg_ha loaded and configured (a single-node pg_ha cluster: sidecar + etcd) and
+   against a copy of its data directory started with the same postgresql.conf but
+   shared_preload_libraries='' (both servers run all along, only one is benchmarked at a time):
+   TPS ratio and server CPU per transaction per pair.
 2. The HA agent's cost, idle and under pgbench: pg_ha worker and sidecar CPU % and RSS, etcd
    requests/s; next to a single-node Patroni at the same loop settings (ttl 10, loop_wait 1).
 
@@ -74,26 +75,38 @@ def pgbench(node, args, seconds, mode, on_poll=None):
 
 
 class Plain:
-    """The same data directory and config without pg_ha: postgres started directly."""
+    """PostgreSQL without pg_ha: a copy of the pg_ha node's data directory, started directly with
+    the same postgresql.conf, only its port, socket directory and shared_preload_libraries=''."""
 
-    def __init__(self, node):
-        self.node, self.proc = node, None
+    def __init__(self, src, base):
+        self.base = base
+        self.data_dir = os.path.join(base, "data")
+        self.socket_dir = os.path.join(base, "run")
+        self.port = procs.free_port()
+        self.conf = os.path.join(src.base, "state", "postgresql.conf")
+        self.proc = None
+        os.makedirs(self.socket_dir, exist_ok=True)
+        subprocess.run(["cp", "-a", src.data_dir, self.data_dir], check=True)
+        for path in (base, self.socket_dir):
+            shutil.chown(path, "postgres", "postgres")
+        os.chmod(self.socket_dir, 0o700)
 
     def start(self):
-        conf = os.path.join(self.node.base, "state", "postgresql.conf")
-        self.proc = procs.spawn([f"{BIN}/postgres", "-D", self.node.data_dir, "-c", f"config_file={conf}",
-                                 "-c", "shared_preload_libraries="], os.path.join(self.node.base, "plain.log"),
-                                user="postgres")
+        self.proc = procs.spawn([f"{BIN}/postgres", "-D", self.data_dir, "-c", f"config_file={self.conf}",
+                                 "-c", f"port={self.port}", "-c", f"unix_socket_directories={self.socket_dir}",
+                                 "-c", "cluster_name=plain", "-c", "shared_preload_libraries="],
+                                os.path.join(self.base, "postgres.log"), user="postgres")
         end = time.monotonic() + 60
         while time.monotonic() < end:
-            if subprocess.run([f"{BIN}/pg_isready", "-q", "-h", self.node.socket_dir, "-p", str(self.node.port)]).returncode == 0:
+            if subprocess.run([f"{BIN}/pg_isready", "-q", "-h", self.socket_dir, "-p", str(self.port)]).returncode == 0:
                 return
             time.sleep(0.2)
-        raise RuntimeError("plain postgres did not start: see plain.log")
+        raise RuntimeError("plain postgres did not start: see " + self.base + "/postgres.log")
 
     def stop(self):
-        self.proc.send_signal(signal.SIGINT)  # fast shutdown
-        self.proc.wait(60)
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            self.proc.wait(60)
 
 
 def agent_cost(out, system, phase, sampler, etcd_before, etcd_after, seconds, extra=None):
@@ -139,7 +152,7 @@ def pgha_pids(c, n):
 
 
 def run(args, tmp, out):
-    # --- pg_ha single node; the same data directory serves the runs without pg_ha
+    # --- pg_ha single node, and a copy of its data directory run without pg_ha, side by side
     d = os.path.join(tmp, "pg_ha")
     os.makedirs(d)
     etcd = Etcd(d)
@@ -150,32 +163,31 @@ def run(args, tmp, out):
         raise RuntimeError("single-node pg_ha did not become a writable primary")
     subprocess.run([f"{BIN}/pgbench", "-i", "-q", "-s", str(args.scale), "-h", n.socket_dir, "-p", str(n.port),
                     "-U", "postgres", "postgres"], check=True, capture_output=True)
-    log(f"pg_ha single node up, pgbench scale {args.scale} loaded")
+    procs.stop(n.agent, grace=60)  # a clean copy of the data directory
+    plain = Plain(n, os.path.join(tmp, "plain"))
+    c.start_node(n)
+    plain.start()
+    if c.wait_healthy(120) is None:
+        raise RuntimeError("pg_ha did not come back as a writable primary")
+    log(f"pg_ha single node and a plain copy up, pgbench scale {args.scale} loaded")
     measure_idle(out, "pg_ha", pgha_pids(c, n), etcd, args.idle)
-    plain = Plain(n)
+    for server in (n, plain):
+        pgbench(server, args, args.warmup, "select-only")
+        pgbench(server, args, args.warmup, "tpcb-like")
+    # Short slices, A B A B: both servers see the same machine load as nearly as possible.
     for pair in range(1, args.pairs + 1):
-        for system in ("pg_ha", "none"):
-            if system == "pg_ha":
-                if not c.agent_alive(n):
-                    c.start_node(n)
-                if c.wait_healthy(120) is None:
-                    raise RuntimeError("pg_ha did not come back as a writable primary")
-            else:
-                procs.stop(n.agent, grace=60)
-                plain.start()
-            pgbench(n, args, args.warmup, "select-only")
-            for mode in MODES:
+        for mode in MODES:
+            for system, server in (("pg_ha", n), ("none", plain)):
                 fc = report.ForeignCpu()
                 fc.start()
                 if system == "pg_ha":
                     r, _ = busy(out, "pg_ha", n, pgha_pids(c, n), etcd, args, mode)
                 else:
-                    r = pgbench(n, args, args.seconds, mode)
+                    r = pgbench(server, args, args.seconds, mode)
                 out.add(dict(r, kind="pgbench", pair=pair, system=system, mode=mode,
                              foreign_load_cores=fc.stop()))
                 log(f"pair {pair} {system} {mode}: {r['tps']:.0f} tps, {r['cpu_us_per_tx']} us CPU/tx")
-            if system == "none":
-                plain.stop()
+    plain.stop()
     c.stop()
     procs.stop(etcd.proc)
 
@@ -201,8 +213,8 @@ def run(args, tmp, out):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--pairs", type=int, default=12)
+    ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--idle", type=int, default=20)
     ap.add_argument("--clients", type=int, default=4)

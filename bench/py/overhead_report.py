@@ -58,10 +58,10 @@ def write(path):
           f"took {end.get('seconds')} s; CPU used by other work on the machine meanwhile: "
           f"{end.get('foreign_load_cores')} cores on average.", "",
           f"pgbench `-c {meta.get('clients')} -j {meta.get('threads')} -T {meta.get('seconds')}`, scale "
-          f"{meta.get('scale')}, unix socket, one data directory: with pg_ha loaded and configured (single-node "
-          "cluster, sidecar, etcd) and without it (same data directory and postgresql.conf, "
-          "`shared_preload_libraries=''`), alternating A B A B. Ratio = with / without, per pair; "
-          "min / median / max.", "",
+          f"{meta.get('scale')}, unix socket: with pg_ha loaded and configured (single-node "
+          "cluster, sidecar, etcd) and without it (a copy of the same data directory with the same postgresql.conf "
+          "and `shared_preload_libraries=''`), both servers up all along, runs alternating A B A B. "
+          "TPS ratio = with / without, per pair; min / median / max.", "",
           "*CPU/tx*: CPU time of the whole server (postmaster and all its processes, the pg_ha worker "
           "included) per transaction, in microseconds; its ratio is without / with, so that 1.0 = no overhead "
           "and lower = pg_ha costs more. It is steadier than TPS when other work competes for the cores. "
