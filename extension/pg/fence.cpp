@@ -1,6 +1,7 @@
 // The hooks here are plain C in C++ clothing: they own no C++ objects, so ereport() may leave
 // them directly, as it would leave any PostgreSQL callback.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cinttypes>
 #include <cstring>
@@ -39,6 +40,20 @@ void refuse_commit_if_fenced() {
                   errhint("Connect to the primary of the cluster.")));
 }
 
+// The commit record is flushed (and, in synchronous mode, confirmed) between PRE_COMMIT and
+// COMMIT. If the postmaster died meanwhile, this orphan must not acknowledge: no replica will
+// ever see what the client would be told is committed. Exiting now leaves the client with a
+// broken connection, an unknown outcome, as with any crash. An ERROR or FATAL cannot be raised
+// here (the transaction is committed: aborting it would PANIC), and nothing else needs this
+// process once the postmaster is gone, so it leaves at once, as PostgreSQL's quickdie() does.
+void exit_if_orphaned_after_commit() {
+  shmem::FenceState state;
+  shmem::read_fence_state(&state);
+  if (state.standalone || postmaster_alive()) return;
+  write_stderr("pg_ha: the postmaster is gone: exiting without acknowledging a commit no replica may have\n");
+  _exit(2);
+}
+
 void xact_callback(XactEvent event, void*) {
   switch (event) {
     case XACT_EVENT_PRE_COMMIT:
@@ -46,6 +61,9 @@ void xact_callback(XactEvent event, void*) {
     case XACT_EVENT_PRE_PREPARE:
       // Only a transaction that wrote has an XID; reads always go on.
       if (TransactionIdIsValid(GetTopTransactionIdIfAny())) refuse_commit_if_fenced();
+      break;
+    case XACT_EVENT_COMMIT:
+      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) exit_if_orphaned_after_commit();
       break;
     default:
       break;
@@ -109,11 +127,16 @@ int terminate_client_backends_c() {
 
 }  // namespace
 
+bool postmaster_alive() {
+  if (!IsUnderPostmaster) return true;
+  return getppid() == PostmasterPid && PostmasterIsAlive();
+}
+
 bool writes_refused(char* reason, size_t reason_size) {
   shmem::FenceState state;
   shmem::read_fence_state(&state);
   if (state.standalone || RecoveryInProgress()) return false;
-  if (!PostmasterIsAlive()) {
+  if (!postmaster_alive()) {
     strlcpy(reason, "postmaster is gone", reason_size);
     return true;
   }

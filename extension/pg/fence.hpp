@@ -17,6 +17,12 @@ void install_fence_hooks();
 // exceptions), cheap enough for every commit.
 bool writes_refused(char* reason, size_t reason_size);
 
+// Whether this process's postmaster still runs: PostgreSQL's check (death signal, then the
+// death pipe) and, in case the death signal never arrived, whether we were re-parented (seen
+// here: a worker orphaned by a kill -9 of its postmaster went on for minutes). Always true
+// outside a postmaster (single-user mode).
+bool postmaster_alive();
+
 // For the worker once fenced: SIGTERM to every client backend except admin-role sessions.
 // Walsenders, background workers, autovacuum and the caller are never touched. Returns how many
 // were signalled.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agent/agent.hpp"
+#include "pg/fence.hpp"
 #include "pg/gucs.hpp"
 #include "pg/shmem.hpp"
 #include "worker/cluster_loop.hpp"
@@ -18,9 +19,6 @@
 #include "etcd/transport.hpp"
 #endif
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
-extern "C" {
-#include "storage/pmsignal.h"  // PostmasterIsAlive
-}
 
 namespace pg_ha::worker {
 namespace {
@@ -88,7 +86,7 @@ bool run_cluster_loop() {
   agent::Agent agent(agent_settings(settings), etcd_port, local);
   agent.run();
   fence_with("pg_ha worker stopped");
-  return PostmasterIsAlive();
+  return pg::postmaster_alive();
 #else
   return idle_fenced(local, "this build of pg_ha has no etcd client");
 #endif

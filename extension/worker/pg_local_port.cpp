@@ -11,7 +11,6 @@
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
 
 extern "C" {
-#include "storage/pmsignal.h"  // PostmasterIsAlive
 }
 
 namespace pg_ha::worker {
@@ -72,13 +71,13 @@ void PgLocalPort::note_shutdown() {
 
 bool PgLocalPort::should_stop() {
   reload_if_requested();
-  bool stop = shutdown_requested() || !PostmasterIsAlive();
+  bool stop = shutdown_requested() || !pg::postmaster_alive();
   if (stop) note_shutdown();
   return stop;
 }
 
 bool PgLocalPort::io_should_abort() {
-  if (!PostmasterIsAlive()) return true;
+  if (!pg::postmaster_alive()) return true;
   if (!shutdown_requested()) return false;
   note_shutdown();
   return pg::monotonic_ms() - shutdown_seen_ms_ > kShutdownGraceMs;

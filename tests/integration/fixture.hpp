@@ -88,7 +88,26 @@ class Cluster : public ::testing::Test {
   void kill_primary_postmaster() {
     old_primary_ = primary_;
     killed_old_primary_ = true;
+    // The old postmaster's pg_ha worker must not outlive it: an orphan would go on writing
+    // etcd and sidecar requests in this node's name (seen once, minutes later).
+    for (pid_t pid : c_->postmaster_children(primary_, "pg_ha worker")) orphan_watch_.push_back(pid);
     fault_ms_ = c_->kill_postmaster(primary_);
+  }
+  // Every worker whose postmaster was killed has exited (checked by finish()).
+  void expect_no_orphaned_workers() const {
+    for (pid_t pid : orphan_watch_) {
+      bool gone = c_->wait_until([&] { return !process_alive(pid); }, 15000);
+      EXPECT_TRUE(gone) << "pg_ha worker " << pid << " outlived its killed postmaster";
+    }
+  }
+  static bool process_alive(pid_t pid) {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+    if (!f) return false;
+    int read_pid = 0;
+    char state = 'X';
+    int n = std::fscanf(f, "%d %*s %c", &read_pid, &state);
+    std::fclose(f);
+    return n == 2 && state != 'Z' && state != 'X';
   }
   void kill_primary_node() {
     old_primary_ = primary_;
@@ -152,6 +171,7 @@ class Cluster : public ::testing::Test {
     watch_->stop();
     EXPECT_LE(watch_->max_writable(), 1) << "two nodes were writable at once";
     if (old_primary_ >= 0) expect_no_forbidden_acks(old_primary_, fault_ms_, killed_old_primary_, monotonic_ms());
+    expect_no_orphaned_workers();
     auto missing = writer_->missing_on(c_->conninfo(primary));
     std::printf("[ measured ] %s: %zu commits acknowledged, %zu acknowledged but missing, write outage %lld ms\n",
                 ::testing::UnitTest::GetInstance()->current_test_info()->name(), writer_->acks().size(),
@@ -185,6 +205,7 @@ class Cluster : public ::testing::Test {
   int primary_ = -1;
   int old_primary_ = -1;          // the primary when the writer started or at the last fault
   bool killed_old_primary_ = false;
+  std::vector<pid_t> orphan_watch_;  // workers of killed postmasters: must exit
   int64_t fault_ms_ = 0;
 };
 
