@@ -90,6 +90,9 @@ void Supervisor::on_exit_seen() {
   down_since_ms_ = now;
   // Postgres removes standby.signal when it promotes: the file tells what it was when it died.
   was_primary_ = !has_standby_signal(node_);
+  // A primary that was serving comes back at once, whatever earlier crashes: every second it is
+  // down is a write outage. The back-off still applies when it dies again during start-up.
+  if (was_primary_) next_start_ms_ = now;
   lease_revoked_ = false;
   logged_pause_ = false;
   next_pause_check_ms_ = 0;
