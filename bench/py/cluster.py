@@ -27,6 +27,7 @@ class Node:
 
 class Cluster:
     system = "?"
+    sync = False  # synchronous replication configured: healthy() also wants a synchronous standby
 
     def __init__(self, base, label, etcd, nodes=3):
         self.label = label
@@ -74,6 +75,12 @@ class Cluster:
         try:
             if int(self.sql(p, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")[0][0]) \
                     < len(self.nodes) - 1:
+                return None
+            # Synchronous mode: a run starts only once the primary waits for a standby again (after
+            # a failover the new primary names one within a loop or two); otherwise the first
+            # commits of the run would be acknowledged by the primary alone.
+            if self.sync and int(self.sql(p, "SELECT count(*) FROM pg_stat_replication "
+                                             "WHERE sync_state IN ('sync', 'quorum')")[0][0]) < 1:
                 return None
         except psycopg2.Error:
             return None

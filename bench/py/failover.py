@@ -1,6 +1,6 @@
 """bench/failover: pg_ha and Patroni, one after the other, 3 nodes on loopback, the same writer.
 
-    failover.py [--runs N] [--quick] [--systems pg_ha,patroni] [--settings defaults,equal]
+    failover.py [--runs N] [--quick] [--systems pg_ha,patroni] [--settings defaults,equal,pst0,sync]
                 [--scenarios postmaster_kill,node_kill,switchover,postmaster_kill_pst0] [--keep]
 """
 import argparse
@@ -35,6 +35,15 @@ PLANS = [
      ["postmaster_kill", "node_kill", "switchover"]),
     ("patroni", "defaults", "Patroni's defaults: ttl 30, loop_wait 10, retry_timeout 10", {},
      ["postmaster_kill", "node_kill", "switchover"]),
+    # Synchronous replication (--settings sync; not in the default run, which would take more
+    # than 20 minutes with it): one synchronous standby, non-strict, for both systems.
+    ("pg_ha", "sync", "defaults + synchronous_mode on", {"synchronous_mode": "on"},
+     ["postmaster_kill", "node_kill"]),
+    ("pg_ha", "sync", "defaults + synchronous_mode on + primary_start_timeout 0",
+     {"synchronous_mode": "on", "primary_start_timeout": 0}, ["postmaster_kill_pst0"]),
+    ("patroni", "sync", "ttl 10, loop_wait 1, retry_timeout 3 + synchronous_mode true",
+     {"ttl": 10, "loop_wait": 1, "retry_timeout": 3, "synchronous_mode": True},
+     ["postmaster_kill", "node_kill"]),
 ]
 
 

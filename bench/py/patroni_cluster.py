@@ -22,9 +22,10 @@ class PatroniCluster(Cluster):
     system = "patroni"
 
     def __init__(self, base, label, etcd, dcs, nodes=3):
-        """dcs: bootstrap.dcs timing keys (ttl, loop_wait, retry_timeout); {} = Patroni's defaults."""
+        """dcs: bootstrap.dcs keys (ttl, loop_wait, retry_timeout, synchronous_mode); {} = Patroni's defaults."""
         super().__init__(base, label, etcd, nodes)
         self.dcs = dcs
+        self.sync = bool(dcs.get("synchronous_mode"))
         self.superpw = os.urandom(12).hex()
         self.replpw = os.urandom(12).hex()
 

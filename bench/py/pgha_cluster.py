@@ -23,6 +23,7 @@ class PgHaCluster(Cluster):
         {} leaves pg_ha's defaults."""
         super().__init__(base, label, etcd, nodes)
         self.config = config
+        self.sync = config.get("synchronous_mode", "off") not in ("off", False)
         if config:
             etcd.put("/pg_ha/bench/config", json.dumps(dict({"version": 1}, **config)))
         self.passfile = os.path.join(self.dir, "replication.pgpass")
