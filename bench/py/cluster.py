@@ -45,6 +45,10 @@ class Cluster:
     def start_node(self, n):
         raise NotImplementedError
 
+    def sync_recorded(self, p):
+        """Synchronous mode: the system's record in etcd names a standby that may be promoted."""
+        raise NotImplementedError
+
     def switchover(self, old, new):
         """Asks for a planned switchover; returns (seconds until the command returned, ok, text)."""
         raise NotImplementedError
@@ -77,10 +81,13 @@ class Cluster:
                     < len(self.nodes) - 1:
                 return None
             # Synchronous mode: a run starts only once the primary waits for a standby again (after
-            # a failover the new primary names one within a loop or two); otherwise the first
-            # commits of the run would be acknowledged by the primary alone.
-            if self.sync and int(self.sql(p, "SELECT count(*) FROM pg_stat_replication "
-                                             "WHERE sync_state IN ('sync', 'quorum')")[0][0]) < 1:
+            # a failover the new primary names one within a loop or two) and the system's own
+            # record in etcd names that standby as promotable (sync_recorded): before that, the
+            # first commits of the run would be acknowledged by the primary alone, and neither
+            # system fails over automatically then (both wait for the old primary).
+            if self.sync and (int(self.sql(p, "SELECT count(*) FROM pg_stat_replication "
+                                              "WHERE sync_state IN ('sync', 'quorum')")[0][0]) < 1
+                              or not self.sync_recorded(p)):
                 return None
         except psycopg2.Error:
             return None

@@ -82,6 +82,17 @@ postgresql:
         n.agent = procs.spawn([PATRONI, conf], os.path.join(n.base, "patroni.log"), user="postgres",
                               env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
 
+    def sync_recorded(self, p):
+        # The /sync key, as Patroni's REST API shows it: a member with role sync_standby. Patroni
+        # 3.0 sets synchronous_standby_names first and writes the key about 2 s later (ha.py,
+        # process_sync_replication); a primary lost in between is not failed over automatically.
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{p.http}/cluster", timeout=2) as r:
+                members = json.loads(r.read().decode()).get("members", [])
+        except (OSError, ValueError):
+            return False
+        return any(m.get("role") == "sync_standby" and m.get("name") != p.name for m in members)
+
     def switchover(self, old, new):
         body = json.dumps({"leader": old.name, "candidate": new.name}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{old.http}/switchover", data=body, method="POST",

@@ -55,6 +55,13 @@ class PgHaCluster(Cluster):
             return None
         return p if int(rows[0][0]) >= len(self.nodes) - 1 else None
 
+    def sync_recorded(self, p):
+        # pg_ha.cluster().sync_standbys: the recorded set (docs/synchronous.md); in non-strict mode
+        # with no standby it holds the primary itself, and nobody is promoted automatically.
+        rows = self.sql(p, "SELECT coalesce(array_length(sync_standbys, 1), 0) > 0 AND NOT (%s = ANY(sync_standbys)) "
+                           "FROM pg_ha.cluster()", (p.name,))
+        return bool(rows and rows[0][0])
+
     def switchover(self, old, new):
         t0 = time.monotonic()
         try:
