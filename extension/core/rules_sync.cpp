@@ -86,10 +86,22 @@ void turn_off(Ctx& c, const StateRecord& s, const char* why) {
 // Non-strict with no healthy standby: commits go on without waiting, acknowledged by this
 // primary alone. The record says so first (this node alone holds everything, as Patroni's
 // /sync does), so if it dies nobody is promoted automatically (I3): it is the one to come back.
+// A standby that just disconnected often comes back within a loop (a restart, a blip), and a
+// primary that is dying sees its standbys go first: recording "alone" then would block the very
+// failover that follows. So commits wait for one loop_wait before the primary goes on alone.
 void primary_alone(Ctx& c, const StateRecord& s) {
   SyncNames alone{1, {c.me}};
   SyncNames rec{s.sync_quorum, s.sync_standbys};
-  if (!s.sync_active || rec != alone) return record(c, s, true, alone, "no synchronous standby: record this primary as the only complete member");
+  if (!s.sync_active || rec != alone) {
+    if (c.mem.sync_none_since_ms < 0) c.mem.sync_none_since_ms = c.now;
+    TimeMs waited = c.now - c.mem.sync_none_since_ms;
+    if (waited < c.cfg.loop_wait_ms) {
+      c.d.reason += "; no synchronous standby for " + std::to_string(waited) + " ms: commits wait up to loop_wait_ms before this node acknowledges alone";
+      c.wake_in(c.cfg.loop_wait_ms - waited);
+      return;
+    }
+    return record(c, s, true, alone, "no synchronous standby: record this primary as the only complete member");
+  }
   c.d.synchronous_standby_names = "";
   c.d.reason += "; no synchronous standby: commits are acknowledged by this node alone, automatic failover waits for it";
 }
@@ -144,6 +156,7 @@ void manage_sync(Ctx& c, const StateRecord& s) {
   SyncNames cur;
   bool cur_known = parse_sync_names(c.local.synchronous_standby_names, &cur);
   SyncNames want = wanted(c, s);
+  if (!want.names.empty()) c.mem.sync_none_since_ms = -1;
   if (want.names.empty()) {
     if (!c.cfg.synchronous_mode_strict) return primary_alone(c, s);
     c.d.synchronous_standby_names = cur_known && cur.quorum > 0 ? format_sync_names(cur) : std::string("ANY 1 (") + kNoStandby + ")";

@@ -30,6 +30,7 @@ struct NodeMemory {
   // Our last write of the recorded synchronous set (state), until a fresh view shows `state`
   // past the revision it compared against: until then it may still land (an answer lost on the
   // way is not a write refused), so the view's record may be about to change under us.
+  TimeMs sync_none_since_ms = -1;     // since when no standby could be synchronous (non-strict grace)
   int64_t sync_write_rev = 0;         // the state mod_revision it compared against; 0: none
   std::string sync_write_value;       // the state it puts
   std::string last_reason;            // to log each decision once, not every loop
