@@ -16,6 +16,8 @@ constexpr int kMaxStepsPerIteration = 4;
 // Name of the marker the sidecar drops while it restarts PostgreSQL on purpose: the worker then
 // keeps its lease on shutdown, and the restarted worker adopts it (no failover for a restart).
 constexpr const char* kRestartMarker = "sidecar.restarting";
+// How long the watch may take to deliver this node's own write before the agent reads instead.
+constexpr int64_t kCatchUpMs = 250;
 }  // namespace
 
 Agent::Agent(AgentSettings settings, EtcdPort& etcd, LocalPort& local)
@@ -29,8 +31,7 @@ void Agent::run() {
   while (!local_.should_stop()) {
     int wait_ms = iterate();
     if (wait_ms <= 0 || local_.should_stop()) continue;
-    auto changed = etcd_.wait_for_change(keys_.root(), view_valid_ ? view_.revision : 0, wait_ms);
-    if (!changed.ok() || *changed) view_stale_ = true;
+    absorb(etcd_.watch_changes(keys_.root(), cache_.revision(), wait_ms));
   }
   bool restarting = read_file(settings_.state_dir + "/" + kRestartMarker).ok();
   if (restarting) {
@@ -57,7 +58,9 @@ void Agent::maintain_lease(int64_t now) {
     auto m = view_.members.find(settings_.node.name);
     if (m != view_.members.end() && m->second.value.lease_id != 0) {
       int64_t sent = local_.monotonic_ms();
-      if (etcd_.lease_keepalive(m->second.value.lease_id).ok()) {
+      auto adopted = etcd_.lease_keepalive(m->second.value.lease_id);
+      if (adopted.ok()) {
+        confirm_view(*adopted, sent);
         lease_.id = m->second.value.lease_id;
         lease_.last_ok_sent_ms = sent;
         last_keepalive_attempt_ms_ = sent;
@@ -79,12 +82,13 @@ void Agent::maintain_lease(int64_t now) {
     lease_.last_ok_sent_ms = sent;
     return;
   }
-  if (last_keepalive_attempt_ms_ >= 0 && now - last_keepalive_attempt_ms_ < config_.loop_wait_ms) return;
+  if (last_keepalive_attempt_ms_ >= 0 && now - last_keepalive_attempt_ms_ < keepalive_interval_ms()) return;
   int64_t sent = local_.monotonic_ms();
   last_keepalive_attempt_ms_ = sent;
-  Status s = etcd_.lease_keepalive(lease_.id);
+  auto s = etcd_.lease_keepalive(lease_.id);
   if (s.ok()) {
     lease_.last_ok_sent_ms = sent;
+    confirm_view(*s, sent);
   } else if (s.error().kind == ErrorKind::NotFound) {
     local_.log(LogLevel::Warning, "pg_ha: lease " + std::to_string(lease_.id) + " expired; granting a new one");
     lease_ = core::LeaseObservation{};
@@ -93,24 +97,70 @@ void Agent::maintain_lease(int64_t now) {
   }
 }
 
+// The leader's keep-alive moves its write deadline, so it goes every loop, and so does everyone's
+// while there is no leader (the winner leads at once on a fresh keep-alive). A follower's only
+// keeps its member key alive and confirms the view cache: every ttl/3 is enough for that.
+int64_t Agent::keepalive_interval_ms() const {
+  bool leading_or_open = !view_valid_ || !view_.leader || view_.leader->value.name == settings_.node.name;
+  if (leading_or_open) return config_.loop_wait_ms;
+  int64_t follower = std::min<int64_t>(config_.fence_after_ms, config_.ttl_s * 1000 / 3);
+  return std::max<int64_t>(config_.loop_wait_ms, follower);
+}
+
 void Agent::refresh_view(int64_t now) {
   auto snap = etcd_.read_prefix(keys_.root());
   if (!snap.ok()) {
     etcd_error_ = snap.error().message;
     return;
   }
-  view_ = core::build_view(keys_, snap->kvs, snap->revision);
-  view_valid_ = true;
+  cache_.reset(snap->revision, std::move(snap->kvs));
   view_stale_ = false;
-  view_behind_write_ = false;
   view_ok_ms_ = now;
   etcd_error_.clear();
+  rebuild_view();
+}
+
+// A stopped watch (compacted, or given up on) leaves a gap only a read can fill.
+void Agent::absorb(const Result<WatchBatch>& batch) {
+  if (!batch.ok()) {
+    view_stale_ = true;
+    return;
+  }
+  if (!cache_.valid() || (batch->changes.empty() && batch->revision <= cache_.revision())) return;
+  cache_.apply(batch->changes, batch->revision);
+  view_ok_ms_ = local_.monotonic_ms();
+  rebuild_view();
+}
+
+// A keep-alive answered by a member that had applied nothing newer than the cache proves the
+// cache current as of the keep-alive's send time. With other users of the same etcd the store
+// revision moves past ours and the agent falls back to a read once per loop_wait.
+void Agent::confirm_view(int64_t store_revision, int64_t sent_ms) {
+  if (cache_.valid() && !view_stale_ && store_revision <= cache_.revision()) view_ok_ms_ = std::max(view_ok_ms_, sent_ms);
+}
+
+// This node's own write reaches the cache through the watch; a read is the fallback.
+void Agent::catch_up(int64_t revision) {
+  int64_t deadline = local_.monotonic_ms() + kCatchUpMs;
+  while (!view_stale_ && cache_.revision() < revision && !local_.should_stop()) {
+    int64_t left = deadline - local_.monotonic_ms();
+    if (left <= 0) break;
+    absorb(etcd_.watch_changes(keys_.root(), cache_.revision(), static_cast<int>(left)));
+  }
+  if (view_stale_ || cache_.revision() < revision) refresh_view(local_.monotonic_ms());
+}
+
+void Agent::rebuild_view() {
+  view_ = core::build_view(keys_, cache_.kvs(), cache_.revision());
+  view_valid_ = true;
   core::ClusterConfig next = view_.config ? view_.config->value : core::ClusterConfig{};
   Status valid = core::validate_cluster_config(next);
   if (valid.ok()) {
     config_ = next;
-  } else {
-    local_.log(LogLevel::Warning, "pg_ha: ignoring the cluster config in etcd: " + valid.error().message);
+    rejected_config_.clear();
+  } else if (valid.error().message != rejected_config_) {
+    rejected_config_ = valid.error().message;
+    local_.log(LogLevel::Warning, "pg_ha: ignoring the cluster config in etcd: " + rejected_config_);
   }
 }
 
@@ -125,7 +175,8 @@ core::Observation Agent::observe(int64_t now) {
     if (decoded.ok()) obs.local.sidecar_done_id = decoded->id;
   }
   obs.lease = lease_;
-  obs.etcd_view_fresh = view_valid_ && !view_behind_write_ && now - view_ok_ms_ <= 2 * config_.loop_wait_ms;
+  obs.etcd_view_fresh =
+      view_valid_ && cache_.revision() >= written_revision_ && now - view_ok_ms_ <= 2 * keepalive_interval_ms();
   obs.etcd_view_ms = view_ok_ms_;
   obs.wall_clock_unix_ms = local_.wall_clock_unix_ms();
   return obs;
@@ -155,7 +206,7 @@ bool Agent::execute_writes(const core::Decision& d) {
       view_stale_ = true;
       return any;
     }
-    view_behind_write_ = true;
+    written_revision_ = std::max(written_revision_, r->revision);
     if (w.what != "heartbeat") local_.log(LogLevel::Info, "pg_ha: " + w.what);
   }
   return any;
@@ -211,15 +262,17 @@ void Agent::log_decision(const core::Decision& d) {
 }
 
 void Agent::publish_snapshot(const core::Decision& d, const core::Observation& obs) {
-  bool reachable = view_valid_ && obs.now_ms - view_ok_ms_ <= 2 * config_.loop_wait_ms;
+  bool reachable = view_valid_ && obs.now_ms - view_ok_ms_ <= 2 * keepalive_interval_ms();
   SnapshotInput in{settings_.node, config_, view_valid_ ? &view_ : nullptr, obs, d, reachable, etcd_error_};
   local_.publish_snapshot(render_snapshot(in));
 }
 
 int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
-  if (view_stale_ || !view_valid_ || now - view_ok_ms_ >= config_.loop_wait_ms) refresh_view(now);
+  if (view_stale_ || !view_valid_) refresh_view(now);
   maintain_lease(now);
+  now = local_.monotonic_ms();
+  if (view_valid_ && now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);  // nothing confirmed it lately
   core::Decision last;
   core::Observation obs;
   for (int i = 0; i < kMaxStepsPerIteration; ++i) {
@@ -234,11 +287,11 @@ int Agent::iterate() {
     log_decision(out.decision);
     last = out.decision;
     if (!wrote || local_.should_stop()) break;
-    refresh_view(local_.monotonic_ms());
+    catch_up(written_revision_);
   }
   publish_snapshot(last, obs);
   now = local_.monotonic_ms();
-  int64_t next = std::min<int64_t>(last.wake_at_ms, last_keepalive_attempt_ms_ + config_.loop_wait_ms);
+  int64_t next = std::min<int64_t>(last.wake_at_ms, last_keepalive_attempt_ms_ + keepalive_interval_ms());
   return static_cast<int>(std::clamp<int64_t>(next - now, 0, config_.loop_wait_ms));
 }
 

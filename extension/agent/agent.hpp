@@ -1,5 +1,5 @@
 // The agent drives the HA core against the real world: it keeps the etcd lease alive, keeps the
-// etcd view current (a watch wakes it, a linearizable read refreshes it), steps the core, and
+// etcd view current (a linearizable read seeds a cache that watch events keep current), steps the core, and
 // carries out its decisions in the documented order (gate first, then etcd writes, then local
 // actions). The worker inside PostgreSQL runs it; it has no PostgreSQL headers of its own.
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "agent/auto_conf.hpp"
 #include "agent/ports.hpp"
+#include "agent/view_cache.hpp"
 #include "core/config.hpp"
 #include "core/schema.hpp"
 #include "core/step.hpp"
@@ -37,7 +38,12 @@ class Agent {
 
  private:
   void maintain_lease(int64_t now);
+  int64_t keepalive_interval_ms() const;
   void refresh_view(int64_t now);
+  void absorb(const Result<WatchBatch>& batch);
+  void confirm_view(int64_t store_revision, int64_t sent_ms);
+  void catch_up(int64_t revision);
+  void rebuild_view();
   core::Observation observe(int64_t now);
   void apply_gate(const core::Decision& d);
   bool execute_writes(const core::Decision& d);
@@ -55,11 +61,13 @@ class Agent {
   core::LeaseObservation lease_;
   bool lease_adoption_tried_ = false;
   int64_t last_keepalive_attempt_ms_ = -1;
-  core::EtcdView view_;
+  ViewCache cache_;
+  core::EtcdView view_;              // built from cache_
   bool view_valid_ = false;
-  bool view_stale_ = true;
-  bool view_behind_write_ = false;   // a write of ours succeeded after view_ was read
-  int64_t view_ok_ms_ = -1;
+  bool view_stale_ = true;           // the cache may miss changes: read before deciding
+  int64_t written_revision_ = 0;     // revision of this node's latest successful write
+  int64_t view_ok_ms_ = -1;          // when the cache was last known current
+  std::string rejected_config_;
   std::string etcd_error_;
   bool fenced_published_ = true;
   std::string auto_conf_written_;

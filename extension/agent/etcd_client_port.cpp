@@ -18,27 +18,36 @@ Result<int64_t> EtcdClientPort::lease_grant(int ttl_s) {
   return r->id;
 }
 
-Status EtcdClientPort::lease_keepalive(int64_t id) {
+Result<int64_t> EtcdClientPort::lease_keepalive(int64_t id) {
   auto r = client_.lease_keepalive(id);
   if (!r.ok()) return r.error();
-  return ok_status();
+  return r->revision;
 }
 
 Status EtcdClientPort::lease_revoke(int64_t id) { return client_.lease_revoke(id); }
 
-// One long-lived watch, (re)started from the revision the agent last read. Events only say
-// "something changed": the agent re-reads before it decides.
-Result<bool> EtcdClientPort::wait_for_change(const std::string& prefix, int64_t after_revision, int timeout_ms) {
-  if (!watch_ || watch_->stopped() || watch_prefix_ != prefix) {
+// One long-lived watch, started from the revision the agent last read; the client resumes it
+// after a dropped stream without losing or repeating events.
+Result<WatchBatch> EtcdClientPort::watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) {
+  // A watch started "from now" before the first read may have missed what came between: once
+  // there is a revision to resume from, start over from it.
+  bool from_now = watch_ && watch_started_after_ == 0 && after_revision > 0;
+  if (!watch_ || watch_->stopped() || watch_prefix_ != prefix || from_now) {
     watch_ = client_.watch(etcd::WatchRequest::prefix(prefix, after_revision > 0 ? after_revision + 1 : 0));
     watch_prefix_ = prefix;
+    watch_started_after_ = after_revision;
   }
   auto events = watch_->poll(timeout_ms);
   if (!events.ok()) {
     watch_.reset();
     return events.error();
   }
-  return !events->empty();
+  WatchBatch batch;
+  for (etcd::WatchEvent& ev : *events) {
+    batch.changes.push_back(WatchChange{ev.type == etcd::EventType::Delete, std::move(ev.kv)});
+  }
+  batch.revision = watch_->last_revision();
+  return batch;
 }
 
 }  // namespace pg_ha::agent

@@ -8,6 +8,7 @@
 
 #include "common/kv.hpp"
 #include "common/result.hpp"
+#include "agent/view_cache.hpp"
 #include "core/decision.hpp"
 #include "core/observation.hpp"
 
@@ -18,6 +19,11 @@ struct PrefixSnapshot {
   std::vector<kv::KeyValue> kvs;
 };
 
+struct WatchBatch {
+  std::vector<WatchChange> changes;
+  int64_t revision = 0;  // every change under the prefix up to here has been delivered
+};
+
 class EtcdPort {
  public:
   virtual ~EtcdPort() = default;
@@ -25,12 +31,12 @@ class EtcdPort {
   virtual Result<PrefixSnapshot> read_prefix(const std::string& prefix) = 0;
   virtual Result<kv::TxnResult> txn(const kv::Txn& txn) = 0;
   virtual Result<int64_t> lease_grant(int ttl_s) = 0;
-  // NotFound when the lease has expired.
-  virtual Status lease_keepalive(int64_t id) = 0;
+  // The store revision the answering member had applied; NotFound when the lease has expired.
+  virtual Result<int64_t> lease_keepalive(int64_t id) = 0;
   virtual Status lease_revoke(int64_t id) = 0;
-  // Waits up to timeout_ms for any change under the prefix after `after_revision`. Returns true
-  // on a change, false on timeout; Compacted or connection errors mean "re-read everything".
-  virtual Result<bool> wait_for_change(const std::string& prefix, int64_t after_revision, int timeout_ms) = 0;
+  // Waits up to timeout_ms for changes under the prefix after `after_revision` (one long-lived
+  // watch; an empty batch on timeout). Compacted or a stopped watch mean "re-read everything".
+  virtual Result<WatchBatch> watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) = 0;
 };
 
 enum class LogLevel { Debug, Info, Warning };

@@ -121,6 +121,7 @@ Result<LeaseKeepAlive> decode_lease_keepalive(const std::string& body) {
     LeaseKeepAlive r;
     r.id = detail::read_int(*result, "ID");
     r.ttl_s = detail::read_int(*result, "TTL");
+    r.revision = detail::header_revision(*result);
     return r;
   });
   if (decoded && decoded->ttl_s <= 0) {

@@ -66,7 +66,8 @@ struct LeaseGrant {
 
 struct LeaseKeepAlive {
   int64_t id = 0;
-  int64_t ttl_s = 0;  // remaining TTL after the renewal
+  int64_t ttl_s = 0;     // remaining TTL after the renewal
+  int64_t revision = 0;  // store revision the answering member had applied
 };
 
 struct LeaseTimeToLive {

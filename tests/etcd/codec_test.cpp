@@ -75,6 +75,7 @@ TEST(Codec, LeaseGrantAndKeepAlive) {
   auto k = decode_lease_keepalive(std::string(R"({"result":{)") + kHeader + R"(,"ID":"12","TTL":"5"}})");
   ASSERT_TRUE(k.ok());
   EXPECT_EQ(k->ttl_s, 5);
+  EXPECT_EQ(k->revision, 3);
 }
 
 TEST(Codec, ExpiredLeaseKeepAliveIsNotFound) {
