@@ -234,10 +234,7 @@ void Agent::write_sidecar_request(const core::SidecarRequest& r) {
 }
 
 void Agent::apply_local_actions(const core::Decision& d) {
-  if (d.promote && !promote_requested_) {
-    local_.log(LogLevel::Info, "pg_ha: promoting: " + d.reason);
-    local_.promote();
-  }
+  if (d.promote && !promote_requested_) local_.promote();  // log_decision says why
   promote_requested_ = d.promote;
   if (d.follow) following_ = d.follow;
   if (d.synchronous_standby_names) synchronous_standby_names_ = *d.synchronous_standby_names;
