@@ -10,6 +10,9 @@ namespace pg_ha::core::detail {
 
 namespace {
 
+// Promotion takes PostgreSQL tens of milliseconds; the worker only learns it ended by looking.
+constexpr TimeMs kPromotionPollMs = 20;
+
 // A standby still on the old timeline with WAL past the new primary's branch point has
 // diverged; streaming cannot fix that, pg_rewind can.
 // The branch point that matters is the one taken from our timeline, whichever term it was.
@@ -147,6 +150,7 @@ void replica_side(Ctx& c) {
     if (c.holds_leader() && s->primary == c.me && s->term == l->term) {
       c.d.promote = true;
       c.set("promoting", "won term " + std::to_string(s->term) + "; promoting");
+      c.wake_in(kPromotionPollMs);   // writes resume only once we see recovery end: look often
     } else {
       c.set("replica", "leader key names this node under another lease; waiting");
     }
