@@ -25,6 +25,8 @@ Error os_error(const std::string& what) {
 
 Status request_promote() {
   if (!RecoveryInProgress()) return ok_status();
+  // Crash recovery (no signal file) ends on its own; a promote file would only linger after it.
+  if (access(STANDBY_SIGNAL_FILE, F_OK) != 0 && access(RECOVERY_SIGNAL_FILE, F_OK) != 0) return ok_status();
   std::string path = std::string(DataDir) + "/" + PROMOTE_SIGNAL_FILE;
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return os_error("could not create \"" + path + "\"");
