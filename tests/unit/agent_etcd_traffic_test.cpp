@@ -136,52 +136,48 @@ AgentSettings settings() {
   return s;
 }
 
-TEST(AgentEtcdTraffic, AnIdleNodeReadsOnceAndKeepsItsLeaseAlive) {
+// One node against its etcd, run for `run_ms` of fake time.
+struct World {
+  explicit World(int64_t run_ms) : server(clock, clock.now + run_ms) {}
   unit::FakeKv kv;
   Clock clock;
-  FakeEtcd etcd(kv, clock);
-  FakeServer server(clock, clock.now + 20'000);
-  Agent(settings(), etcd, server).run();
-  EXPECT_EQ(etcd.reads, 1);
-  EXPECT_GE(etcd.keepalives, 18);   // no leader: every loop_wait (1 s) for 20 s
-  EXPECT_EQ(etcd.writes, 1);         // the member key, once: nothing about it changed
-  EXPECT_EQ(etcd.revokes, 1);        // released on the way out
+  FakeEtcd etcd{kv, clock};
+  FakeServer server;
+  Agent agent{settings(), etcd, server};
+};
+
+TEST(AgentEtcdTraffic, AnIdleNodeReadsOnceAndKeepsItsLeaseAlive) {
+  World w(20'000);
+  w.agent.run();
+  EXPECT_EQ(w.etcd.reads, 1);
+  EXPECT_GE(w.etcd.keepalives, 18);   // no leader: every loop_wait (1 s) for 20 s
+  EXPECT_EQ(w.etcd.writes, 1);         // the member key, once: nothing about it changed
+  EXPECT_EQ(w.etcd.revokes, 1);        // released on the way out
 }
 
 TEST(AgentEtcdTraffic, ChangesArriveThroughTheWatch) {
-  unit::FakeKv kv;
-  Clock clock;
-  FakeEtcd etcd(kv, clock);
-  FakeServer server(clock, clock.now + 5'000);
-  Agent agent(settings(), etcd, server);
-  agent.iterate();
-  kv.put(std::string(kRoot) + "config", R"({"version":1,"loop_wait_ms":700,"fence_after_ms":2000})");
-  agent.run();
-  EXPECT_EQ(etcd.reads, 1);
-  EXPECT_NE(server.snapshot.find("\"loop_wait_ms\":700"), std::string::npos) << server.snapshot;
+  World w(5'000);
+  w.agent.iterate();
+  w.kv.put(std::string(kRoot) + "config", R"({"version":1,"loop_wait_ms":700,"fence_after_ms":2000})");
+  w.agent.run();
+  EXPECT_EQ(w.etcd.reads, 1);
+  EXPECT_NE(w.server.snapshot.find("\"loop_wait_ms\":700"), std::string::npos) << w.server.snapshot;
 }
 
 TEST(AgentEtcdTraffic, AStoreRevisionPastTheViewMakesTheNodeReadEachInterval) {
-  unit::FakeKv kv;
-  Clock clock;
-  FakeEtcd etcd(kv, clock);
-  etcd.foreign_revisions = 5;   // another cluster writes to the same etcd
-  FakeServer server(clock, clock.now + 10'000);
-  Agent(settings(), etcd, server).run();
-  EXPECT_GE(etcd.reads, 9);
-  EXPECT_LE(etcd.reads, 12);
+  World w(10'000);
+  w.etcd.foreign_revisions = 5;   // another cluster writes to the same etcd
+  w.agent.run();
+  EXPECT_GE(w.etcd.reads, 9);
+  EXPECT_LE(w.etcd.reads, 12);
 }
 
 TEST(AgentEtcdTraffic, AStoppedWatchMakesTheNodeReadAgain) {
-  unit::FakeKv kv;
-  Clock clock;
-  FakeEtcd etcd(kv, clock);
-  FakeServer server(clock, clock.now + 3'000);
-  Agent agent(settings(), etcd, server);
-  agent.iterate();
-  etcd.watch_broken = true;
-  agent.run();
-  EXPECT_EQ(etcd.reads, 2);
+  World w(3'000);
+  w.agent.iterate();
+  w.etcd.watch_broken = true;
+  w.agent.run();
+  EXPECT_EQ(w.etcd.reads, 2);
 }
 
 }  // namespace
