@@ -53,7 +53,7 @@ void Agent::release_leadership(const std::string& why) {
 // The lease outlives a worker restart: adopt the one our member record names, so a restarted
 // primary keeps `leader` instead of waiting for its old lease to expire.
 void Agent::maintain_lease(int64_t now) {
-  if (lease_.id == 0 && !lease_adoption_tried_ && view_valid_) {
+  if (lease_.id == 0 && !lease_adoption_tried_ && cache_.valid()) {
     lease_adoption_tried_ = true;
     auto m = view_.members.find(settings_.node.name);
     if (m != view_.members.end() && m->second.value.lease_id != 0) {
@@ -70,7 +70,7 @@ void Agent::maintain_lease(int64_t now) {
     }
   }
   if (lease_.id == 0) {
-    if (!view_valid_) return;  // first learn whether there is a lease to adopt
+    if (!cache_.valid()) return;  // first learn whether there is a lease to adopt
     int64_t sent = local_.monotonic_ms();
     auto granted = etcd_.lease_grant(config_.ttl_s);
     last_keepalive_attempt_ms_ = sent;
@@ -101,7 +101,7 @@ void Agent::maintain_lease(int64_t now) {
 // while there is no leader (the winner leads at once on a fresh keep-alive). A follower's only
 // keeps its member key alive and confirms the view cache: every ttl/3 is enough for that.
 int64_t Agent::keepalive_interval_ms() const {
-  bool leading_or_open = !view_valid_ || !view_.leader || view_.leader->value.name == settings_.node.name;
+  bool leading_or_open = !cache_.valid() || !view_.leader || view_.leader->value.name == settings_.node.name;
   if (leading_or_open) return config_.loop_wait_ms;
   int64_t follower = std::min<int64_t>(config_.fence_after_ms, config_.ttl_s * 1000 / 3);
   return std::max<int64_t>(config_.loop_wait_ms, follower);
@@ -152,7 +152,6 @@ void Agent::catch_up(int64_t revision) {
 
 void Agent::rebuild_view() {
   view_ = core::build_view(keys_, cache_.kvs(), cache_.revision());
-  view_valid_ = true;
   core::ClusterConfig next = view_.config ? view_.config->value : core::ClusterConfig{};
   Status valid = core::validate_cluster_config(next);
   if (valid.ok()) {
@@ -176,7 +175,7 @@ core::Observation Agent::observe(int64_t now) {
   }
   obs.lease = lease_;
   obs.etcd_view_fresh =
-      view_valid_ && cache_.revision() >= written_revision_ && now - view_ok_ms_ <= 2 * keepalive_interval_ms();
+      cache_.valid() && cache_.revision() >= written_revision_ && now - view_ok_ms_ <= 2 * keepalive_interval_ms();
   obs.etcd_view_ms = view_ok_ms_;
   obs.wall_clock_unix_ms = local_.wall_clock_unix_ms();
   return obs;
@@ -259,17 +258,17 @@ void Agent::log_decision(const core::Decision& d) {
 }
 
 void Agent::publish_snapshot(const core::Decision& d, const core::Observation& obs) {
-  bool reachable = view_valid_ && obs.now_ms - view_ok_ms_ <= 2 * keepalive_interval_ms();
-  SnapshotInput in{settings_.node, config_, view_valid_ ? &view_ : nullptr, obs, d, reachable, etcd_error_};
+  bool reachable = cache_.valid() && obs.now_ms - view_ok_ms_ <= 2 * keepalive_interval_ms();
+  SnapshotInput in{settings_.node, config_, cache_.valid() ? &view_ : nullptr, obs, d, reachable, etcd_error_};
   local_.publish_snapshot(render_snapshot(in));
 }
 
 int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
-  if (view_stale_ || !view_valid_) refresh_view(now);
+  if (view_stale_ || !cache_.valid()) refresh_view(now);
   maintain_lease(now);
   now = local_.monotonic_ms();
-  if (view_valid_ && now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);  // nothing confirmed it lately
+  if (cache_.valid() && now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);  // nothing confirmed it lately
   core::Decision last;
   core::Observation obs;
   for (int i = 0; i < kMaxStepsPerIteration; ++i) {
@@ -279,7 +278,7 @@ int Agent::iterate() {
     core::StepOutput out = core::step(in, memory_);
     memory_ = out.memory;
     apply_gate(out.decision);
-    bool wrote = view_valid_ && execute_writes(out.decision);
+    bool wrote = cache_.valid() && execute_writes(out.decision);
     apply_local_actions(out.decision);
     log_decision(out.decision);
     last = out.decision;

@@ -62,8 +62,7 @@ class Agent {
   bool lease_adoption_tried_ = false;
   int64_t last_keepalive_attempt_ms_ = -1;
   ViewCache cache_;
-  core::EtcdView view_;              // built from cache_
-  bool view_valid_ = false;
+  core::EtcdView view_;              // built from cache_ (meaningful once cache_.valid())
   bool view_stale_ = true;           // the cache may miss changes: read before deciding
   int64_t written_revision_ = 0;     // revision of this node's latest successful write
   int64_t view_ok_ms_ = -1;          // when the cache was last known current
