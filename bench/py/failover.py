@@ -5,9 +5,6 @@
 """
 import argparse
 import os
-import signal
-import sys
-import tempfile
 import time
 
 import procs
@@ -18,7 +15,7 @@ from patroni_cluster import PatroniCluster
 from pgha_cluster import PgHaCluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(os.path.dirname(HERE), "results")
+RESULTS = report.RESULTS
 PY = "/usr/bin/python3"
 RECOVERY_TIMEOUT = 90.0   # fault -> first commit on a new writable primary
 OBSERVE_AFTER = 3.0       # keep writing after recovery, to catch late acks from the old primary
@@ -236,30 +233,16 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.runs = 1
-    os.makedirs(RESULTS, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
-    out = report.JsonLines(os.path.join(RESULTS, f"failover-{stamp}.jsonl"))
-    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="pg_ha_bench.")
-    os.chmod(tmp, 0o755)
-    procs.set_pidfile(os.path.join(tmp, "pids"))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    meta = dict(report.machine(), kind="meta", argv=sys.argv[1:], runs=args.runs)
-    out.add(meta)
-    bench = Bench(args, tmp, out)
-    t0 = time.monotonic()
-    try:
-        for system, label, meaning, cfg, scenarios in PLANS:
-            sc = [s for s in scenarios if s in args.scenarios.split(",")]
-            if system in args.systems.split(",") and label in args.settings.split(",") and sc:
-                bench.plan(system, label, meaning, cfg, sc)
-    finally:
-        bench.teardown()
-        procs.stop_all()
-        log(f"done in {time.monotonic() - t0:.0f} s; data in {tmp}" if args.keep else
-            f"done in {time.monotonic() - t0:.0f} s")
-        if not args.keep:
-            import shutil
-            shutil.rmtree(tmp, ignore_errors=True)
+    with report.session("failover", args, runs=args.runs) as (out, tmp):
+        bench = Bench(args, tmp, out)
+        try:
+            for system, label, meaning, cfg, scenarios in PLANS:
+                sc = [s for s in scenarios if s in args.scenarios.split(",")]
+                if system in args.systems.split(",") and label in args.settings.split(",") and sc:
+                    bench.plan(system, label, meaning, cfg, sc)
+        finally:
+            bench.teardown()
+    log(f"done in {out.records[-1]['seconds']} s" + (f"; data in {tmp}" if args.keep else ""))
     import failover_report
     md = failover_report.write(out.path)
     log(f"results: {out.path}\n{md}")

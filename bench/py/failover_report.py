@@ -1,10 +1,9 @@
 """Markdown table of a failover JSON-lines file: min / median / max per scenario and system."""
 import json
-import os
 import statistics
 import sys
 
-from report import mmm, table
+from report import mmm, table, write_markdown
 
 SCENARIOS = {
     "postmaster_kill": "postmaster kill -9",
@@ -62,11 +61,7 @@ def write(path):
           table(["system", "settings", "nodes", "etcd RPCs/s", "by method (RPCs/s)", "boot s"], idle)]
     if failed:
         md += ["", "Runs that failed:", ""] + failed
-    text = "\n".join(md) + "\n"
-    md_path = os.path.splitext(path)[0] + ".md"
-    with open(md_path, "w") as f:
-        f.write(text)
-    return text
+    return write_markdown(path, md)
 
 
 if __name__ == "__main__":

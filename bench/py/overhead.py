@@ -16,8 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import procs
@@ -28,7 +26,6 @@ from pgha_cluster import PgHaCluster
 from sampler import Sampler, cpu_ticks
 
 BIN = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
 MODES = {"select-only": ["-S"], "tpcb-like": []}
 
 
@@ -231,24 +228,9 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.pairs, args.seconds, args.warmup, args.idle = 1, 5, 2, 5
-    os.makedirs(RESULTS, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
-    out = report.JsonLines(os.path.join(RESULTS, f"overhead-{stamp}.jsonl"))
-    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="pg_ha_bench.")
-    procs.set_pidfile(os.path.join(tmp, "pids"))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    out.add(dict(report.machine(), kind="meta", argv=sys.argv[1:], pairs=args.pairs, seconds=args.seconds,
-                 clients=args.clients, threads=args.threads, scale=args.scale))
-    fc = report.ForeignCpu()
-    fc.start()
-    t0 = time.monotonic()
-    try:
+    with report.session("overhead", args, pairs=args.pairs, seconds=args.seconds, clients=args.clients,
+                        threads=args.threads, scale=args.scale) as (out, tmp):
         run(args, tmp, out)
-    finally:
-        procs.stop_all()
-        out.add({"kind": "end", "seconds": round(time.monotonic() - t0), "foreign_load_cores": fc.stop()})
-        if not args.keep and not os.environ.get("BENCH_TMP"):
-            shutil.rmtree(tmp, ignore_errors=True)
     import overhead_report
     log(f"results: {out.path}\n" + overhead_report.write(out.path))
 

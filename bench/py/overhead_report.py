@@ -1,10 +1,9 @@
 """Markdown tables of an overhead JSON-lines file."""
 import json
-import os
 import statistics
 import sys
 
-from report import mmm, table
+from report import mmm, table, write_markdown
 
 
 def write(path):
@@ -76,10 +75,7 @@ def write(path):
           "etcd requests: gRPC calls handled (the JSON gateway's requests included) per second.", "",
           table(["system", "phase", "samples", "worker / patroni", "for scale: PG's logical replication launcher", "sidecar", "etcd process", "etcd RPCs/s",
                  "by method (RPCs/s)"], cost)]
-    text = "\n".join(md) + "\n"
-    with open(os.path.splitext(path)[0] + ".md", "w") as f:
-        f.write(text)
-    return text
+    return write_markdown(path, md)
 
 
 if __name__ == "__main__":

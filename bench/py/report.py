@@ -1,6 +1,11 @@
-"""min / median / max and markdown helpers shared by both benchmarks."""
+"""min / median / max, markdown and run-session helpers shared by the benchmarks."""
+import contextlib
 import json
 import os
+import shutil
+import signal
+import sys
+import tempfile
 import statistics
 import subprocess
 import time
@@ -17,6 +22,44 @@ def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def write_markdown(jsonl_path, lines):
+    """Writes the report next to its JSON lines (same name, .md) and returns its text."""
+    text = "\n".join(lines) + "\n"
+    with open(os.path.splitext(jsonl_path)[0] + ".md", "w") as f:
+        f.write(text)
+    return text
+
+
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
+
+
+@contextlib.contextmanager
+def session(name, args, **meta):
+    """One bench command: its results/<name>-<time>.jsonl (yielded with the private temp dir), the
+    meta record first and the end record last, a pidfile so every process it started is stopped
+    at the end (procs.stop_all), also on SIGTERM or an error. The temp dir goes unless --keep or
+    BENCH_TMP (set by the wrapper script, which removes it itself)."""
+    import procs
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
+    out = JsonLines(os.path.join(RESULTS, f"{name}-{stamp}.jsonl"))
+    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="pg_ha_bench.")
+    os.chmod(tmp, 0o755)   # the postgres user runs servers below it
+    procs.set_pidfile(os.path.join(tmp, "pids"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    out.add(dict(machine(), kind="meta", argv=sys.argv[1:], **meta))
+    fc = ForeignCpu()
+    fc.start()
+    t0 = time.monotonic()
+    try:
+        yield out, tmp
+    finally:
+        procs.stop_all()
+        out.add({"kind": "end", "seconds": round(time.monotonic() - t0), "foreign_load_cores": fc.stop()})
+        if not args.keep and not os.environ.get("BENCH_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def machine():

@@ -18,11 +18,7 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
@@ -33,7 +29,6 @@ from patroni_cluster import PatroniCluster
 from pgha_cluster import PgHaCluster
 
 BIN = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
 SETTLE_TIMEOUT = 60.0
 
 
@@ -188,19 +183,8 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.pairs, args.seconds, args.warmup = 1, 5, 2
-    os.makedirs(RESULTS, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
-    out = report.JsonLines(os.path.join(RESULTS, f"sync_latency-{stamp}.jsonl"))
-    tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="pg_ha_bench.")
-    os.chmod(tmp, 0o755)
-    procs.set_pidfile(os.path.join(tmp, "pids"))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    out.add(dict(report.machine(), kind="meta", argv=sys.argv[1:], pairs=args.pairs, seconds=args.seconds,
-                 clients=args.clients, threads=args.threads, scale=args.scale))
-    fc = report.ForeignCpu()
-    fc.start()
-    t0 = time.monotonic()
-    try:
+    with report.session("sync_latency", args, pairs=args.pairs, seconds=args.seconds, clients=args.clients,
+                        threads=args.threads, scale=args.scale) as (out, tmp):
         for system in ("pg_ha", "patroni"):
             if system in args.systems.split(","):
                 try:
@@ -208,11 +192,6 @@ def main():
                 except Exception as e:  # noqa: BLE001 - recorded, the next system still runs
                     log(f"{system}: {type(e).__name__}: {e}")
                     out.add({"kind": "error", "system": system, "error": f"{type(e).__name__}: {e}"})
-    finally:
-        procs.stop_all()
-        out.add({"kind": "end", "seconds": round(time.monotonic() - t0), "foreign_load_cores": fc.stop()})
-        if not args.keep and not os.environ.get("BENCH_TMP"):
-            shutil.rmtree(tmp, ignore_errors=True)
     import sync_latency_report
     log(f"results: {out.path}\n" + sync_latency_report.write(out.path))
 

@@ -1,10 +1,9 @@
 """Markdown table of a sync_latency JSON-lines file: pgbench latency and TPS per replication mode,
 and the ratio of each synchronous mode to asynchronous within the same round."""
 import json
-import os
 import sys
 
-from report import mmm, table
+from report import mmm, table, write_markdown
 
 
 def write(path):
@@ -57,10 +56,7 @@ def write(path):
                  "latency / async", "TPS / async", "mode lost", "other load"], rows)]
     if errors:
         md += ["", "Errors:", ""] + errors
-    text = "\n".join(md) + "\n"
-    with open(os.path.splitext(path)[0] + ".md", "w") as f:
-        f.write(text)
-    return text
+    return write_markdown(path, md)
 
 
 if __name__ == "__main__":
