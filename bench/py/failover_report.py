@@ -1,9 +1,8 @@
 """Markdown table of a failover JSON-lines file: min / median / max per scenario and system."""
-import json
 import statistics
 import sys
 
-from report import mmm, table, write_markdown
+from report import mmm, read_records, table, write_markdown
 
 SCENARIOS = {
     "postmaster_kill": "postmaster kill -9",
@@ -14,8 +13,7 @@ SCENARIOS = {
 
 
 def write(path):
-    recs = [json.loads(line) for line in open(path) if line.strip()]
-    meta = next((r for r in recs if r.get("kind") == "meta"), {})
+    recs, meta, _ = read_records(path)
     runs = [r for r in recs if r.get("kind") == "run"]
     rows = []
     for sc in SCENARIOS:

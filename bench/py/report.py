@@ -24,6 +24,14 @@ def table(header, rows):
     return "\n".join(out)
 
 
+def read_records(path):
+    """The records of a results .jsonl file, with its meta and end records ({} when missing)."""
+    recs = [json.loads(line) for line in open(path) if line.strip()]
+    meta = next((r for r in recs if r.get("kind") == "meta"), {})
+    end = next((r for r in recs if r.get("kind") == "end"), {})
+    return recs, meta, end
+
+
 def write_markdown(jsonl_path, lines):
     """Writes the report next to its JSON lines (same name, .md) and returns its text."""
     text = "\n".join(lines) + "\n"

@@ -1,15 +1,12 @@
 """Markdown table of a sync_latency JSON-lines file: pgbench latency and TPS per replication mode,
 and the ratio of each synchronous mode to asynchronous within the same round."""
-import json
 import sys
 
-from report import mmm, table, write_markdown
+from report import mmm, read_records, table, write_markdown
 
 
 def write(path):
-    recs = [json.loads(line) for line in open(path) if line.strip()]
-    meta = next((r for r in recs if r.get("kind") == "meta"), {})
-    end = next((r for r in recs if r.get("kind") == "end"), {})
+    recs, meta, end = read_records(path)
     runs = [r for r in recs if r.get("kind") == "pgbench"]
     rows = []
     for system in ("pg_ha", "patroni"):
