@@ -86,18 +86,23 @@ static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
 #endif
 }
 
-std::optional<std::string> sync_set_objection(const EtcdView& view, int64_t term, const Candidate& c) {
-  static const std::map<std::string, Versioned<ElectionReport>> kNone;
+using Reports = std::map<std::string, Versioned<ElectionReport>>;
+
+// The reports for `term` (none yet: an empty map).
+static const Reports& reports_for(const EtcdView& view, int64_t term) {
+  static const Reports kNone;
   auto it = view.reports.find(term);
-  const auto& reports = it == view.reports.end() ? kNone : it->second;
+  return it == view.reports.end() ? kNone : it->second;
+}
+
+std::optional<std::string> sync_set_objection(const EtcdView& view, int64_t term, const Candidate& c) {
+  const Reports& reports = reports_for(view, term);
   if (auto missing = sync_reports_missing(view, reports)) return missing;
   return sync_member_ahead_of(view, reports, c);
 }
 
 ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& view, int64_t term, bool wait_over) {
-  static const std::map<std::string, Versioned<ElectionReport>> kNone;
-  auto it = view.reports.find(term);
-  const auto& reports = it == view.reports.end() ? kNone : it->second;
+  const Reports& reports = reports_for(view, term);
   ElectionOutcome out;
   if (!wait_over) {
     for (const std::string& name : expected_reporters(view)) {

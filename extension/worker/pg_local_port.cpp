@@ -10,9 +10,6 @@
 #include "worker/worker_wait.hpp"
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
 
-extern "C" {
-}
-
 namespace pg_ha::worker {
 
 int64_t PgLocalPort::monotonic_ms() { return pg::monotonic_ms(); }
