@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/canaries.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core {
@@ -13,7 +14,7 @@ bool better_candidate(const Candidate& a, const Candidate& b) {
   return a.name < b.name;
 }
 
-[[maybe_unused]] static bool in_sync_set(const StateRecord& s, const std::string& name) {
+static bool in_sync_set(const StateRecord& s, const std::string& name) {
   return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
 }
 
@@ -21,20 +22,14 @@ std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, 
                                                     const Candidate& c) {
   if (c.tags.nofailover) return c.name + " is tagged nofailover";
   if (c.tags.priority <= 0) return c.name + " has priority 0";
-#ifndef PG_HA_CANARY_NO_LAG_CHECK
-  if (view.optime && c.lsn + static_cast<Lsn>(config.maximum_lag_on_failover) < view.optime->value.lsn) {
+  if (!canaries().no_lag_check && view.optime && c.lsn + static_cast<Lsn>(config.maximum_lag_on_failover) < view.optime->value.lsn) {
     return c.name + " is " + std::to_string(view.optime->value.lsn - c.lsn) +
            " bytes behind the last known primary position, more than maximum_lag_on_failover (" +
            std::to_string(config.maximum_lag_on_failover) + ")";
   }
-#else
-  (void)config;
-#endif
-#ifndef PG_HA_CANARY_IGNORE_SYNC_SET
-  if (view.state && view.state->value.sync_active && !in_sync_set(view.state->value, c.name)) {
+  if (!canaries().ignore_sync_set && view.state && view.state->value.sync_active && !in_sync_set(view.state->value, c.name)) {
     return c.name + " is not in the recorded synchronous set: it may miss acknowledged commits";
   }
-#endif
   return std::nullopt;
 }
 
@@ -50,18 +45,13 @@ std::vector<std::string> expected_reporters(const EtcdView& view) {
 // every acknowledged commit; the best of those reports is then safe to promote.
 static std::optional<std::string> sync_reports_missing(const EtcdView& view,
                                                         const std::map<std::string, Versioned<ElectionReport>>& reports) {
-#ifdef PG_HA_CANARY_IGNORE_SYNC_SET
-  (void)view; (void)reports;
-  return std::nullopt;
-#else
-  if (!view.state || !view.state->value.sync_active) return std::nullopt;
+  if (canaries().ignore_sync_set || !view.state || !view.state->value.sync_active) return std::nullopt;
   const StateRecord& s = view.state->value;
   int needed = static_cast<int>(s.sync_standbys.size()) - s.sync_quorum + 1;
   int have = 0;
   for (const std::string& n : s.sync_standbys) have += reports.count(n) ? 1 : 0;
   if (have >= needed) return std::nullopt;
   return "waiting for " + std::to_string(needed - have) + " more report(s) from the synchronous set";
-#endif
 }
 
 // The reports from the recorded set include one that holds every acknowledged commit, so the best
@@ -69,11 +59,7 @@ static std::optional<std::string> sync_reports_missing(const EtcdView& view,
 static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
                                                        const std::map<std::string, Versioned<ElectionReport>>& reports,
                                                        const Candidate& winner) {
-#ifdef PG_HA_CANARY_IGNORE_SYNC_SET
-  (void)view; (void)reports; (void)winner;
-  return std::nullopt;
-#else
-  if (!view.state || !view.state->value.sync_active) return std::nullopt;
+  if (canaries().ignore_sync_set || !view.state || !view.state->value.sync_active) return std::nullopt;
   for (const std::string& n : view.state->value.sync_standbys) {
     auto r = reports.find(n);
     if (r == reports.end()) continue;
@@ -83,7 +69,6 @@ static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
     }
   }
   return std::nullopt;
-#endif
 }
 
 using Reports = std::map<std::string, Versioned<ElectionReport>>;
@@ -124,11 +109,8 @@ ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& vie
       refusals += (refusals.empty() ? "" : "; ") + *why;
       continue;
     }
-#ifdef PG_HA_CANARY_WORST_CANDIDATE
-    if (!best || better_candidate(*best, c)) best = c;
-#else
-    if (!best || better_candidate(c, *best)) best = c;
-#endif
+    bool wins = !best || (canaries().worst_candidate ? better_candidate(*best, c) : better_candidate(c, *best));
+    if (wins) best = c;
   }
   if (!best) {
     out.reason = reports.empty() ? "no member has reported" : "no eligible candidate: " + refusals;

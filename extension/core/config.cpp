@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/canaries.hpp"
 #include "core/json_fields.hpp"
 #include "core/schema.hpp"
 #include "common/no_postgres.hpp"
@@ -118,21 +119,14 @@ std::string encode_cluster_config(const ClusterConfig& c) {
 // The part of the lease we may use: etcd may run fast and we may run slow, each by up to the
 // drift bound, and the margin absorbs scheduling delay between the check and the commit.
 static double usable_lease_ms(const ClusterConfig& c) {
-#ifdef PG_HA_CANARY_NO_FENCE_MARGIN
-  return c.ttl_s * 1000.0;
-#else
+  if (canaries().no_fence_margin) return c.ttl_s * 1000.0;
   double rho = c.max_clock_drift;
   return c.ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
-#endif
 }
 
 TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms) {
   double lease_ms = usable_lease_ms(c);
-#ifdef PG_HA_CANARY_NO_FENCE_MARGIN
-  double window = lease_ms;
-#else
-  double window = std::min<double>(c.fence_after_ms, lease_ms);
-#endif
+  double window = canaries().no_fence_margin ? lease_ms : std::min<double>(c.fence_after_ms, lease_ms);
   if (window <= 0) return 0;
   return sent_ms + static_cast<TimeMs>(std::floor(window));
 }

@@ -2,6 +2,7 @@
 // part in elections when `leader` is gone.
 #include <algorithm>
 
+#include "core/canaries.hpp"
 #include "core/candidates.hpp"
 #include "core/step_context.hpp"
 #include "common/no_postgres.hpp"
@@ -53,7 +54,6 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
 void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool election) {
   int64_t term = s.term + 1;
   kv::Txn t;
-#ifndef PG_HA_CANARY_NO_TERM_COMPARE
   t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
   if (election) {
     t.compare.push_back(kv::Compare::prefix_unchanged_since(c.keys.election_term_prefix(term), c.view.revision));
@@ -63,9 +63,7 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
     int64_t rev = mine == c.view.reports.end() || !mine->second.count(c.me) ? 0 : mine->second.at(c.me).mod_revision;
     t.compare.push_back(kv::Compare::mod_revision_is(c.keys.election_report(term, c.me), rev));
   }
-#else
-  (void)election;
-#endif
+  if (canaries().no_term_compare) t.compare.clear();
   StateRecord next = new_term_state(c, s, c.me);
   t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, term}), c.obs.lease.id),
                kv::RequestOp::put(c.keys.state(), encode(next)),

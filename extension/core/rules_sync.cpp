@@ -4,6 +4,7 @@
 // The recorded quorum never exceeds the named one.
 #include <algorithm>
 
+#include "core/canaries.hpp"
 #include "core/step_context.hpp"
 #include "core/sync_names.hpp"
 #include "common/no_postgres.hpp"
@@ -167,8 +168,7 @@ void manage_sync(Ctx& c, const StateRecord& s) {
   std::sort(rec.names.begin(), rec.names.end());
   bool covered = s.sync_active && rec.quorum <= want.quorum &&
                  std::all_of(want.names.begin(), want.names.end(), [&](const std::string& n) { return contains(rec.names, n); });
-#ifndef PG_HA_CANARY_SSN_BEFORE_RECORD
-  if (!covered) {
+  if (!covered && !canaries().ssn_before_record) {
     // 1) Grow the record to cover both what is named now and what we want to name.
     SyncNames grown = rec;
     grown.quorum = want.quorum;
@@ -190,9 +190,6 @@ void manage_sync(Ctx& c, const StateRecord& s) {
     c.d.synchronous_standby_names = c.local.synchronous_standby_names;
     return record(c, s, true, grown, "record synchronous set before naming it");
   }
-#else
-  (void)covered;
-#endif
   // 2) Name the wanted set.
   c.d.synchronous_standby_names = format_sync_names(want);
   if (!cur_known || cur != want) {

@@ -1,11 +1,15 @@
-// pg_ha_sim: run one seed (--seed S, with --trace to watch it) or many (--seeds N), or prove a
-// canary build is caught (--expect I1). Exit status 0 = as expected.
+// pg_ha_sim: run one seed (--seed S, with --trace to watch it) or many (--seeds N, on every core
+// unless --jobs says otherwise), or prove a canary is caught (--canary NAME --expect I1). Exit
+// status 0 = as expected.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
+#include "core/canaries.hpp"
 #include "runner.hpp"
 #include "common/no_postgres.hpp"
 
@@ -19,9 +23,10 @@ struct Args {
   uint64_t first = 1;
   uint64_t seeds = 100;
   int nodes = 0;
-  int jobs = 1;
+  int jobs = 0;                      // 0: one per core
   bool trace = false;
-  bool receive_time_canary = false;
+  std::string canary;                // tests/sim/CANARIES.md
+  bool receive_time_canary = false;  // the one canary that lives in the driver, not the core
   std::string expect;
   std::string skip;
   int print_failures = 3;
@@ -30,7 +35,11 @@ struct Args {
 void usage() {
   std::printf(
       "usage: pg_ha_sim [--seed S [--trace]] [--seeds N [--first F] [--jobs J]] [--nodes K]\n"
-      "                 [--expect I1,I2,...] [--skip I5,...] [--canary-receive-time] [--print-failures M]\n"
+      "                 [--canary NAME --expect I1,I2,... [--skip I5,...]] [--print-failures M]\n"
+      "  --jobs J: seeds run on J threads (default: one per core); each seed's run is deterministic.\n"
+      "  --canary NAME: break one rule on purpose (tests/sim/CANARIES.md): no_fence_margin,\n"
+      "    no_term_compare, ignore_sync_set, ssn_before_record, no_lag_check, worst_candidate,\n"
+      "    receive_time.\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");
 }
 
@@ -55,8 +64,14 @@ bool parse(int argc, char** argv, Args* a) {
       a->print_failures = static_cast<int>(v);
     } else if (k == "--trace") {
       a->trace = true;
-    } else if (k == "--canary-receive-time") {
-      a->receive_time_canary = true;
+    } else if (k == "--canary" && i + 1 < argc) {
+      a->canary = argv[++i];
+      if (a->canary == "receive_time") {
+        a->receive_time_canary = true;
+      } else if (!pg_ha::core::enable_canary(a->canary)) {
+        std::fprintf(stderr, "pg_ha_sim: no canary called \"%s\"\n", a->canary.c_str());
+        return false;
+      }
     } else if (k == "--skip" && i + 1 < argc) {
       a->skip = argv[++i];
     } else if (k == "--expect" && i + 1 < argc) {
@@ -66,6 +81,7 @@ bool parse(int argc, char** argv, Args* a) {
     }
   }
   if (const char* env = std::getenv("PG_HA_SIM_SEEDS")) a->seeds = std::strtoull(env, nullptr, 10);
+  if (a->jobs <= 0) a->jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return true;
 }
 
@@ -76,7 +92,7 @@ void print_failure(const RunResult& r, const Args& a, bool with_trace) {
   if (with_trace) std::printf("--- last events per node ---\n%s---\n", r.trace.c_str());
   std::printf("  reproduce: pg_ha_sim --seed %llu%s%s --trace\n", static_cast<unsigned long long>(r.seed),
               a.nodes ? (" --nodes " + std::to_string(a.nodes)).c_str() : "",
-              a.receive_time_canary ? " --canary-receive-time" : "");
+              a.canary.empty() ? "" : (" --canary " + a.canary).c_str());
   if (!a.skip.empty()) std::printf("  (with --skip %s)\n", a.skip.c_str());
 }
 

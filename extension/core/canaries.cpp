@@ -1,0 +1,33 @@
+#include "core/canaries.hpp"
+
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+namespace {
+Canaries g_canaries;   // written only by enable_canary, before any step
+}  // namespace
+
+const Canaries& canaries() { return g_canaries; }
+
+bool enable_canary(const std::string& name) {
+  struct Entry {
+    const char* name;
+    bool Canaries::*flag;
+  };
+  static const Entry kAll[] = {{"no_fence_margin", &Canaries::no_fence_margin},
+                               {"no_term_compare", &Canaries::no_term_compare},
+                               {"ignore_sync_set", &Canaries::ignore_sync_set},
+                               {"ssn_before_record", &Canaries::ssn_before_record},
+                               {"no_lag_check", &Canaries::no_lag_check},
+                               {"worst_candidate", &Canaries::worst_candidate}};
+  for (const Entry& e : kAll) {
+    if (name == e.name) {
+      g_canaries.*e.flag = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace pg_ha::core
