@@ -4,11 +4,18 @@
 #   bash scripts/demo.sh --etcd 3        the same with a 3-member etcd cluster
 #   bash scripts/demo.sh status          print the cluster table again
 #   bash scripts/demo.sh stop [--wipe]   stop everything (and delete the demo directory)
-# PG_HA_DEMO_DIR (default /tmp/pg_ha_demo) holds data, configs, logs and pid files.
+# PG_HA_DEMO_DIR (default /tmp/pg_ha_demo) or --dir holds data, configs, logs and pid files.
+# Builds pg_ha and installs it into PostgreSQL's own directories (scripts/uninstall.sh removes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  # apt-get, the install into PostgreSQL's directories and runuser -u postgres need root.
+  command -v sudo >/dev/null || { echo "demo.sh: run as root, or as a user who may use sudo" >&2; exit 1; }
+  exec sudo --preserve-env=PG_HA_DEMO_DIR bash "$0" "$@"
+fi
 top=$(pwd)
-dir=${PG_HA_DEMO_DIR:-/tmp/pg_ha_demo}
+default_dir=/tmp/pg_ha_demo
+dir=${PG_HA_DEMO_DIR:-$default_dir}
 etcd_members=1
 action=start
 wipe=0
@@ -22,6 +29,14 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# How to name this demo in the commands we print: --dir only when it is not the default.
+dir_arg=""
+[ "$dir" = "$default_dir" ] || dir_arg=" --dir $dir"
+running() {  # a process of ours is alive (a pid file left by a crash or a reboot does not count)
+  local f
+  for f in "$dir"/run/*.pid; do [ -e "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && return 0; done
+  return 1
+}
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -57,7 +72,7 @@ show_status() {
       asked=$n; break
     fi
   done
-  [ -n "$asked" ] || { echo "no node answers"; return 1; }
+  [ -n "$asked" ] || { echo "no node of the demo in $dir answers"; return 1; }
   local replica
   replica=$(psql_value "$asked" "SELECT name FROM pg_ha.members() WHERE role = 'replica' ORDER BY name LIMIT 1" 2>/dev/null || true)
   local hosts="" ports=""
@@ -67,10 +82,12 @@ show_status() {
   echo "Health checks (HAProxy):"
   for n in 1 2 3; do echo "  node$n: http://127.0.0.1:$(cat "$dir/run/node$n.http")/primary  /replica  /health  /metrics"; done
   echo "Try a switchover:  runuser -u postgres -- psql -h $dir/node$asked/socket -p $(cat "$dir/run/node$asked.port") -c \"SELECT pg_ha.switchover('${replica:-node2}')\""
-  echo "Stop:              bash scripts/demo.sh stop [--wipe]"
+  echo "Stop:              bash scripts/demo.sh stop$dir_arg [--wipe]"
 }
 
 # A login role for trying the cluster over TCP, its password in a passfile (never on a command line).
+# PostgreSQL 15 lets only the database owner create in schema public: the role gets a schema of its
+# own, first on its default search_path ("$user", public), so CREATE TABLE works as it is typed.
 create_demo_role() {
   local pass n
   [ -f "$dir/demo.pgpass" ] || echo "*:*:*:demo:$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" > "$dir/demo.pgpass"
@@ -78,7 +95,7 @@ create_demo_role() {
   pass=$(cut -d: -f5 "$dir/demo.pgpass")
   for n in 1 2 3; do
     psql_value "$n" "SELECT NOT pg_is_in_recovery()" 2>/dev/null | grep -q t || continue
-    printf "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo') THEN CREATE ROLE demo LOGIN; END IF; END \$\$;\nALTER ROLE demo PASSWORD '%s';\nGRANT pg_monitor TO demo;\n" "$pass" |
+    printf "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo') THEN CREATE ROLE demo LOGIN; END IF; END \$\$;\nALTER ROLE demo PASSWORD '%s';\nGRANT pg_monitor TO demo;\nCREATE SCHEMA IF NOT EXISTS demo AUTHORIZATION demo;\n" "$pass" |
       runuser -u postgres -- psql -X -q -h "$dir/node$n/socket" -p "$(cat "$dir/run/node$n.port")" -U postgres -d postgres >/dev/null
     return 0
   done
@@ -86,11 +103,23 @@ create_demo_role() {
 
 case "$action" in
   stop)
+    if ! running; then
+      if [ "$wipe" = 1 ] && [ -d "$dir" ]; then rm -rf "$dir"; echo "nothing was running; wiped $dir"; exit 0; fi
+      echo "no demo is running in $dir (started with --dir or PG_HA_DEMO_DIR? pass the same here)" >&2
+      exit 1
+    fi
     stop_all
     if [ "$wipe" = 1 ]; then rm -rf "$dir"; echo "stopped and wiped $dir"; else echo "stopped (data kept in $dir)"; fi
     exit 0 ;;
-  status) show_status; exit $? ;;
+  status)
+    running || { echo "no demo is running in $dir (started with --dir or PG_HA_DEMO_DIR? pass the same here)" >&2; exit 1; }
+    show_status; exit $? ;;
 esac
+
+# Refuse a second demo in the same folder before building or installing anything.
+if running; then
+  echo "a demo is already running in $dir: bash scripts/demo.sh stop$dir_arg [--wipe] first" >&2; exit 1
+fi
 
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -98,9 +127,6 @@ cmake --build build -j "$(nproc)" --target pg_ha pg_ha_sidecar >/dev/null
 cmake --install build --component Unspecified >/dev/null 2>&1 || cmake --install build >/dev/null
 sidecar_bin="$top/build/sidecar/pg_ha_sidecar"
 
-if [ -d "$dir/run" ] && ls "$dir"/run/*.pid >/dev/null 2>&1; then
-  echo "a demo is already running in $dir: bash scripts/demo.sh stop [--wipe] first" >&2; exit 1
-fi
 mkdir -p "$dir/run" "$dir/etcd"
 trap 'echo "demo failed; stopping what it started"; stop_all' ERR
 
@@ -162,7 +188,7 @@ if [ "$healthy" != 1 ]; then
   echo "the cluster did not become healthy within 120 s; last lines of each node's log:" >&2
   for n in 1 2 3; do echo "--- node$n" >&2; tail -n 15 "$dir/node$n/sidecar.log" >&2 || true; done
   show_status || true
-  echo "stop it with: bash scripts/demo.sh stop [--wipe]" >&2
+  echo "stop it with: bash scripts/demo.sh stop$dir_arg [--wipe]" >&2
   exit 1
 fi
 create_demo_role

@@ -1,4 +1,10 @@
 // The `?lag=` parameter of the replica health checks (ctest label: unit).
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "health.hpp"
@@ -23,8 +29,12 @@ TEST(SidecarLag, RefusesGarbage) {
 }
 
 TEST(SidecarPassfile, FindsTheUsersPasswordWithEscapes) {
-  std::string path = testing::TempDir() + "/sidecar_passfile_test";
-  FILE* f = fopen(path.c_str(), "w");
+  // A file of our own, removed however the test ends.
+  std::string path = testing::TempDir() + "/sidecar_passfile_XXXXXX";
+  int fd = mkstemp(path.data());
+  ASSERT_GE(fd, 0);
+  std::unique_ptr<const char, void (*)(const char*)> remove_at_end(path.c_str(), [](const char* p) { unlink(p); });
+  FILE* f = fdopen(fd, "w");
   fputs("# comment\nh:5432:db:other:nope\n*:*:*:replicator:pa\\:ss\\\\word\n", f);
   fclose(f);
   auto pw = password_from_passfile(path, "replicator");
