@@ -1,5 +1,6 @@
 // The primary's half of a planned switchover (and of failover() while a primary is alive):
-// fence, wait until the candidate has every byte of WAL, then hand `leader` over atomically.
+// fence, wait until the candidate has flushed as much WAL as this primary had flushed when it last
+// looked, then hand `leader` over atomically.
 #include "core/step_context.hpp"
 #include "common/no_postgres.hpp"
 
@@ -58,7 +59,9 @@ void switchover(Ctx& c, const StateRecord& s) {
   if (!why.empty()) return clear_request(c, s, "switchover to " + r.to + " refused: " + why);
   if (c.mem.switchover_to != r.to || c.mem.switchover_term != s.term) {
     // Fence in this step; hand over only in a later step, whose observation is taken after
-    // the fence was published, so the flush position we compare is final.
+    // the fence was published: the flush position we compare then includes every commit that
+    // was past the fence check when it closed and has flushed since (one still flushing when
+    // we look is not waited for).
     c.mem.switchover_to = r.to;
     c.mem.switchover_term = s.term;
     c.mem.switchover_started_ms = c.now;

@@ -130,7 +130,9 @@ struct Versioned {
 };
 
 // Everything the core reads from etcd, parsed. Records that fail to parse are listed in
-// `problems` and left out, so one corrupt key cannot stop the rest of the cluster.
+// `problems` and left out: a corrupt member, report or history record costs only that record; a
+// corrupt leader or state record stops writes (the primary cannot prove it leads, and no take-over
+// can succeed over the key) rather than have the core guess (tests/unit/hostile_view_test.cpp).
 struct EtcdView {
   int64_t revision = 0;
   std::optional<Versioned<InitializeRecord>> initialize;

@@ -87,8 +87,6 @@ void install_hooks() {
   shmem_startup_hook = startup_shmem;
 }
 
-bool attached() { return shared != nullptr; }
-
 // Exchanges are full barriers: a fence raised before the deadline moves is seen in that order.
 void publish_deadline(int64_t deadline_ms) {
   pg_atomic_exchange_u64(&shared->write_deadline_ms, static_cast<uint64>(deadline_ms < 0 ? 0 : deadline_ms));
@@ -137,8 +135,6 @@ void read_fence_reason(char* out, size_t size) {
   strlcpy(out, shared->fence_reason, size);
   SpinLockRelease(&shared->reason_mutex);
 }
-
-int64_t write_deadline_ms() { return static_cast<int64_t>(pg_atomic_read_u64(&shared->write_deadline_ms)); }
 
 std::string read_snapshot(uint64_t* sequence) {
   // Allocate before taking the lock: nothing may throw while it is held.

@@ -19,7 +19,6 @@ constexpr size_t kFenceReasonCapacity = 256;
 
 // _PG_init: chains shmem_request_hook and shmem_startup_hook.
 void install_hooks();
-bool attached();   // false until shmem_startup has run in this process
 
 // --- written by the worker ---
 // Moves the write deadline (monotonic ms; 0 = no writes). Only the worker calls this, after a
@@ -41,7 +40,6 @@ struct FenceState {
 };
 void read_fence_state(FenceState* out);
 void read_fence_reason(char* out, size_t size);
-int64_t write_deadline_ms();
 
 // Copy of the snapshot taken under the lock ("" until the worker first published), and its
 // sequence number (0 = never published).

@@ -3,15 +3,11 @@
 #include <memory>
 #include <utility>
 
-#if PG_HA_HAVE_ETCD
 #include "etcd/client.hpp"
 #include "etcd/transport.hpp"
-#endif
 #include "pg/interrupts.hpp"
 
 namespace pg_ha::sql_api {
-
-#if PG_HA_HAVE_ETCD
 
 // One blocking client per call: a control function is rare, and a fresh client carries no state
 // (token, preferred endpoint) that could be stale.
@@ -60,23 +56,5 @@ Result<kv::TxnResult> EtcdSession::txn(const kv::Txn& txn) {
   if (!impl_->client.ok()) return impl_->client.error();
   return (*impl_->client)->txn(txn);
 }
-
-#else  // built before the etcd client existed: control functions report etcd as unavailable
-
-struct EtcdSession::Impl {};
-
-EtcdSession::EtcdSession(const pg::Settings&) : impl_(new Impl{}) {}
-
-EtcdSession::~EtcdSession() { delete impl_; }
-
-Result<PrefixRead> EtcdSession::read_prefix(const std::string&) {
-  return make_error(ErrorKind::Unavailable, "this build of pg_ha has no etcd client");
-}
-
-Result<kv::TxnResult> EtcdSession::txn(const kv::Txn&) {
-  return make_error(ErrorKind::Unavailable, "this build of pg_ha has no etcd client");
-}
-
-#endif
 
 }  // namespace pg_ha::sql_api

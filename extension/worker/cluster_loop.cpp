@@ -13,11 +13,9 @@
 #include "worker/pg_local_port.hpp"
 #include "worker/worker_signals.hpp"
 #include "worker/worker_wait.hpp"
-#ifdef PG_HA_HAVE_ETCD
 #include "agent/etcd_client_port.hpp"
 #include "etcd/client.hpp"
 #include "etcd/transport.hpp"
-#endif
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
 
 namespace pg_ha::worker {
@@ -28,8 +26,8 @@ void fence_with(const std::string& why) {
   pg::shmem::set_fence(true, why);
 }
 
-// A node that cannot run (bad settings, no etcd client): stays fenced and says why until it is
-// stopped or its configuration is reloaded (the postmaster restarts the worker then).
+// A node that cannot run (bad settings, an unusable etcd client): stays fenced and says why until
+// it is stopped. A configuration reload does not wake it: fix the settings, then restart the server.
 bool idle_fenced(PgLocalPort& local, const std::string& why) {
   fence_with(why);
   local.log(agent::LogLevel::Warning, "pg_ha: " + why);
@@ -39,7 +37,6 @@ bool idle_fenced(PgLocalPort& local, const std::string& why) {
   return true;
 }
 
-#ifdef PG_HA_HAVE_ETCD
 agent::AgentSettings agent_settings(const pg::Settings& s) {
   agent::AgentSettings a;
   a.node = pg::node_config(s);
@@ -68,7 +65,6 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocal
   o.interrupt = [&local] { return local.io_should_abort(); };   // lets the final lease release through
   return etcd::Client::create(o);
 }
-#endif
 
 }  // namespace
 
@@ -78,7 +74,6 @@ bool run_cluster_loop() {
   PgLocalPort local;
   pg::Settings settings = pg::current_settings();
   if (Status v = pg::validate_cluster_settings(settings); !v.ok()) return idle_fenced(local, v.error().message);
-#ifdef PG_HA_HAVE_ETCD
   if (Status g = etcd::global_init(); !g.ok()) return idle_fenced(local, "cannot use etcd: " + g.error().message);
   auto client = make_client(settings, local);
   if (!client.ok()) return idle_fenced(local, "cannot use etcd: " + client.error().message);
@@ -87,9 +82,6 @@ bool run_cluster_loop() {
   agent.run();
   fence_with("pg_ha worker stopped");
   return pg::postmaster_alive();
-#else
-  return idle_fenced(local, "this build of pg_ha has no etcd client");
-#endif
 }
 
 }  // namespace pg_ha::worker

@@ -1,6 +1,8 @@
-// The worker's entry point: signals first, then the C++ body behind the boundary. Whatever goes
-// wrong inside ends the worker with exit code 1 (restarted after bgw_restart_time), never with a
-// signal that would make the postmaster restart every backend (DESIGN.md §3).
+// The worker's entry point: signals first, then the C++ body behind the boundary. An exception or
+// a PostgreSQL ERROR inside ends the worker with exit code 1 (the postmaster starts it again after
+// bgw_restart_time) instead of a crash that would make the postmaster restart every backend
+// (DESIGN.md §3); a requested shutdown exits 0. The boundary cannot catch a crash of our own
+// code (a bug): that would still restart every backend.
 #include <string>
 
 #include "pg/gucs.hpp"

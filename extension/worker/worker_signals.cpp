@@ -43,6 +43,4 @@ bool take_reload_request() {
   return true;
 }
 
-bool worker_interrupt_pending() { return got_sigterm != 0; }
-
 }  // namespace pg_ha::worker

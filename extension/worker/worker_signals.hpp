@@ -1,5 +1,5 @@
 // The worker's signal handling: handlers only set a flag and the latch (STYLE.md); the loop reads
-// and clears the flags. Also the interrupt check handed to etcd calls made by the worker.
+// and clears the flags.
 #pragma once
 
 namespace pg_ha::worker {
@@ -7,6 +7,5 @@ namespace pg_ha::worker {
 void install_signal_handlers();   // before BackgroundWorkerUnblockSignals()
 bool shutdown_requested();        // SIGTERM seen (stays set)
 bool take_reload_request();       // SIGHUP seen since the last call
-bool worker_interrupt_pending();  // for etcd calls: stop at once on SIGTERM
 
 }  // namespace pg_ha::worker
