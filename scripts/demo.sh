@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 # How to name this demo in the commands we print: --dir only when it is not the default.
 dir_arg=""
-[ "$dir" = "$default_dir" ] || dir_arg=" --dir $dir"
+[ "$dir" = "$default_dir" ] || dir_arg=" --dir $(printf %q "$dir")"
 running() {  # a process of ours is alive (a pid file left by a crash or a reboot does not count)
   local f
   for f in "$dir"/run/*.pid; do [ -e "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && return 0; done
