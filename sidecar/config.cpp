@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/config.hpp"
+#include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -19,27 +20,6 @@ std::string trim(const std::string& s) {
 
 Error line_error(const std::string& origin, int line, const std::string& what) {
   return make_error(ErrorKind::Invalid, origin + ":" + std::to_string(line) + ": " + what);
-}
-
-// Reads a quoted value ('...' with '' or \' for a quote, as postgresql.conf does) starting at
-// text[pos] == '\''; returns the end position after the closing quote, or npos.
-size_t read_quoted(const std::string& text, size_t pos, std::string* out) {
-  for (size_t i = pos + 1; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\\' && i + 1 < text.size()) {
-      out->push_back(text[++i]);
-    } else if (c == '\'') {
-      if (i + 1 < text.size() && text[i + 1] == '\'') {
-        out->push_back('\'');
-        ++i;
-      } else {
-        return i + 1;
-      }
-    } else {
-      out->push_back(c);
-    }
-  }
-  return std::string::npos;
 }
 
 // One line: key [=] value [# comment].
@@ -57,7 +37,7 @@ Result<std::pair<std::string, std::string>> parse_line(const std::string& raw, c
   if (pos == std::string::npos) return line_error(origin, n, "key `" + key + "` has no value");
   size_t rest;
   if (line[pos] == '\'') {
-    rest = read_quoted(line, pos, &value);
+    rest = quoting::read_conf_quoted(line, pos, &value);   // as postgresql.conf reads it
     if (rest == std::string::npos) return line_error(origin, n, "unterminated quoted value for `" + key + "`");
   } else {
     rest = line.find('#', pos);

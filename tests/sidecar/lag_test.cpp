@@ -3,6 +3,7 @@
 
 #include "health.hpp"
 #include "pg_ops.hpp"
+#include "common/quoting.hpp"
 
 using namespace pg_ha::sidecar;
 
@@ -34,6 +35,6 @@ TEST(SidecarPassfile, FindsTheUsersPasswordWithEscapes) {
 }
 
 TEST(SidecarConf, QuotesForPostgresqlConf) {
-  EXPECT_EQ(conf_quote("a'b"), "'a''b'");
-  EXPECT_EQ(conf_quote("/x y"), "'/x y'");
+  EXPECT_EQ(pg_ha::quoting::conf_value("a'b"), "'a''b'");
+  EXPECT_EQ(pg_ha::quoting::conf_value("/x y"), "'/x y'");
 }
