@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/config.hpp"
+#include "core/schema.hpp"
 #include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
 
@@ -201,6 +202,10 @@ Status validate_config(const SidecarConfig& c) {
   }
   if (c.data_dir == c.state_dir)
     return make_error(ErrorKind::Invalid, "`state_dir` must differ from `data_dir`: pg_rewind and pg_basebackup overwrite the data directory");
+  // Peers put this host into primary_conninfo, pg_basebackup and pg_rewind: the same rule as a
+  // member record read from etcd.
+  if (Status h = core::validate_host(c.effective_connect_host()); !h)
+    return make_error(ErrorKind::Invalid, "`connect_host` (or `listen_host`) `" + c.effective_connect_host() + "`: " + h.error().message);
   std::string host;
   int port = 0;
   if (!split_host_port(c.http_listen, &host, &port))
