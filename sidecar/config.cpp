@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "core/config.hpp"
+#include "core/schema.hpp"
+#include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -19,27 +21,6 @@ std::string trim(const std::string& s) {
 
 Error line_error(const std::string& origin, int line, const std::string& what) {
   return make_error(ErrorKind::Invalid, origin + ":" + std::to_string(line) + ": " + what);
-}
-
-// Reads a quoted value ('...' with '' or \' for a quote, as postgresql.conf does) starting at
-// text[pos] == '\''; returns the end position after the closing quote, or npos.
-size_t read_quoted(const std::string& text, size_t pos, std::string* out) {
-  for (size_t i = pos + 1; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\\' && i + 1 < text.size()) {
-      out->push_back(text[++i]);
-    } else if (c == '\'') {
-      if (i + 1 < text.size() && text[i + 1] == '\'') {
-        out->push_back('\'');
-        ++i;
-      } else {
-        return i + 1;
-      }
-    } else {
-      out->push_back(c);
-    }
-  }
-  return std::string::npos;
 }
 
 // One line: key [=] value [# comment].
@@ -57,7 +38,7 @@ Result<std::pair<std::string, std::string>> parse_line(const std::string& raw, c
   if (pos == std::string::npos) return line_error(origin, n, "key `" + key + "` has no value");
   size_t rest;
   if (line[pos] == '\'') {
-    rest = read_quoted(line, pos, &value);
+    rest = quoting::read_conf_quoted(line, pos, &value);   // as postgresql.conf reads it
     if (rest == std::string::npos) return line_error(origin, n, "unterminated quoted value for `" + key + "`");
   } else {
     rest = line.find('#', pos);
@@ -221,6 +202,10 @@ Status validate_config(const SidecarConfig& c) {
   }
   if (c.data_dir == c.state_dir)
     return make_error(ErrorKind::Invalid, "`state_dir` must differ from `data_dir`: pg_rewind and pg_basebackup overwrite the data directory");
+  // Peers put this host into primary_conninfo, pg_basebackup and pg_rewind: the same rule as a
+  // member record read from etcd.
+  if (Status h = core::validate_host(c.effective_connect_host()); !h)
+    return make_error(ErrorKind::Invalid, "`connect_host` (or `listen_host`) `" + c.effective_connect_host() + "`: " + h.error().message);
   std::string host;
   int port = 0;
   if (!split_host_port(c.http_listen, &host, &port))

@@ -49,7 +49,7 @@ bool query(const Node& node, const std::string& sql, Rows* rows, QueryError* err
   return true;
 }
 
-std::string problem_json(const std::string& problem) { return json{{"problem", problem}}.dump(); }
+std::string problem_json(const std::string& problem) { return safe_dump(json{{"problem", problem}}); }
 
 std::string lag_arg(std::optional<int64_t> lag) { return lag ? std::to_string(*lag) : "NULL"; }
 
@@ -66,6 +66,8 @@ std::string plain_replica(std::optional<int64_t> lag) {
 }
 
 }  // namespace
+
+std::string safe_dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Result<int64_t> parse_lag(const std::string& text) {
   size_t i = 0;
@@ -107,7 +109,7 @@ HealthAnswer Health::answer(const char* check, const Check& c) {
   if (reason.is_discarded()) reason = json::object();
   json body{{"check", check}, {"ok", c.ok}, {"node", node_.config.name}, {"postgres_reachable", c.reachable},
             {"reason", reason}};
-  return HealthAnswer{c.ok ? 200 : 503, body.dump() + "\n"};
+  return HealthAnswer{c.ok ? 200 : 503, safe_dump(body) + "\n"};
 }
 
 HealthAnswer Health::primary() {
@@ -130,7 +132,7 @@ HealthAnswer Health::readiness() {
   HealthAnswer a = read_only(std::nullopt);
   json body = json::parse(a.body, nullptr, false);
   if (body.is_object()) body["check"] = "readiness";
-  a.body = body.dump() + "\n";
+  a.body = safe_dump(body) + "\n";
   return a;
 }
 
@@ -149,7 +151,7 @@ HealthAnswer Health::health() {
 HealthAnswer Health::liveness() {
   json body{{"check", "liveness"}, {"ok", true}, {"node", node_.config.name},
             {"postgres_running", stats_.postgres_running.load()}};
-  return HealthAnswer{200, body.dump() + "\n"};
+  return HealthAnswer{200, safe_dump(body) + "\n"};
 }
 
 HealthAnswer Health::cluster() {
@@ -160,7 +162,7 @@ HealthAnswer Health::cluster() {
       "'cluster', (SELECT row_to_json(c) FROM pg_ha.cluster() c), "
       "'history', (SELECT coalesce(json_agg(h), '[]') FROM pg_ha.history() h))::text";
   if (!query(node_, sql, &rows, &err) || rows.empty())
-    return HealthAnswer{503, json{{"node", node_.config.name}, {"problem", err.message}}.dump() + "\n"};
+    return HealthAnswer{503, safe_dump(json{{"node", node_.config.name}, {"problem", err.message}}) + "\n"};
   return HealthAnswer{200, rows[0][0] + "\n"};
 }
 

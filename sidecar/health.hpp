@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/result.hpp"
 #include "node.hpp"
 #include "supervisor.hpp"
@@ -22,18 +24,35 @@ struct HealthAnswer {
 // "16MB", "1GB", "1024", "512kB" (1024-based units, case-insensitive, as PostgreSQL's sizes).
 Result<int64_t> parse_lag(const std::string& text);
 
-class Health {
+// Renders JSON for an HTTP answer: bytes that are not UTF-8 become U+FFFD, never an exception.
+std::string safe_dump(const nlohmann::json& j);
+
+// The checks the HTTP server answers; Health computes them from SQL, tests/fuzz fakes them.
+class HealthChecks {
+ public:
+  virtual ~HealthChecks() = default;
+  virtual HealthAnswer primary() = 0;
+  virtual HealthAnswer replica(std::optional<int64_t> max_lag) = 0;
+  virtual HealthAnswer read_only(std::optional<int64_t> max_lag) = 0;   // primary, or a replica within lag
+  virtual HealthAnswer readiness() = 0;                                 // serving: unfenced primary or streaming replica
+  virtual HealthAnswer health() = 0;                                    // postgres answers at all
+  virtual HealthAnswer liveness() = 0;                                  // the sidecar itself
+  virtual HealthAnswer metrics() = 0;
+  virtual HealthAnswer cluster() = 0;
+};
+
+class Health : public HealthChecks {
  public:
   Health(const Node& node, const SupervisorStats& stats) : node_(node), stats_(stats) {}
 
-  HealthAnswer primary();
-  HealthAnswer replica(std::optional<int64_t> max_lag);
-  HealthAnswer read_only(std::optional<int64_t> max_lag);   // primary, or a replica within lag
-  HealthAnswer readiness();                                 // serving: unfenced primary or streaming replica
-  HealthAnswer health();                                    // postgres answers at all
-  HealthAnswer liveness();                                  // the sidecar itself
-  HealthAnswer metrics();
-  HealthAnswer cluster();
+  HealthAnswer primary() override;
+  HealthAnswer replica(std::optional<int64_t> max_lag) override;
+  HealthAnswer read_only(std::optional<int64_t> max_lag) override;
+  HealthAnswer readiness() override;
+  HealthAnswer health() override;
+  HealthAnswer liveness() override;
+  HealthAnswer metrics() override;
+  HealthAnswer cluster() override;
 
  private:
   struct Check {

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "log.hpp"
+#include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -56,19 +57,10 @@ std::string utc_stamp() {
   return buf;
 }
 
-std::string conninfo_value(const std::string& v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 std::string render_conf(const Node& node, const std::optional<Upstream>& follow) {
   const SidecarConfig& c = node.config;
   std::ostringstream o;
-  auto set = [&o](const std::string& k, const std::string& v) { o << k << " = " << conf_quote(v) << "\n"; };
+  auto set = [&o](const std::string& k, const std::string& v) { o << k << " = " << quoting::conf_value(v) << "\n"; };
   auto num = [&o](const std::string& k, long v) { o << k << " = " << v << "\n"; };
   o << "# Written by pg_ha_sidecar at every start; edits are lost. Change the sidecar's configuration\n"
        "# instead, or the cluster's `config` key for dynamic parameters (pg_ha.auto.conf, included last).\n";
@@ -262,35 +254,26 @@ Result<std::string> move_aside(const std::string& path) {
 Status write_node_files(const Node& node, const std::optional<Upstream>& follow) {
   Status s = ensure_dir(node.socket_dir(), node.run_as, 0700);
   if (!s) return s;
-  s = write_file_atomic(node.conf_path(), render_conf(node, follow), &node.run_as, 0600);
+  s = files::write_atomically(node.conf_path(), render_conf(node, follow), owned_by(node.run_as, 0600));
   if (!s) return s;
-  s = write_file_atomic(node.hba_path(), render_hba(node), &node.run_as, 0600);
+  s = files::write_atomically(node.hba_path(), render_hba(node), owned_by(node.run_as, 0600));
   if (!s) return s;
-  return write_file_atomic(node.ident_path(), render_ident(node), &node.run_as, 0600);
+  return files::write_atomically(node.ident_path(), render_ident(node), owned_by(node.run_as, 0600));
 }
 
 Status write_standby_signal(const Node& node) {
-  return write_file_atomic(node.data_file("standby.signal"), "", &node.run_as, 0600);
+  return files::write_atomically(node.data_file("standby.signal"), "", owned_by(node.run_as, 0600));
 }
 
 bool has_standby_signal(const Node& node) { return path_exists(node.data_file("standby.signal")); }
 
 std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname) {
-  std::string s = "host=" + conninfo_value(from.host) + " port=" + std::to_string(from.port) +
-                  " user=" + conninfo_value(node.config.replication_user) +
-                  " passfile=" + conninfo_value(node.config.replication_passfile) +
-                  " application_name=" + conninfo_value(node.config.name) + " connect_timeout=5";
-  if (!dbname.empty()) s += " dbname=" + conninfo_value(dbname);
+  std::string s = "host=" + quoting::conninfo_value(from.host) + " port=" + std::to_string(from.port) +
+                  " user=" + quoting::conninfo_value(node.config.replication_user) +
+                  " passfile=" + quoting::conninfo_value(node.config.replication_passfile) +
+                  " application_name=" + quoting::conninfo_value(node.config.name) + " connect_timeout=5";
+  if (!dbname.empty()) s += " dbname=" + quoting::conninfo_value(dbname);
   return s;
-}
-
-std::string conf_quote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') out += "''";
-    else out += c;
-  }
-  return out + "'";
 }
 
 Result<std::string> password_from_passfile(const std::string& path, const std::string& user) {

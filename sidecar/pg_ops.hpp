@@ -41,8 +41,6 @@ bool has_standby_signal(const Node& node);
 
 // libpq conninfo for reaching `from` as the replication user (password from PGPASSFILE).
 std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname);
-// A postgresql.conf string literal.
-std::string conf_quote(const std::string& value);
 
 // The password for `user` in a .pgpass-format file (first matching line), never logged.
 Result<std::string> password_from_passfile(const std::string& path, const std::string& user);

@@ -281,40 +281,11 @@ Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode) {
   return chown_to(path, run_as);
 }
 
-Status write_file_atomic(const std::string& path, const std::string& content, const RunAs* owner, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return make_error(ErrorKind::Internal, "cannot write " + tmp + ": " + errno_text());
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return make_error(ErrorKind::Internal, "cannot write " + tmp + ": " + errno_text());
-    }
-    done += static_cast<size_t>(n);
-  }
-  fchmod(fd, mode);
-  if (owner && owner->drop && fchown(fd, owner->uid, owner->gid) != 0) {
-    close(fd);
-    return make_error(ErrorKind::Internal, "cannot chown " + tmp + ": " + errno_text());
-  }
-  if (fsync(fd) != 0) {
-    close(fd);
-    return make_error(ErrorKind::Internal, "fsync of " + tmp + " failed: " + errno_text());
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(ErrorKind::Internal, "cannot rename " + tmp + ": " + errno_text());
-  // The rename is durable only once the directory is synced.
-  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return ok_status();
+files::WriteOptions owned_by(const RunAs& run_as, mode_t mode) {
+  files::WriteOptions o;
+  o.mode = mode;
+  if (run_as.drop) o.owner = files::Owner{run_as.uid, run_as.gid};
+  return o;
 }
 
 Result<std::string> read_whole_file(const std::string& path) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "common/result.hpp"
 
 namespace pg_ha::sidecar {
@@ -66,8 +67,8 @@ std::string join_argv(const std::vector<std::string>& argv);
 // Makes `path` (and parents) exist as a directory owned by run_as with `mode`.
 Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode);
 Status chown_to(const std::string& path, const RunAs& run_as);
-// Writes a file via temp + fsync + rename, optionally owned by run_as.
-Status write_file_atomic(const std::string& path, const std::string& content, const RunAs* owner, mode_t mode);
+// How the sidecar's files for postgres are written (files::write_atomically): owned by run_as.
+files::WriteOptions owned_by(const RunAs& run_as, mode_t mode);
 Result<std::string> read_whole_file(const std::string& path);
 bool path_exists(const std::string& path);
 

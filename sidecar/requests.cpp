@@ -32,8 +32,8 @@ std::optional<core::SidecarRequest> pending_request(const Node& node) {
 }
 
 Status write_result(const Node& node, const core::SidecarResult& result) {
-  return write_file_atomic(node.state_file(core::kSidecarResultFile), core::encode_sidecar_result(result), &node.run_as,
-                           0644);
+  return files::write_atomically(node.state_file(core::kSidecarResultFile), core::encode_sidecar_result(result),
+                                 owned_by(node.run_as, 0644));
 }
 
 Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
@@ -113,7 +113,7 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
     reclone = true;
   }
   if (!reclone) {
-    s = write_file_atomic(node_.state_file(kRewindMarker), "", &node_.run_as, 0600);
+    s = files::write_atomically(node_.state_file(kRewindMarker), "", owned_by(node_.run_as, 0600));
     if (!s) return s;
     int64_t t0 = monotonic_ms();
     auto rewound = run_rewind(node_, from);
@@ -147,7 +147,7 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
 // restarted worker adopts it, so a restart for a parameter never causes a failover.
 Status RequestExecutor::restart() {
   std::string marker = node_.state_file(kRestartingMarker);
-  Status s = write_file_atomic(marker, "", &node_.run_as, 0644);
+  Status s = files::write_atomically(marker, "", owned_by(node_.run_as, 0644));
   if (s) s = postmaster_.stop(kStopTimeoutMs);
   unlink(marker.c_str());
   if (!s) return s;

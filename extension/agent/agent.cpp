@@ -222,7 +222,7 @@ void Agent::write_sidecar_request(const core::SidecarRequest& r) {
       return;
     }
   }
-  Status s = write_file_atomically(path, core::encode_sidecar_request(r));
+  Status s = files::write_atomically(path, core::encode_sidecar_request(r));
   if (!s.ok()) {
     local_.log(LogLevel::Warning, "pg_ha: could not write the sidecar request: " + s.error().message);
     return;
@@ -240,7 +240,7 @@ void Agent::apply_local_actions(const core::Decision& d) {
   std::string conf = render_auto_conf(following_, settings_.replication, synchronous_standby_names_,
                                       config_.postgresql_parameters);
   if (conf != auto_conf_written_ && !settings_.state_dir.empty()) {
-    Status s = write_file_atomically(settings_.state_dir + "/" + kAutoConfFile, conf);
+    Status s = files::write_atomically(settings_.state_dir + "/" + kAutoConfFile, conf);
     if (s.ok()) {
       auto_conf_written_ = conf;
       local_.reload_configuration();

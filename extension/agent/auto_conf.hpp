@@ -24,7 +24,4 @@ std::string render_auto_conf(const std::optional<core::FollowTarget>& follow, co
                              const std::string& synchronous_standby_names,
                              const std::map<std::string, std::string>& parameters);
 
-// A value quoted for postgresql.conf.
-std::string quote_conf_value(const std::string& value);
-
 }  // namespace pg_ha::agent

@@ -10,6 +10,23 @@ using nlohmann::json;
 
 namespace {
 
+constexpr size_t kMaxFieldBytes = 1024;   // a member's state or error text in the snapshot
+constexpr size_t kMaxProblems = 20;
+
+// Never throws: bytes that are not UTF-8 become U+FFFD.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string clipped(const std::string& text) {
+  return text.size() <= kMaxFieldBytes ? text : text.substr(0, kMaxFieldBytes) + "...";
+}
+
+json problems_json(const std::vector<std::string>& problems) {
+  json out = json::array();
+  for (size_t i = 0; i < problems.size() && i < kMaxProblems; ++i) out.push_back(clipped(problems[i]));
+  if (problems.size() > kMaxProblems) out.push_back(std::to_string(problems.size() - kMaxProblems) + " more problems not shown");
+  return out;
+}
+
 const char* local_role(const core::LocalObservation& l) {
   if (!l.postgres_running) return "unknown";
   return l.in_recovery ? "replica" : "primary";
@@ -41,6 +58,7 @@ json members_json(const core::EtcdView& v) {
   for (const auto& [name, m] : v.members) {
     json j = json::parse(core::encode(m.value));
     j.erase("version");
+    for (const char* field : {"state", "error", "api_url"}) j[field] = clipped(j[field].get<std::string>());
     bool is_leader = v.leader && v.leader->value.name == name;
     j["leader"] = is_leader;
     j["lag_bytes"] = (is_leader || m.value.flush_lsn >= top) ? 0 : static_cast<int64_t>(top - m.value.flush_lsn);
@@ -57,6 +75,40 @@ json history_json(const core::EtcdView& v) {
     out.push_back(j);
   }
   return out;
+}
+
+// Keeps the newest history entries that fit in max_bytes and says how many were left out. If even
+// no history does not fit (a huge cluster), the members go too: the node's own status and the
+// problem are always published.
+std::string fit(json doc, size_t max_bytes) {
+  std::string text = dump(doc);
+  if (text.size() <= max_bytes) return text;
+  json all = doc["history"];
+  size_t total = all.size();
+  auto with_newest = [&](size_t keep) {
+    json kept = json::array();
+    for (size_t i = total - keep; i < total; ++i) kept.push_back(all[i]);
+    json d = doc;
+    d["history"] = std::move(kept);
+    d["history_omitted"] = total - keep;
+    d["problems"].push_back("the status shows the newest " + std::to_string(keep) + " of " + std::to_string(total) +
+                            " history entries (status snapshot limit " + std::to_string(max_bytes + 1) + " bytes)");
+    return dump(d);
+  };
+  size_t lo = 0, hi = total;   // invariant: keeping lo fits or lo == 0; keeping more than hi does not
+  while (lo < hi) {
+    size_t mid = (lo + hi + 1) / 2;
+    if (with_newest(mid).size() <= max_bytes) lo = mid;
+    else hi = mid - 1;
+  }
+  text = with_newest(lo);
+  if (text.size() <= max_bytes) return text;
+  json minimal = {{"version", doc["version"]}, {"at_unix_ms", doc["at_unix_ms"]}, {"standalone", doc["standalone"]},
+                  {"node", doc["node"]}, {"cluster", json::object()}, {"members", json::array()},
+                  {"history", json::array()}, {"history_omitted", total},
+                  {"problems", {"the cluster status does not fit in the status snapshot (" + std::to_string(max_bytes + 1) +
+                                " bytes); members and history are left out"}}};
+  return dump(minimal);
 }
 
 }  // namespace
@@ -83,14 +135,14 @@ std::string render_snapshot(const SnapshotInput& in) {
     doc["cluster"] = cluster_json(*in.view, in.config);
     doc["members"] = members_json(*in.view);
     doc["history"] = history_json(*in.view);
-    doc["problems"] = in.view->problems;
+    doc["problems"] = problems_json(in.view->problems);
   } else {
     doc["cluster"] = json::object();
     doc["members"] = json::array();
     doc["history"] = json::array();
     doc["problems"] = json::array();
   }
-  return doc.dump();
+  return fit(std::move(doc), in.max_bytes);
 }
 
 std::string render_standalone_snapshot(const std::string& node_name, const core::LocalObservation& l,
@@ -104,7 +156,7 @@ std::string render_standalone_snapshot(const std::string& node_name, const core:
   return json{{"version", 1}, {"at_unix_ms", at_unix_ms}, {"standalone", true}, {"node", node},
               {"cluster", json::object()}, {"members", json::array()}, {"history", json::array()},
               {"problems", json::array()}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace pg_ha::agent

@@ -7,7 +7,11 @@
 // cluster: leader, term, primary, timeline, paused, sync_active, sync_quorum, sync_standbys,
 //          request ({from,to,failover,force} or null), config (the config record)
 // members: each member record plus lag_bytes (behind the primary's published position)
-// history: the history records, oldest first
+// history: the history records, oldest first; when the whole document would not fit in
+//          max_bytes, only the newest that fit, `history_omitted` says how many were left out and
+//          a problem says so (the snapshot never silently stops being published)
+// Every string is rendered with invalid UTF-8 replaced (U+FFFD): whatever etcd holds, rendering
+// never throws.
 #pragma once
 
 #include <string>
@@ -19,6 +23,9 @@
 
 namespace pg_ha::agent {
 
+// The shared-memory slot holds 64 KiB including the terminating NUL (pg/shmem.hpp).
+constexpr size_t kSnapshotMaxBytes = 64 * 1024 - 1;
+
 struct SnapshotInput {
   const core::NodeConfig& node;
   const core::ClusterConfig& config;
@@ -27,6 +34,7 @@ struct SnapshotInput {
   const core::Decision& decision;
   bool etcd_reachable = false;
   std::string etcd_error;
+  size_t max_bytes = kSnapshotMaxBytes;
 };
 
 std::string render_snapshot(const SnapshotInput& in);

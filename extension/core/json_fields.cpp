@@ -14,6 +14,8 @@ Error wrong(const char* field, const char* expected) {
 }
 }  // namespace
 
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 Result<json> parse_object(const std::string& text, const char* what) {
   if (text.size() > kMaxRecordBytes) {
     return make_error(ErrorKind::Protocol, std::string(what) + ": record larger than 1 MiB");

@@ -27,6 +27,10 @@ Status read(const json& obj, const char* field, double* out, double min, double 
 // An LSN as PostgreSQL prints it ("0/3000148").
 Status read_lsn(const json& obj, const char* field, uint64_t* out);
 
+// Serializes a record. Text from the outside (an error message, a name) may hold bytes that are
+// not UTF-8: they become U+FFFD instead of an exception.
+std::string dump(const json& j);
+
 // Checks the record's "version": absent or newer than we understand is an error.
 Status check_version(const json& obj, const char* what);
 

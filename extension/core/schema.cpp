@@ -42,6 +42,20 @@ Status finish(const char* what, std::initializer_list<Status> checks) {
   return ok_status();
 }
 
+// A member name read from a record: "" (none) or a valid node name.
+Status check_name(const char* field, const std::string& name) {
+  if (name.empty()) return ok_status();
+  Status s = validate_node_name(name);
+  if (!s.ok()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\": " + s.error().message);
+  return ok_status();
+}
+
+Status read_name(const json& obj, const char* field, std::string* out) {
+  Status s = read(obj, field, out);
+  if (!s.ok()) return s;
+  return check_name(field, *out);
+}
+
 Status read_name_list(const json& obj, const char* field, std::vector<std::string>* out) {
   auto it = obj.find(field);
   if (it == obj.end() || it->is_null()) return ok_status();
@@ -49,11 +63,34 @@ Status read_name_list(const json& obj, const char* field, std::vector<std::strin
   for (const json& v : *it) {
     if (!v.is_string()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\" must hold strings");
     out->push_back(v.get<std::string>());
+    if (Status n = check_name(field, out->back()); !n.ok()) return n;
   }
   return ok_status();
 }
 
+// host and port of a member: both absent (not reachable yet) or both valid.
+Status check_address(const MemberRecord& r) {
+  if (r.host.empty() && r.port == 0) return ok_status();
+  if (Status h = validate_host(r.host); !h.ok()) return h;
+  return validate_port(r.port);
+}
+
 }  // namespace
+
+Status validate_host(const std::string& host) {
+  if (host.empty() || host.size() > 253) return make_error(ErrorKind::Invalid, "a host must be 1 to 253 bytes long");
+  for (char ch : host) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '-' || ch == '_' || ch == ':' || ch == '%';
+    if (!ok) return make_error(ErrorKind::Invalid, "a host may contain only letters, digits, '.', '-', '_', ':' and '%'");
+  }
+  return ok_status();
+}
+
+Status validate_port(int64_t port) {
+  if (port < 1 || port > 65535) return make_error(ErrorKind::Invalid, "a port must be between 1 and 65535");
+  return ok_status();
+}
 
 Keys::Keys(std::string prefix, std::string cluster) {
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
@@ -67,21 +104,20 @@ std::string Keys::history(int64_t term) const { return history_prefix() + padded
 // ---- encoders --------------------------------------------------------------------------------
 
 std::string encode(const InitializeRecord& r) {
-  return json{{"version", kSchemaVersion}, {"node", r.node}, {"system_identifier", r.system_identifier}}.dump();
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"node", r.node}, {"system_identifier", r.system_identifier}});
 }
 
 std::string encode(const MemberRecord& r) {
-  return json{{"version", kSchemaVersion}, {"name", r.name}, {"role", role_name(r.role)}, {"state", r.state},
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"role", role_name(r.role)}, {"state", r.state},
               {"postgres_running", r.postgres_running}, {"timeline", r.timeline},
               {"flush_lsn", lsn_to_string(r.flush_lsn)}, {"replay_lsn", lsn_to_string(r.replay_lsn)},
               {"upstream", r.upstream}, {"host", r.host}, {"port", r.port}, {"api_url", r.api_url},
               {"lease_id", std::to_string(r.lease_id)}, {"tags", tags_json(r.tags)},
-              {"pending_restart", r.pending_restart}, {"error", r.error}}
-      .dump();
+              {"pending_restart", r.pending_restart}, {"error", r.error}});
 }
 
 std::string encode(const LeaderRecord& r) {
-  return json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}}.dump();
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}});
 }
 
 std::string encode(const StateRecord& r) {
@@ -92,24 +128,22 @@ std::string encode(const StateRecord& r) {
     j["request"] = {{"from", r.request->from}, {"to", r.request->to}, {"failover", r.request->failover},
                     {"force", r.request->force}};
   }
-  return j.dump();
+  return json_fields::dump(j);
 }
 
 std::string encode(const OptimeRecord& r) {
-  return json{{"version", kSchemaVersion}, {"timeline", r.timeline}, {"lsn", lsn_to_string(r.lsn)}}.dump();
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"timeline", r.timeline}, {"lsn", lsn_to_string(r.lsn)}});
 }
 
 std::string encode(const ElectionReport& r) {
-  return json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}, {"timeline", r.timeline},
-              {"lsn", lsn_to_string(r.lsn)}, {"tags", tags_json(r.tags)}, {"was_primary", r.was_primary}}
-      .dump();
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}, {"timeline", r.timeline},
+              {"lsn", lsn_to_string(r.lsn)}, {"tags", tags_json(r.tags)}, {"was_primary", r.was_primary}});
 }
 
 std::string encode(const HistoryRecord& r) {
-  return json{{"version", kSchemaVersion}, {"term", r.term}, {"reason", r.reason}, {"old_primary", r.old_primary},
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"term", r.term}, {"reason", r.reason}, {"old_primary", r.old_primary},
               {"new_primary", r.new_primary}, {"old_timeline", r.old_timeline}, {"lsn", lsn_to_string(r.lsn)},
-              {"at_unix_ms", r.at_unix_ms}}
-      .dump();
+              {"at_unix_ms", r.at_unix_ms}});
 }
 
 // ---- decoders --------------------------------------------------------------------------------
@@ -123,7 +157,7 @@ std::string encode(const HistoryRecord& r) {
 Result<InitializeRecord> decode_initialize(const std::string& text) {
   PG_HA_PARSE("initialize");
   InitializeRecord r;
-  Status s = finish("initialize", {read(j, "node", &r.node), read(j, "system_identifier", &r.system_identifier)});
+  Status s = finish("initialize", {read_name(j, "node", &r.node), read(j, "system_identifier", &r.system_identifier)});
   if (!s.ok()) return s.error();
   return r;
 }
@@ -132,14 +166,16 @@ Result<MemberRecord> decode_member(const std::string& text) {
   PG_HA_PARSE("member");
   MemberRecord r;
   std::string role, lease;
-  auto res = finish("member", {read(j, "name", &r.name), read(j, "role", &role), read(j, "state", &r.state),
+  auto res = finish("member", {read_name(j, "name", &r.name), read(j, "role", &role), read(j, "state", &r.state),
                                   read(j, "postgres_running", &r.postgres_running), read(j, "timeline", &r.timeline),
                                   read_lsn(j, "flush_lsn", &r.flush_lsn), read_lsn(j, "replay_lsn", &r.replay_lsn),
-                                  read(j, "upstream", &r.upstream), read(j, "host", &r.host),
+                                  read_name(j, "upstream", &r.upstream), read(j, "host", &r.host),
                                   read(j, "port", &r.port, 0, 65535), read(j, "api_url", &r.api_url),
                                   read(j, "lease_id", &lease), read_tags(j, &r.tags),
                                   read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error)});
   if (!res.ok()) return res.error();
+  if (r.name.empty()) return make_error(ErrorKind::Protocol, "member: no \"name\"");
+  if (Status a = check_address(r); !a.ok()) return make_error(ErrorKind::Protocol, "member: " + a.error().message);
   r.role = role_from_name(role);
   if (!lease.empty()) {
     char* end = nullptr;
@@ -153,7 +189,7 @@ Result<MemberRecord> decode_member(const std::string& text) {
 Result<LeaderRecord> decode_leader(const std::string& text) {
   PG_HA_PARSE("leader");
   LeaderRecord r;
-  Status s = finish("leader", {read(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX)});
+  Status s = finish("leader", {read_name(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX)});
   if (!s.ok()) return s.error();
   if (r.name.empty()) return make_error(ErrorKind::Protocol, "leader: no \"name\"");
   return r;
@@ -162,7 +198,7 @@ Result<LeaderRecord> decode_leader(const std::string& text) {
 Result<StateRecord> decode_state(const std::string& text) {
   PG_HA_PARSE("state");
   StateRecord r;
-  auto res = finish("state", {read(j, "term", &r.term, 0, INT64_MAX), read(j, "primary", &r.primary),
+  auto res = finish("state", {read(j, "term", &r.term, 0, INT64_MAX), read_name(j, "primary", &r.primary),
                                  read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
                                  read(j, "sync_active", &r.sync_active), read(j, "sync_quorum", &r.sync_quorum, 0, 64),
                                  read_name_list(j, "sync_standbys", &r.sync_standbys)});
@@ -171,7 +207,7 @@ Result<StateRecord> decode_state(const std::string& text) {
   if (req != j.end() && !req->is_null()) {
     if (!req->is_object()) return make_error(ErrorKind::Protocol, "state: field \"request\" must be an object");
     SwitchoverRequest q;
-    auto rr = finish("state.request", {read(*req, "from", &q.from), read(*req, "to", &q.to),
+    auto rr = finish("state.request", {read_name(*req, "from", &q.from), read_name(*req, "to", &q.to),
                                           read(*req, "failover", &q.failover), read(*req, "force", &q.force)});
     if (!rr.ok()) return rr.error();
     r.request = q;
@@ -191,7 +227,7 @@ Result<ElectionReport> decode_report(const std::string& text) {
   PG_HA_PARSE("election report");
   ElectionReport r;
   Status s = finish("election report",
-                {read(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX), read(j, "timeline", &r.timeline),
+                {read_name(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX), read(j, "timeline", &r.timeline),
                  read_lsn(j, "lsn", &r.lsn), read_tags(j, &r.tags), read(j, "was_primary", &r.was_primary)});
   if (!s.ok()) return s.error();
   return r;
@@ -202,7 +238,7 @@ Result<HistoryRecord> decode_history(const std::string& text) {
   HistoryRecord r;
   Status s = finish("history",
                 {read(j, "term", &r.term, 0, INT64_MAX), read(j, "reason", &r.reason),
-                 read(j, "old_primary", &r.old_primary), read(j, "new_primary", &r.new_primary),
+                 read_name(j, "old_primary", &r.old_primary), read_name(j, "new_primary", &r.new_primary),
                  read(j, "old_timeline", &r.old_timeline), read_lsn(j, "lsn", &r.lsn),
                  read(j, "at_unix_ms", &r.at_unix_ms, INT64_MIN, INT64_MAX)});
   if (!s.ok()) return s.error();
@@ -282,10 +318,25 @@ Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) 
     return ok_status();
   }
   if (rel.rfind("restart/", 0) == 0) {
+    if (Status n = check_name("restart key", rel.substr(8)); !n.ok()) return n;
     view->restart_requests[rel.substr(8)] = versioned<int64_t>(0, kv);
     return ok_status();
   }
   return make_error(ErrorKind::Protocol, "unknown key");
+}
+
+// A key as a problem names it: at most 200 bytes, bytes outside printable ASCII as \xNN, so a
+// hostile key can neither flood the status nor carry invalid UTF-8 into it.
+std::string printable_key(const std::string& key) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < key.size() && out.size() < 200; ++i) {
+    unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') out += static_cast<char>(c);
+    else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  }
+  if (out.size() >= 200) out += "...";
+  return out;
 }
 
 }  // namespace
@@ -298,7 +349,7 @@ EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int6
     if (kv.key.compare(0, root.size(), root) != 0) continue;
     std::string rel = kv.key.substr(root.size());
     Status s = file_key(rel, kv, &view);
-    if (!s.ok()) view.problems.push_back(kv.key + ": " + s.error().message);
+    if (!s.ok()) view.problems.push_back(printable_key(kv.key) + ": " + s.error().message);
   }
   return view;
 }

@@ -150,6 +150,13 @@ struct EtcdView {
 // restart/<name>, no lease: an operator asked that node to restart PostgreSQL; the value is the
 // request time (unix ms, display only). The node deletes it once its sidecar has done it.
 
+// What a record from etcd may name. Everything read from etcd is checked with these before any of
+// it can reach a conninfo, a command line or a file: a record that fails is a problem in the view.
+// A host is a DNS name or an IP address (letters, digits, '.', '-', '_', ':', '%'), 1-253 bytes.
+Status validate_host(const std::string& host);
+// A port peers connect to: 1-65535.
+Status validate_port(int64_t port);
+
 // Builds the view from every key under keys.root() read at one revision.
 EtcdView build_view(const Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);
 

@@ -32,10 +32,9 @@ static bool kind_from_name(const std::string& name, SidecarRequest::Kind* out) {
 }
 
 std::string encode_sidecar_request(const SidecarRequest& r) {
-  return json{{"version", kSchemaVersion}, {"id", r.id}, {"kind", sidecar_request_kind_name(r.kind)},
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"id", r.id}, {"kind", sidecar_request_kind_name(r.kind)},
               {"primary", r.primary}, {"primary_host", r.primary_host}, {"primary_port", r.primary_port},
-              {"reason", r.reason}}
-      .dump();
+              {"reason", r.reason}});
 }
 
 Result<SidecarRequest> decode_sidecar_request(const std::string& text) {
@@ -52,13 +51,19 @@ Result<SidecarRequest> decode_sidecar_request(const std::string& text) {
   }
   if (r.id.empty()) return make_error(ErrorKind::Protocol, "sidecar request: no \"id\"");
   if (!kind_from_name(kind, &r.kind)) return make_error(ErrorKind::Protocol, "sidecar request: unknown kind \"" + kind + "\"");
+  // The primary's address reaches pg_basebackup and pg_rewind command lines: checked like a member's.
+  if (!r.primary.empty() && !validate_node_name(r.primary).ok())
+    return make_error(ErrorKind::Protocol, "sidecar request: field \"primary\" is not a valid node name");
+  if (!r.primary_host.empty() || r.primary_port != 0) {
+    for (const Status& s : {validate_host(r.primary_host), validate_port(r.primary_port)})
+      if (!s.ok()) return make_error(ErrorKind::Protocol, "sidecar request: " + s.error().message);
+  }
   return r;
 }
 
 std::string encode_sidecar_result(const SidecarResult& r) {
-  return json{{"version", kSchemaVersion}, {"id", r.id}, {"ok", r.ok}, {"message", r.message},
-              {"finished_unix_ms", r.finished_unix_ms}}
-      .dump();
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"id", r.id}, {"ok", r.ok}, {"message", r.message},
+              {"finished_unix_ms", r.finished_unix_ms}});
 }
 
 Result<SidecarResult> decode_sidecar_result(const std::string& text) {

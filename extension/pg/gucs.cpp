@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/schema.hpp"
 #include "pg/gucs.hpp"
 #include "pg/postgres.hpp"
 
@@ -214,6 +215,7 @@ Status validate_cluster_settings(const Settings& s) {
   Status name = core::validate_node_name(s.node_name);
   if (!name.ok()) return make_error(ErrorKind::Invalid, "pg_ha.node_name: " + name.error().message);
   if (s.connect_host.empty()) return make_error(ErrorKind::Invalid, "pg_ha.connect_host is not set");
+  if (Status h = core::validate_host(s.connect_host); !h.ok()) return make_error(ErrorKind::Invalid, "pg_ha.connect_host: " + h.error().message);
   if (s.state_dir.empty()) return make_error(ErrorKind::Invalid, "pg_ha.state_dir is not set");
   return ok_status();
 }

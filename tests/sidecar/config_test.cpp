@@ -109,3 +109,19 @@ TEST(SidecarConfig, PreloadWithoutPgHa) {
 }
 
 }  // namespace
+
+// Issue 13: peers put connect_host into primary_conninfo; a quote or a newline would inject.
+TEST(SidecarConfig, HostileConnectHostIsRefused) {
+  auto c = from_text(std::string(kMinimal) + "connect_host = 'h\\' \\ninclude \\'/tmp/evil'\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("connect_host"), std::string::npos) << c.error().message;
+  EXPECT_FALSE(from_text(std::string(kMinimal) + "listen_host = '*'\n").ok()) << "peers cannot connect to *";
+  EXPECT_TRUE(from_text(std::string(kMinimal) + "listen_host = '*'\nconnect_host = db1.example.com\n").ok());
+}
+
+// The file reads quoted values as postgresql.conf does (common/quoting.hpp).
+TEST(SidecarConfig, QuotedValuesUsePostgresEscapes) {
+  auto c = from_text(std::string(kMinimal) + "superuser = 'a\\tb''c\\\\d'\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->superuser, "a\tb'c\\d");
+}

@@ -9,6 +9,7 @@
 
 #include "health.hpp"
 #include "pg_ops.hpp"
+#include "common/quoting.hpp"
 
 using namespace pg_ha::sidecar;
 
@@ -44,6 +45,6 @@ TEST(SidecarPassfile, FindsTheUsersPasswordWithEscapes) {
 }
 
 TEST(SidecarConf, QuotesForPostgresqlConf) {
-  EXPECT_EQ(conf_quote("a'b"), "'a''b'");
-  EXPECT_EQ(conf_quote("/x y"), "'/x y'");
+  EXPECT_EQ(pg_ha::quoting::conf_value("a'b"), "'a''b'");
+  EXPECT_EQ(pg_ha::quoting::conf_value("/x y"), "'/x y'");
 }
