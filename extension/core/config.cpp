@@ -33,7 +33,7 @@ static const std::set<std::string>& known_config_fields() {
   static const std::set<std::string> fields = {
       "version", "ttl", "loop_wait_ms", "fence_after_ms", "fence_margin_ms", "max_clock_drift",
       "election_wait_ms", "switchover_timeout_ms", "maximum_lag_on_failover", "primary_start_timeout",
-      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "postgresql"};
+      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "history_limit", "postgresql"};
   return fields;
 }
 
@@ -84,6 +84,7 @@ Result<ClusterConfig> parse_cluster_config(const std::string& text) {
       json_fields::read(obj, "synchronous_mode_strict", &c.synchronous_mode_strict),
       json_fields::read(obj, "synchronous_node_count", &c.synchronous_node_count, 1, 64),
       json_fields::read(obj, "maximum_lag_on_syncnode", &c.maximum_lag_on_syncnode, 0, INT64_MAX),
+      json_fields::read(obj, "history_limit", &c.history_limit, 1, 100000),
       read_parameters(obj, &c),
   };
   for (const Status& s : checks) {
@@ -109,7 +110,8 @@ std::string encode_cluster_config(const ClusterConfig& c) {
             {"synchronous_mode", sync_mode_name(c.synchronous_mode)},
             {"synchronous_mode_strict", c.synchronous_mode_strict},
             {"synchronous_node_count", c.synchronous_node_count},
-            {"maximum_lag_on_syncnode", c.maximum_lag_on_syncnode}};
+            {"maximum_lag_on_syncnode", c.maximum_lag_on_syncnode},
+            {"history_limit", c.history_limit}};
   json params = json::object();
   for (const auto& [k, v] : c.postgresql_parameters) params[k] = v;
   j["postgresql"] = {{"parameters", params}};

@@ -29,6 +29,7 @@ struct ClusterConfig {
   // bytes; a synchronous standby further behind the primary's flush position is replaced by a
   // healthy one when there is one (0: never). Patroni's maximum_lag_on_syncnode.
   int64_t maximum_lag_on_syncnode = 33554432;
+  int history_limit = 100;             // history entries kept in etcd; the primary deletes older ones
   std::map<std::string, std::string> postgresql_parameters;
 };
 

@@ -72,6 +72,24 @@ void demote(Ctx& c, const StateRecord& s) {
 
 // Leading: unfenced while the last good keep-alive is recent enough (fence early), unless a
 // switchover is handing leadership over.
+// History is bounded (config history_limit): the primary deletes the oldest entries beyond the
+// limit, a few at a time, each only if unchanged since it was read and only while `leader` is
+// still held under its lease.
+void prune_history(Ctx& c) {
+  constexpr size_t kMaxDeletesPerTxn = 32;   // well under etcd's default --max-txn-ops (128)
+  size_t limit = static_cast<size_t>(std::max(1, c.cfg.history_limit));
+  if (c.view.history.size() <= limit) return;
+  size_t excess = std::min(c.view.history.size() - limit, kMaxDeletesPerTxn);
+  kv::Txn t;
+  t.compare = {kv::Compare::lease_is(c.keys.leader(), c.obs.lease.id)};
+  auto it = c.view.history.begin();   // oldest term first
+  for (size_t i = 0; i < excess; ++i, ++it) {
+    t.compare.push_back(kv::Compare::mod_revision_is(c.keys.history(it->first), it->second.mod_revision));
+    t.success.push_back(kv::RequestOp::del(c.keys.history(it->first)));
+  }
+  c.write("prune history to the newest " + std::to_string(limit) + " entries", std::move(t));
+}
+
 void lead(Ctx& c, const StateRecord& s) {
   TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms);
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
@@ -116,6 +134,7 @@ void lead(Ctx& c, const StateRecord& s) {
     t.success = {kv::RequestOp::del_prefix(c.keys.election_prefix())};
     c.write("remove finished election reports", std::move(t));
   }
+  prune_history(c);
   manage_sync(c, s);
 }
 
