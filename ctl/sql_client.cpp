@@ -18,7 +18,11 @@ std::string server_message(const PGresult* res) {
   const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
   const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   std::string code = state ? state : "";
+  const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+  const char* hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
   std::string text = primary ? primary : trimmed(PQresultErrorMessage(res));
+  if (detail) text += ": " + std::string(detail);
+  if (hint) text += " (" + std::string(hint) + ")";
   if (code == "3F000" || code == "42883")
     text += " (is the pg_ha extension created in this database? CREATE EXTENSION pg_ha)";
   if (code == "42501") text += " (pg_hactl needs a superuser or a member of pgha_admin; pg_monitor may read status)";
