@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster.hpp"
+#include "harness/http.hpp"
 #include "harness/ports.hpp"
 
 namespace pg_ha::test {
@@ -235,6 +236,26 @@ TEST_F(CtlCluster, SwitchoverMovesThePrimary) {
   ASSERT_FALSE(h.empty());
   EXPECT_EQ(h.back().value("reason", ""), "switchover") << r.out;
   EXPECT_EQ(h.back().value("old_primary", ""), old) << r.out;
+}
+
+// Every node's real /metrics passes the real Prometheus parser and the format's rules
+// (tests/sidecar/check_metrics.py): before, "# HELP pg_ha_role" came once per role value.
+TEST_F(CtlCluster, MetricsAreValidPrometheusText) {
+  for (int i = 0; i < cluster_->size(); ++i) {
+    HttpResult h = http_request("http://127.0.0.1:" + std::to_string(cluster_->http_port(i)) + "/metrics", "");
+    ASSERT_TRUE(h.ok && h.status == 200) << cluster_->name(i) << ": " << h.status << " " << h.error;
+    EXPECT_NE(h.body.find("pg_ha_role{node=\"" + cluster_->name(i) + "\",role=\"primary\"}"), std::string::npos) << h.body;
+    std::string file = cluster_->dir() + "/metrics-" + cluster_->name(i) + ".txt";
+    { std::ofstream(file) << h.body; }
+    std::string cmd = std::string("/usr/bin/python3 ") + PG_HA_METRICS_CHECK + " " + file + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[1024];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int status = pclose(p);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cluster_->name(i) << ":\n" << out << "\n" << h.body;
+  }
 }
 
 }  // namespace
