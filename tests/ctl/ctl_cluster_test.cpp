@@ -219,6 +219,27 @@ TEST_F(CtlCluster, RestartPendingWithNothingPendingDoesNothing) {
   EXPECT_NE(r.out.find("no member has a pending restart"), std::string::npos) << r.out;
 }
 
+// members().sync marks the recorded synchronous standby; pg_hactl list shows it as "sync standby".
+TEST_F(CtlCluster, SynchronousStandbyIsMarked) {
+  auto sync_count = [&] {
+    auto q = cluster_->query(*primary_, "SELECT count(*) FILTER (WHERE sync) FROM pg_ha.members()");
+    return q.ok() ? (*q)[0][0] : "";
+  };
+  EXPECT_EQ(sync_count(), "0");
+  CtlRun r = ctl({"edit-config", "--set", "synchronous_mode=on", "--force"}, *primary_);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(cluster_->wait_until([&] { return sync_count() == "1"; }, 20000)) << logs();
+  auto q = cluster_->query(*primary_, "SELECT name FROM pg_ha.members() WHERE sync");
+  ASSERT_TRUE(q.ok() && q->size() == 1);
+  EXPECT_EQ((*q)[0][0], cluster_->query(*primary_, "SELECT sync_standbys[1] FROM pg_ha.cluster()")->at(0).at(0));
+  r = ctl({"list"}, *primary_);
+  EXPECT_NE(r.out.find("| " + (*q)[0][0] + " "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| sync standby |"), std::string::npos) << r.out;
+  r = ctl({"edit-config", "--set", "synchronous_mode=off", "--force"}, *primary_);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(cluster_->wait_until([&] { return sync_count() == "0"; }, 20000)) << logs();
+}
+
 TEST_F(CtlCluster, SwitchoverMovesThePrimary) {
   std::string old = cluster_->name(*primary_);
   std::string target = some_replica();
