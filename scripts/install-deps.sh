@@ -9,9 +9,11 @@ PACKAGES=(
   postgresql-15 postgresql-server-dev-15 libpq-dev libkrb5-dev
   libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev
+  libcli11-dev libfmt-dev   # pg_hactl
   # run and test
   etcd-server etcd-client openssl curl procps iproute2 nftables psmisc
   python3 python3-psycopg2
+  python3-prometheus-client   # /metrics checked by a real parser
 )
 if [ "${PG_HA_WITH_BENCH:-0}" = 1 ]; then PACKAGES+=(patroni haproxy); fi
 

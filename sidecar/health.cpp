@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
+#include "metrics.hpp"
 #include "postmaster.hpp"
 #include "common/no_postgres.hpp"
 
@@ -167,37 +168,33 @@ HealthAnswer Health::cluster() {
 }
 
 HealthAnswer Health::metrics() {
-  const std::string node = "{node=\"" + node_.config.name + "\"}";
-  std::string out;
-  auto metric = [&](const std::string& name, const std::string& type, const std::string& help, const std::string& value,
-                    const std::string& labels) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + labels + " " + value + "\n";
-  };
+  const MetricLabels node{{"node", node_.config.name}};
+  MetricsText m;
   Rows rows;
   QueryError err;
   bool up = query(node_, "SELECT 1", &rows, &err);
-  metric("pg_ha_postgres_up", "gauge", "1 when the local postgres answers queries", up ? "1" : "0", node);
+  m.add("pg_ha_postgres_up", "gauge", "1 when the local postgres answers queries", node, up ? "1" : "0");
   if (up && query(node_, "SELECT role, coalesce(lag_bytes, 0), fenced, coalesce(timeline, 0) FROM pg_ha.node_status()", &rows, &err) &&
       !rows.empty()) {
     const auto& r = rows[0];
     for (const char* role : {"primary", "replica", "unknown"})
-      metric("pg_ha_role", "gauge", "1 for this node's current role", r[0] == role ? "1" : "0",
-             "{node=\"" + node_.config.name + "\",role=\"" + role + "\"}");
-    metric("pg_ha_lag_bytes", "gauge", "replication lag of this node in bytes", r[1], node);
-    metric("pg_ha_fenced", "gauge", "1 while this node refuses writes (fenced)", r[2] == "t" ? "1" : "0", node);
-    metric("pg_ha_timeline", "gauge", "this node's timeline", r[3], node);
+      m.add("pg_ha_role", "gauge", "1 for this node's current role", {{"node", node_.config.name}, {"role", role}},
+            r[0] == role ? "1" : "0");
+    m.add("pg_ha_lag_bytes", "gauge", "replication lag of this node in bytes", node, r[1]);
+    m.add("pg_ha_fenced", "gauge", "1 while this node refuses writes (fenced)", node, r[2] == "t" ? "1" : "0");
+    m.add("pg_ha_timeline", "gauge", "this node's timeline", node, r[3]);
   }
   if (up && query(node_, "SELECT coalesce(term, 0) FROM pg_ha.cluster()", &rows, &err) && !rows.empty())
-    metric("pg_ha_term", "gauge", "the cluster's current term", rows[0][0], node);
+    m.add("pg_ha_term", "gauge", "the cluster's current term", node, rows[0][0]);
   if (up && query(node_, "SELECT count(*) FROM pg_ha.history() WHERE reason <> 'bootstrap'", &rows, &err) && !rows.empty())
-    metric("pg_ha_failovers_total", "counter", "failovers and switchovers recorded in the cluster's history", rows[0][0], node);
-  metric("pg_ha_sidecar_postgres_restarts_total", "counter", "restarts of postgres after a crash",
-         std::to_string(stats_.postgres_restarts.load()), node);
-  metric("pg_ha_sidecar_lease_revocations_total", "counter", "leases revoked after a primary crash",
-         std::to_string(stats_.lease_revocations.load()), node);
-  metric("pg_ha_sidecar_requests_total", "counter", "worker requests carried out",
-         std::to_string(stats_.requests_done.load()), node);
-  return HealthAnswer{200, out, "text/plain; version=0.0.4"};
+    m.add("pg_ha_failovers_total", "counter", "failovers and switchovers recorded in the cluster's history", node, rows[0][0]);
+  m.add("pg_ha_sidecar_postgres_restarts_total", "counter", "restarts of postgres after a crash", node,
+        std::to_string(stats_.postgres_restarts.load()));
+  m.add("pg_ha_sidecar_lease_revocations_total", "counter", "leases revoked after a primary crash", node,
+        std::to_string(stats_.lease_revocations.load()));
+  m.add("pg_ha_sidecar_requests_total", "counter", "worker requests carried out", node,
+        std::to_string(stats_.requests_done.load()));
+  return HealthAnswer{200, m.render(), "text/plain; version=0.0.4"};
 }
 
 }  // namespace pg_ha::sidecar

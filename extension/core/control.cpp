@@ -32,7 +32,8 @@ Result<const MemberRecord*> known_member(const EtcdView& view, const std::string
   if (it == view.members.end()) {
     std::string known;
     for (const auto& [n, m] : view.members) known += (known.empty() ? "" : ", ") + n;
-    return refuse("unknown member \"" + name + "\" (members: " + (known.empty() ? "none" : known) + ")");
+    return refuse("no member \"" + name + "\" is registered (registered: " + (known.empty() ? "none" : known) +
+                  "): check the name, or whether that node is down");
   }
   return &it->second.value;
 }
@@ -73,7 +74,7 @@ Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const 
   if (r.role != Role::Replica || !r.postgres_running) return refuse(to + " is not a running replica (state: " + r.state + ")");
   if (r.upstream != view.leader->value.name) return refuse(to + " is not streaming from the primary " + view.leader->value.name);
   if (auto why = automatic_ineligibility(config, view, Candidate{to, r.timeline, r.flush_lsn, r.tags})) {
-    return refuse("cannot switch over to " + *why);
+    return refuse("cannot switch over: " + *why);
   }
   StateRecord next = st;
   next.request = SwitchoverRequest{view.leader->value.name, to, false, false};

@@ -30,7 +30,7 @@ void clear_request(Ctx& c, const StateRecord& s, const std::string& why) {
 std::string refusal(const Ctx& c, const SwitchoverRequest& r) {
   if (r.to == c.me) return "the candidate is already the primary";
   const MemberRecord* m = c.member(r.to);
-  if (!m) return "unknown member " + r.to;
+  if (!m) return r.to + " is no longer registered (is its node down?)";
   if (!m->tags.can_promote()) return r.to + " is tagged nofailover or has priority 0";
   if (m->lease_id == 0) return r.to + " has no lease";
   if (!standby(c, r.to)) return r.to + " is not streaming from this primary";

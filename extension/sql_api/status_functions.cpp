@@ -1,6 +1,7 @@
 // Status functions: all read the worker's snapshot (copied under its lock, parsed after; format
 // in extension/agent/snapshot.hpp) and, for what must be exact right now (role, fence), the live
 // state of this server.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,10 +59,21 @@ void put_self_member(ReturnSetInfo* rsinfo, const json& node) {
   row.int4(7, settings.connect_port);
   row.text_or_null(8, settings.api_url);
   row.boolean(9, bool_field(node, "pending_restart"));
+  row.boolean(10, false);   // no cluster, no synchronous set
   row.put(rsinfo);
 }
 
-void put_member(ReturnSetInfo* rsinfo, const json& m) {
+std::vector<std::string> string_list(const json& object, const char* key) {
+  std::vector<std::string> out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return out;
+  for (const json& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// `sync`: the member is in the synchronous set recorded in etcd (cluster().sync_standbys).
+void put_member(ReturnSetInfo* rsinfo, const json& m, const std::vector<std::string>& sync_standbys) {
   Row row(rsinfo->setDesc);
   row.text(0, str_field(m, "name"));
   row.text(1, str_field(m, "role"));
@@ -74,6 +86,7 @@ void put_member(ReturnSetInfo* rsinfo, const json& m) {
   row.int4(7, static_cast<int32_t>(int_field(m, "port")));
   row.text_or_null(8, str_field(m, "api_url"));
   row.boolean(9, bool_field(m, "pending_restart"));
+  row.boolean(10, std::find(sync_standbys.begin(), sync_standbys.end(), str_field(m, "name")) != sync_standbys.end());
   row.put(rsinfo);
 }
 
@@ -82,17 +95,9 @@ Datum members(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = pg::init_materialized(fcinfo);
   json list = snap.value("members", json::array());
   if (bool_field(snap, "standalone") && list.empty()) put_self_member(rsinfo, object_field(snap, "node"));
-  for (const json& m : list) put_member(rsinfo, m);
+  std::vector<std::string> sync = string_list(object_field(snap, "cluster"), "sync_standbys");
+  for (const json& m : list) put_member(rsinfo, m, sync);
   return Datum(0);
-}
-
-std::vector<std::string> string_list(const json& object, const char* key) {
-  std::vector<std::string> out;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_array()) return out;
-  for (const json& v : *it)
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
 }
 
 Datum cluster(FunctionCallInfo fcinfo) {

@@ -10,7 +10,7 @@ SELECT ok, reason->>'role' AS role FROM pg_ha.health_primary();
 SELECT leader, term, paused, sync_standbys, config->'ttl' AS ttl FROM pg_ha.cluster();
 SELECT term, reason, old_primary, new_primary, timeline, lsn > '0/0' AS has_lsn, at IS NOT NULL AS has_at
   FROM pg_ha.history();
-SELECT name, role, state, timeline, lag_bytes FROM pg_ha.members();
+SELECT name, role, state, timeline, lag_bytes, sync FROM pg_ha.members();
 INSERT INTO regress_lead VALUES (1);
 SELECT count(*) FROM regress_lead;
 -- control against the live cluster

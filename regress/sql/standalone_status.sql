@@ -7,7 +7,7 @@ SELECT name, role, state, timeline > 0 AS has_timeline, flush_lsn > '0/0' AS has
 \x off
 
 SELECT name, role, state, timeline > 0 AS has_timeline, lag_bytes, tags, host, port > 0 AS has_port, api_url,
-       pending_restart
+       pending_restart, sync
   FROM pg_ha.members();
 
 SELECT * FROM pg_ha.cluster();

@@ -87,7 +87,7 @@ TEST(PlanFailover, RefusesBadCandidates) {
   w.node("n4").obs.stopped();
   w.publish_member("n4");
   EXPECT_NE(plan(w, "").error().message.find("candidate"), std::string::npos);
-  EXPECT_NE(plan(w, "n9").error().message.find("unknown member"), std::string::npos);
+  EXPECT_NE(plan(w, "n9").error().message.find("no member \"n9\" is registered"), std::string::npos);
   EXPECT_NE(plan(w, "n1").error().message.find("already the primary"), std::string::npos);
   EXPECT_NE(plan(w, "n3").error().message.find("nofailover"), std::string::npos);
   EXPECT_NE(plan(w, "n4").error().message.find("not a running replica"), std::string::npos);

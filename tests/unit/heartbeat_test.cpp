@@ -184,7 +184,7 @@ TEST(Restart, DemoteTakesPrecedenceOverRestart) {
 
 TEST(PlanRestart, UnknownPendingAndAccepted) {
   World w = settled();
-  EXPECT_NE(plan_restart(w.keys, w.view(), "n9").error().message.find("unknown member"), std::string::npos);
+  EXPECT_NE(plan_restart(w.keys, w.view(), "n9").error().message.find("no member \"n9\" is registered"), std::string::npos);
   auto r = plan_restart(w.keys, w.view(), "n2");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(has_compare(r->txn, kv::Compare::absent(w.keys.restart("n2"))));

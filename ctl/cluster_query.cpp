@@ -1,0 +1,23 @@
+#include "cluster_query.hpp"
+
+#include "output.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::ctl {
+
+nlohmann::json read_cluster(SqlClient& db) {
+  const char* sql =
+      "SELECT json_build_object('cluster', current_setting('pg_ha.cluster_name', true), "
+      "'leader', c.leader, 'term', c.term, 'paused', c.paused, 'sync_standbys', to_json(c.sync_standbys), "
+      "'members', (SELECT coalesce(json_agg(m ORDER BY m.name), '[]') FROM pg_ha.members() m))::text "
+      "FROM pg_ha.cluster() c";
+  return parse_server_json(db.value(sql), "the cluster");
+}
+
+nlohmann::json find_member(const nlohmann::json& cluster, const std::string& name) {
+  for (const auto& m : cluster.value("members", nlohmann::json::array()))
+    if (m.value("name", "") == name) return m;
+  return nullptr;
+}
+
+}  // namespace pg_ha::ctl

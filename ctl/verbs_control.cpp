@@ -1,0 +1,92 @@
+// Verbs that ask the cluster to act, each through one control function of the SQL API:
+// switchover, failover, restart, pause, resume. The cluster validates and records the request
+// (docs/sql-api.md); a refusal comes back as the server's message and exit code 1.
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cluster_query.hpp"
+#include "failure.hpp"
+#include "output.hpp"
+#include "verbs.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::ctl {
+namespace {
+
+using json = nlohmann::json;
+
+std::string leader_of(const json& cluster) {
+  auto it = cluster.find("leader");
+  return it != cluster.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string done_line(const json& r) { return r.value("done", std::string("done")) + "\n"; }
+
+// Polls any node of the dsn (reconnecting: the node we asked may be the one being demoted) until
+// a member other than `old_leader` (and `target`, when named) is the primary. Returns its name.
+std::string wait_for_new_primary(const Options& o, const std::string& old_leader, const std::string& target) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      SqlClient db(o.dsn);
+      json cluster = read_cluster(db);
+      std::string leader = leader_of(cluster);
+      json m = find_member(cluster, leader);
+      bool moved = !leader.empty() && leader != old_leader && (target.empty() || leader == target);
+      if (moved && m.is_object() && m.value("role", "") == "primary") return leader;
+    } catch (const Failure& f) {
+      if (f.code() != kExitUnreachable) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  throw Failure(kExitRefused, fmt::format("the request was recorded, but {} is not the primary after {} s "
+                                          "(see pg_hactl list and the primary's log)",
+                                          target.empty() ? std::string("no other member") : target, o.wait_s));
+}
+
+int finish_move(const Options& o, json result, const std::string& old_leader, const std::string& target) {
+  std::string pretty = done_line(result);
+  if (o.wait_s > 0) {
+    std::string now = wait_for_new_primary(o, old_leader, target);
+    result["new_primary"] = now;
+    pretty += now + " is the new primary\n";
+  }
+  print_result(o, result, pretty);
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_switchover(const Options& o) {
+  SqlClient db(o.dsn);
+  std::string old_leader = leader_of(read_cluster(db));
+  confirm(o, fmt::format("Switch over from {} to {}?", old_leader.empty() ? "(no primary)" : old_leader,
+                         o.candidate.empty() ? "the best eligible replica" : o.candidate));
+  Param candidate = o.candidate.empty() ? Param() : Param(o.candidate);
+  json r = parse_server_json(db.value("SELECT pg_ha.switchover($1)::text", {candidate}), "switchover");
+  return finish_move(o, r, old_leader, o.candidate);
+}
+
+int run_failover(const Options& o) {
+  SqlClient db(o.dsn);
+  std::string old_leader = leader_of(read_cluster(db));
+  confirm(o, fmt::format("Fail over to {}{}?", o.candidate,
+                         old_leader.empty() ? "" : " (the primary " + old_leader + " will be demoted)"));
+  json r = parse_server_json(
+      db.value("SELECT pg_ha.failover($1, $2)::text", {o.candidate, std::string(o.allow_data_loss ? "true" : "false")}),
+      "failover");
+  return finish_move(o, r, old_leader, o.candidate);
+}
+
+int run_pause(const Options& o, bool paused) {
+  SqlClient db(o.dsn);
+  json r = parse_server_json(db.value(paused ? "SELECT pg_ha.pause()::text" : "SELECT pg_ha.resume()::text"),
+                             paused ? "pause" : "resume");
+  print_result(o, r, done_line(r));
+  return kExitOk;
+}
+
+}  // namespace pg_ha::ctl
