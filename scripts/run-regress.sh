@@ -10,7 +10,8 @@
 #   etcd           a real etcd on free loopback ports, when pg_ha was built with the etcd client
 #                  (regress/etcd_*_schedule, plus checks of fence timing, session termination,
 #                  lease release on shutdown and a kill -9 of the postmaster)
-# PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection.
+# PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection;
+# PG_HA_REGRESS_PHASES="etcd" runs only the phases named.
 # Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
 # as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
 set -euo pipefail
@@ -387,6 +388,7 @@ phase_etcd() {
   fi
   start_etcd || { status=1; return; }
   if ! start_cluster_node etcd "$etcd_url" "CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
+    GRANT ALTER SYSTEM ON PARAMETER wal_sender_timeout TO regress_pg_ha_admin_login;
     CREATE ROLE regress_pg_ha_plain LOGIN;
     CREATE TABLE regress_lead (id int);
     GRANT SELECT ON regress_lead TO regress_pg_ha_plain;
@@ -441,10 +443,9 @@ phase_etcd() {
 
 install_module
 status=0
-phase_not_preloaded
-phase_standalone
-phase_replica
-phase_fenced
-phase_etcd
+# PG_HA_REGRESS_PHASES="etcd fenced" runs only those phases (while working on one of them).
+for phase in ${PG_HA_REGRESS_PHASES:-not_preloaded standalone replica fenced etcd}; do
+  "phase_$phase"
+done
 
 exit $status
