@@ -42,6 +42,7 @@ class PgHaCluster {
   std::string name(int i) const { return "node" + std::to_string(i + 1); }
   int index_of(const std::string& name) const;
   int port(int i) const { return nodes_[i].port; }
+  int http_port(int i) const { return nodes_[i].http_port; }   // the sidecar's health API
   EtcdCluster& etcd() { return *etcd_; }
   const std::string& dir() const { return dir_.path(); }
 
