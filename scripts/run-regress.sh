@@ -10,7 +10,9 @@
 #   etcd           a real etcd on free loopback ports, when pg_ha was built with the etcd client
 #                  (regress/etcd_*_schedule, plus checks of fence timing, session termination,
 #                  lease release on shutdown and a kill -9 of the postmaster)
-# PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection.
+#   cannot_run     on that etcd with authentication: a node that cannot run says why, and retries
+# PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection;
+# PG_HA_REGRESS_PHASES="etcd" runs only the phases named.
 # Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
 # as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
 set -euo pipefail
@@ -258,16 +260,55 @@ phase_standalone() {
   if wait_for_worker; then
     psql_q -c "CREATE DATABASE pg_ha_regression"
     run_phase standalone "$top/regress/standalone_schedule" || status=1
+    check_worker_restart
   else
     status=1
   fi
   stop_server
+  check_worker_shutdown_exit
 }
 
-# start_cluster_node <phase> <etcd url> <setup sql>: creates the database and the extension while
-# standalone, then restarts the server as a member of cluster "regress" at <etcd url>.
+worker_pid() {
+  ps -o pid=,args= --ppid "$(head -1 "$pgdata/postmaster.pid")" | awk '/pg_ha worker/ {print $1}'
+}
+
+# A SIGTERM of the worker that is no server shutdown (an operator's kill) ends it with exit code 1,
+# so the postmaster starts it again after bgw_restart_time (2 s); exit code 0 would leave the
+# node without its worker until the next server restart.
+check_worker_restart() {
+  local log new=""
+  log="$(dirname "$pgdata")/server.log"
+  old_worker=$(worker_pid)
+  if [ -z "$old_worker" ]; then echo "FAILED: no pg_ha worker process" >&2; status=1; return; fi
+  kill -TERM "$old_worker"
+  for _ in $(seq 1 100); do
+    new=$(worker_pid)
+    [ -n "$new" ] && [ "$new" != "$old_worker" ] && break
+    sleep 0.1
+  done
+  if [ -n "$new" ] && [ "$new" != "$old_worker" ] && grep -q "(PID $old_worker) exited with exit code 1" "$log"; then
+    echo "ok: a stray SIGTERM ended the worker with exit code 1; the postmaster started it again (PID $new)"
+    new_worker=$new
+  else
+    echo "FAILED: after a SIGTERM of the worker (PID $old_worker): new worker '${new}'" >&2; status=1
+  fi
+}
+
+# ... while the SIGTERM of a server shutdown ends it with exit code 0 (no error in the log).
+check_worker_shutdown_exit() {
+  local log="$work/standalone/server.log"
+  if [ -n "${new_worker:-}" ] && ! grep -q "(PID $new_worker) exited with exit code" "$log"; then
+    echo "ok: the worker ended with exit code 0 at the server shutdown"
+  else
+    echo "FAILED: worker exit at shutdown: $(grep "pg_ha worker" "$log" | tail -2)" >&2; status=1
+  fi
+}
+
+# start_cluster_node <phase> <etcd url> <setup sql> [settings]: creates the database and the
+# extension while standalone, then restarts the server as a member of cluster "regress" at
+# <etcd url> (with extra postgresql.conf lines, which win).
 start_cluster_node() {
-  local name=$1 url=$2 setup=$3 state="$work/$1/state"
+  local name=$1 url=$2 setup=$3 extra=${4:-} state="$work/$1/state"
   start_server "$name" "max_prepared_transactions = 2"
   wait_for_worker || return 1
   prepare_database "CREATE EXTENSION pg_ha; $setup" || return 1
@@ -275,7 +316,8 @@ start_cluster_node() {
   restart_with "pg_ha.etcd_endpoints = '$url'
 pg_ha.cluster_name = 'regress'
 pg_ha.state_dir = '$state'
-pg_ha.etcd_timeout_ms = 500"
+pg_ha.etcd_timeout_ms = 500
+$extra"
   wait_for_status
 }
 
@@ -387,6 +429,7 @@ phase_etcd() {
   fi
   start_etcd || { status=1; return; }
   if ! start_cluster_node etcd "$etcd_url" "CREATE ROLE regress_pg_ha_admin_login LOGIN IN ROLE pgha_admin;
+    GRANT ALTER SYSTEM ON PARAMETER wal_sender_timeout TO regress_pg_ha_admin_login;
     CREATE ROLE regress_pg_ha_plain LOGIN;
     CREATE TABLE regress_lead (id int);
     GRANT SELECT ON regress_lead TO regress_pg_ha_plain;
@@ -439,12 +482,52 @@ phase_etcd() {
   check_postmaster_death
 }
 
+# cannot_state: "<state>|<reason>" of the node, from its status.
+cannot_state() {
+  as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d pg_ha_regression \
+    -c "SELECT state || '|' || reason FROM pg_ha.node_status()" 2>/dev/null
+}
+
+# wait_node_status <grep -E pattern> <what> [-v]: the node's status matches (-v: no longer
+# matches) within 15 s.
+wait_node_status() {
+  local got=""
+  for _ in $(seq 1 150); do
+    got=$(cannot_state)
+    [ -n "$got" ] && grep -Eq ${3:-} "$1" <<<"$got" && { echo "ok: $2: $got"; return 0; }
+    sleep 0.1
+  done
+  echo "FAILED: $2: status is '$got'" >&2; status=1
+}
+
+# A node whose settings do not let it run stays fenced, says why in its status, and tries again
+# with fresh settings on a reload and by itself every few seconds (a secret mounted late). Run
+# after phase_etcd, on its etcd with authentication turned on. The etcd user over plain http is
+# refused until the operator opts in.
+phase_cannot_run() {
+  [ -n "$etcd_pid" ] || { echo "== cannot_run == skipped: no etcd"; return; }
+  echo "== cannot_run =="
+  local pwfile="$work/cannot_run/etcd.pw"
+  etcdctl_q user add root:regress-pw >/dev/null && etcdctl_q auth enable >/dev/null || { status=1; return; }
+  if ! start_cluster_node cannot_run "$etcd_url" "" "pg_ha.cluster_name = 'regress_auth'
+pg_ha.etcd_user = 'root'
+pg_ha.etcd_password_file = '$pwfile'"; then
+    status=1; stop_server; return
+  fi
+  wait_node_status "^cannot_run\|.*password in clear text to http://" "etcd credentials over http refused"
+  psql_q -c "ALTER SYSTEM SET pg_ha.etcd_allow_insecure_auth = on" -c "SELECT pg_reload_conf()" >/dev/null
+  wait_node_status "^cannot_run\|.*could not read pg_ha.etcd_password_file" "after a reload, the next reason"
+  printf 'regress-pw\n' >"$pwfile"; chown postgres: "$pwfile" 2>/dev/null || true
+  wait_node_status "^cannot_run" "the password file appeared: the node runs without a restart" -v
+  if grep -q "regress-pw" "$work/cannot_run/server.log"; then echo "FAILED: the etcd password is in the log" >&2; status=1; fi
+  stop_server
+}
+
 install_module
 status=0
-phase_not_preloaded
-phase_standalone
-phase_replica
-phase_fenced
-phase_etcd
+# PG_HA_REGRESS_PHASES="etcd fenced" runs only those phases (while working on one of them).
+for phase in ${PG_HA_REGRESS_PHASES:-not_preloaded standalone replica fenced etcd cannot_run}; do
+  "phase_$phase"
+done
 
 exit $status

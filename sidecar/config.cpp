@@ -4,9 +4,11 @@
 #include <functional>
 #include <sstream>
 
+#include "agent/auto_conf.hpp"
 #include "core/config.hpp"
 #include "core/schema.hpp"
 #include "common/quoting.hpp"
+#include "etcd/options.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -117,11 +119,26 @@ const std::map<std::string, Setter>& setters() {
       {"postgres_log_file", str(&SidecarConfig::postgres_log_file)},
       {"nofailover", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.nofailover); }},
       {"tool_sync", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tool_sync); }},
+      {"etcd_allow_insecure_auth", [](SidecarConfig* c, const std::string& k, const std::string& v) {
+         return parse_bool(k, v, &c->etcd_allow_insecure_auth);
+       }},
+      {"replication_conninfo_options", str(&SidecarConfig::replication_conninfo_options)},
       {"nosync", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.nosync); }},
       {"noloadbalance", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.noloadbalance); }},
       {"priority", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_int(k, v, 0, 1000000, &c->tags.priority); }},
   };
   return table;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item = trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 std::string normalize_key(std::string key) {
@@ -211,6 +228,10 @@ Status validate_config(const SidecarConfig& c) {
   if (!split_host_port(c.http_listen, &host, &port))
     return make_error(ErrorKind::Invalid, "`http_listen` must be host:port, not `" + c.http_listen + "`");
   if (c.key_prefix.empty() || c.key_prefix[0] != '/') return make_error(ErrorKind::Invalid, "`key_prefix` must start with /");
+  std::string clear_text = etcd::insecure_auth_problem(split_list(c.etcd_endpoints), c.etcd_user, c.etcd_allow_insecure_auth);
+  if (!clear_text.empty()) return make_error(ErrorKind::Invalid, "`etcd_user`: " + clear_text);
+  auto options = agent::parse_conninfo_options(c.replication_conninfo_options);
+  if (!options) return make_error(ErrorKind::Invalid, "`replication_conninfo_options`: " + options.error().message);
   if (c.effective_socket_dir().size() > 90)
     return make_error(ErrorKind::Invalid, "`socket_dir` is too long for a unix socket path (at most 90 characters)");
   return ok_status();

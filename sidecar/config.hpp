@@ -29,12 +29,16 @@ struct SidecarConfig {
   std::string etcd_ca_file;
   std::string etcd_cert_file;
   std::string etcd_key_file;
+  bool etcd_allow_insecure_auth = false;   // etcd_user over http:// (password in clear text)
   std::string key_prefix = "/pg_ha";
   std::string os_user = "postgres";
   std::string superuser = "postgres";
   std::string replication_user = "replicator";
   std::string replication_passfile; // .pgpass format, readable only by os_user (mode 0600)
   std::string replication_networks = "127.0.0.1/32,::1/128";   // hba lines for replication
+  // libpq TLS options for following and cloning ("sslmode=verify-full sslrootcert=..."), also
+  // handed to the worker (pg_ha.replication_conninfo_options); agent::parse_conninfo_options.
+  std::string replication_conninfo_options;
   std::string shared_preload_libraries = "pg_ha";
   std::string wal_keep_size = "256MB";
   int max_wal_senders = 10;

@@ -39,6 +39,7 @@ Result<std::unique_ptr<Store>> make_etcd_store(const SidecarConfig& config) {
   etcd::Options options;
   options.endpoints = split_endpoints(config.etcd_endpoints);
   options.user = config.etcd_user;
+  options.allow_insecure_auth = config.etcd_allow_insecure_auth;
   if (!config.etcd_password_file.empty()) {
     auto text = read_whole_file(config.etcd_password_file);
     if (!text) return make_error(ErrorKind::Invalid, "cannot read etcd_password_file " + config.etcd_password_file);

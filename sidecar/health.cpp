@@ -144,6 +144,8 @@ HealthAnswer Health::health() {
   c.reachable = query(node_, "SELECT true, json_build_object('in_recovery', pg_is_in_recovery())::text", &rows, &err);
   c.ok = c.reachable;
   c.reason_json = c.reachable ? rows[0][1] : problem_json(err.message);
+  std::string down = stats_.down_reason();
+  if (!c.reachable && !down.empty()) c.reason_json = json{{"problem", err.message}, {"postgres_down", down}}.dump(-1, ' ', false, json::error_handler_t::replace);
   if (c.reachable && query(node_, "SELECT true, row_to_json(s)::text FROM pg_ha.node_status() s", &rows, &err))
     c.reason_json = rows[0][1];
   return answer("health", c);

@@ -19,6 +19,7 @@ struct Node {
   std::string hba_path() const { return state_file("pg_hba.conf"); }
   std::string ident_path() const { return state_file("pg_ident.conf"); }
   std::string auto_conf_path() const { return state_file("pg_ha.auto.conf"); }
+  std::string parameters_conf_path() const { return state_file("pg_ha.parameters.conf"); }
   std::string postgres_log() const {
     return config.postgres_log_file.empty() ? state_file("postgresql.log") : config.postgres_log_file;
   }

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "agent/auto_conf.hpp"
 #include "log.hpp"
 #include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
@@ -108,11 +109,14 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   optional("pg_ha.etcd_ca_file", c.etcd_ca_file);
   optional("pg_ha.etcd_cert_file", c.etcd_cert_file);
   optional("pg_ha.etcd_key_file", c.etcd_key_file);
+  if (c.etcd_allow_insecure_auth) set("pg_ha.etcd_allow_insecure_auth", "on");
+  optional("pg_ha.replication_conninfo_options", c.replication_conninfo_options);
   set("pg_ha.nofailover", c.tags.nofailover ? "on" : "off");
   num("pg_ha.priority", c.tags.priority);
   set("pg_ha.nosync", c.tags.nosync ? "on" : "off");
   set("pg_ha.noloadbalance", c.tags.noloadbalance ? "on" : "off");
   if (follow) set("primary_conninfo", upstream_conninfo(node, *follow, ""));
+  set("include_if_exists", node.parameters_conf_path());   // the cluster config's postgresql.parameters
   set("include_if_exists", node.auto_conf_path());   // last: the worker's settings win
   return o.str();
 }
@@ -272,6 +276,9 @@ std::string upstream_conninfo(const Node& node, const Upstream& from, const std:
                   " user=" + quoting::conninfo_value(node.config.replication_user) +
                   " passfile=" + quoting::conninfo_value(node.config.replication_passfile) +
                   " application_name=" + quoting::conninfo_value(node.config.name) + " connect_timeout=5";
+  auto options = agent::parse_conninfo_options(node.config.replication_conninfo_options);   // checked at load
+  if (options)
+    for (const auto& [key, value] : *options) s += " " + key + "=" + quoting::conninfo_value(value);
   if (!dbname.empty()) s += " dbname=" + quoting::conninfo_value(dbname);
   return s;
 }

@@ -1,9 +1,11 @@
 #include "postmaster.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fstream>
+#include <vector>
 
 #include <libpq-fe.h>
 
@@ -34,6 +36,8 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   // primary_conninfo the worker writes.
   o.env["PGPASSFILE"] = node_.config.replication_passfile;
   o.env["PGUSER"] = node_.config.replication_user;
+  struct stat log_stat {};
+  log_offset_ = stat(node_.postgres_log().c_str(), &log_stat) == 0 ? log_stat.st_size : 0;
   auto pid = spawn(argv, o);
   if (!pid) return pid.error();
   pid_ = *pid;
@@ -41,6 +45,30 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   log_info("started postgres (pid " + std::to_string(pid_) + ")" +
            (has_standby_signal_file() ? " as a standby" : "") + ", log in " + node_.postgres_log());
   return ok_status();
+}
+
+// PostgreSQL says why it did not start in its last lines before exiting, e.g.
+//   LOG:  invalid value for parameter "max_connections": "abc"
+//   FATAL:  configuration file "/.../pg_ha.parameters.conf" contains errors
+// Returns the first FATAL or PANIC line it wrote since this start and up to two lines before it,
+// without the log_line_prefix, at most 1000 characters ("" when it wrote none).
+std::string Postmaster::exit_reason() const {
+  std::ifstream in(node_.postgres_log());
+  if (!in) return "";
+  in.seekg(log_offset_);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t prefix = line.find("] ");
+    if (prefix != std::string::npos && prefix < 60) line = line.substr(prefix + 2);
+    lines.push_back(line);
+    if (line.rfind("FATAL:", 0) != 0 && line.rfind("PANIC:", 0) != 0) continue;
+    std::string out;
+    for (size_t i = lines.size() >= 3 ? lines.size() - 3 : 0; i < lines.size(); ++i)
+      out += (out.empty() ? "" : " / ") + lines[i];
+    return out.substr(0, 1000);
+  }
+  return "";
 }
 
 bool Postmaster::has_standby_signal_file() const { return path_exists(node_.data_file("standby.signal")); }

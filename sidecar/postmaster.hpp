@@ -33,6 +33,8 @@ class Postmaster {
   Status wait_ready(int64_t timeout_ms);
   // True when the server answers on its unix socket (PQping).
   bool accepting() const;
+  // After an exit: what postgres logged as the reason (its FATAL line and the lines before it).
+  std::string exit_reason() const;
 
  private:
   bool has_standby_signal_file() const;
@@ -40,6 +42,7 @@ class Postmaster {
   pid_t pid_ = 0;
   bool adopted_ = false;
   int last_status_ = 0;
+  long long log_offset_ = 0;   // size of the postgres log when this postmaster was started
 };
 
 // Runs one SQL statement over the unix socket as the superuser; returns the first row's columns.

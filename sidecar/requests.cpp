@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "agent/auto_conf.hpp"
 #include "bootstrap.hpp"
 #include "log.hpp"
 #include "common/no_postgres.hpp"
@@ -36,6 +37,23 @@ Status write_result(const Node& node, const core::SidecarResult& result) {
                                  owned_by(node.run_as, 0644));
 }
 
+std::optional<std::string> parameters_conf_from_etcd(ClusterView& cluster) {
+  auto config = cluster.config();
+  if (!config || !core::validate_cluster_config(*config)) return std::nullopt;
+  return agent::render_parameters_conf(config->postgresql_parameters);
+}
+
+// Leaves the file alone when etcd cannot say what it should hold.
+void write_parameters_conf(const Node& node, ClusterView& cluster) {
+  auto conf = parameters_conf_from_etcd(cluster);
+  if (!conf) return;
+  auto current = read_whole_file(node.parameters_conf_path());
+  if (current && *current == *conf) return;
+  Status s = write_file_atomic(node.parameters_conf_path(), *conf, &node.run_as, 0600);
+  if (!s) log_warn("cannot write " + node.parameters_conf_path() + ": " + s.error().message);
+  else log_info("wrote the cluster config's parameters from etcd to " + node.parameters_conf_path());
+}
+
 Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
                       const std::optional<Upstream>& follow) {
   std::optional<Upstream> target = follow;
@@ -46,6 +64,7 @@ Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& clu
   }
   Status s = write_node_files(node, target);
   if (!s) return s;
+  write_parameters_conf(node, cluster);
   return postmaster.start();
 }
 

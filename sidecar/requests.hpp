@@ -21,8 +21,15 @@ constexpr const char* kRestartingMarker = "sidecar.restarting";
 std::optional<core::SidecarRequest> pending_request(const Node& node);
 Status write_result(const Node& node, const core::SidecarResult& result);
 
-// Writes this node's postgresql.conf (following the leader when it starts as a standby) and
-// starts postgres. Used at start-up, after a crash and by the requests.
+// The cluster config's postgresql.parameters rendered from etcd as the worker renders them
+// (agent/auto_conf.hpp); nullopt when etcd cannot be read or holds a config the worker would
+// ignore (then the file on disk stays as it is).
+std::optional<std::string> parameters_conf_from_etcd(ClusterView& cluster);
+
+// Writes this node's postgresql.conf (following the leader when it starts as a standby) and the
+// cluster's parameters from etcd (while postgres is down nobody else writes them: a node that a
+// bad parameter kept from starting comes back once the config in etcd is fixed), and starts
+// postgres. Used at start-up, after a crash and by the requests.
 Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
                       const std::optional<Upstream>& follow = std::nullopt);
 

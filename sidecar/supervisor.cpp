@@ -52,6 +52,7 @@ int Supervisor::run() {
     if (up && down_since_ms_ != 0 && monotonic_ms() >= next_ping_ms_ && (next_ping_ms_ = monotonic_ms() + 250) &&
         postmaster_.accepting()) {
       log_info("postgres is accepting connections again after " + std::to_string(monotonic_ms() - down_since_ms_) + " ms");
+      stats_.set_down_reason("");
       down_since_ms_ = 0;
       up_since_ms_ = monotonic_ms();
     }
@@ -82,9 +83,11 @@ Status Supervisor::start(const char* why) {
 void Supervisor::on_exit_seen() {
   int64_t now = monotonic_ms();
   next_start_ms_ = now + backoff_ms(attempts_);
+  std::string said = postmaster_.exit_reason();
+  stats_.set_down_reason(describe_exit(postmaster_.last_status()) + (said.empty() ? "" : ": " + said));
   if (down_since_ms_ != 0) {   // died again before it served: same outage, the back-off grows
     log_warn(std::string("postgres exited again during start-up (") + describe_exit(postmaster_.last_status()) +
-             "); see " + node_.postgres_log());
+             ")" + (said.empty() ? "" : ": " + said) + "; see " + node_.postgres_log());
     return;
   }
   down_since_ms_ = now;
@@ -99,7 +102,20 @@ void Supervisor::on_exit_seen() {
   auto config = cluster_.config();   // read once per crash: etcd may be the reason we are here
   primary_start_timeout_ms_ = config ? int64_t{config->primary_start_timeout_s} * 1000 : 30000;
   log_warn(std::string("postgres exited unexpectedly (") + describe_exit(postmaster_.last_status()) + ") as " +
-           (was_primary_ ? "primary" : "standby") + "; see " + node_.postgres_log());
+           (was_primary_ ? "primary" : "standby") + (said.empty() ? "" : ": " + said) + "; see " + node_.postgres_log());
+}
+
+// A postgres that cannot start may be waiting for a fix of the cluster's parameters in etcd: once
+// they differ from what it last failed with, try again now instead of after the back-off.
+void Supervisor::start_at_once_if_parameters_changed() {
+  int64_t now = monotonic_ms();
+  if (now < next_parameters_check_ms_ || now >= next_start_ms_) return;
+  next_parameters_check_ms_ = now + 1000;
+  auto conf = parameters_conf_from_etcd(cluster_);
+  auto current = read_whole_file(node_.parameters_conf_path());
+  if (!conf || (current && *current == *conf)) return;
+  log_info("the cluster's parameters changed in etcd while postgres is down: starting it now");
+  next_start_ms_ = now;
 }
 
 bool Supervisor::paused_now() {
@@ -137,6 +153,7 @@ void Supervisor::while_down() {
     return;
   }
   check_primary_deadline();
+  start_at_once_if_parameters_changed();
   int64_t now = monotonic_ms();
   if (now < next_start_ms_) return;
   ++attempts_;
@@ -175,6 +192,7 @@ void Supervisor::poll_requests() {
   stats_.requests_done++;
   // The request decided how postgres runs now; a stop it made is no crash.
   down_since_ms_ = 0;
+  stats_.set_down_reason("");
   attempts_ = 0;
   was_primary_ = !has_standby_signal(node_);
   up_since_ms_ = monotonic_ms();

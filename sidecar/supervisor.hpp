@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -28,6 +29,20 @@ struct SupervisorStats {
   std::atomic<int64_t> lease_revocations{0};
   std::atomic<int64_t> requests_done{0};
   std::atomic<bool> postgres_running{false};
+
+  // Why postgres is not serving, in its own words ("" while it serves); /health shows it.
+  void set_down_reason(std::string reason) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    down_reason_ = std::move(reason);
+  }
+  std::string down_reason() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return down_reason_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string down_reason_;
 };
 
 class Supervisor {
@@ -47,6 +62,7 @@ class Supervisor {
   void replay_pending_request();
   bool paused_now();
   void check_primary_deadline();
+  void start_at_once_if_parameters_changed();
 
   const Node& node_;
   ClusterView& cluster_;
@@ -62,6 +78,7 @@ class Supervisor {
   bool logged_pause_ = false;
   bool paused_ = false;
   int64_t next_pause_check_ms_ = 0;
+  int64_t next_parameters_check_ms_ = 0;
   int64_t primary_start_timeout_ms_ = 30000;
   int64_t up_since_ms_ = 0;
   int64_t next_ping_ms_ = 0;

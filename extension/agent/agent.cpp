@@ -237,18 +237,24 @@ void Agent::apply_local_actions(const core::Decision& d) {
   promote_requested_ = d.promote;
   if (d.follow) following_ = d.follow;
   if (d.synchronous_standby_names) synchronous_standby_names_ = *d.synchronous_standby_names;
-  std::string conf = render_auto_conf(following_, settings_.replication, synchronous_standby_names_,
-                                      config_.postgresql_parameters);
-  if (conf != auto_conf_written_ && !settings_.state_dir.empty()) {
-    Status s = files::write_atomically(settings_.state_dir + "/" + kAutoConfFile, conf);
-    if (s.ok()) {
-      auto_conf_written_ = conf;
-      local_.reload_configuration();
-    } else {
-      local_.log(LogLevel::Warning, "pg_ha: could not write " + std::string(kAutoConfFile) + ": " + s.error().message);
-    }
-  }
+  bool wrote = write_conf(kParametersConfFile, render_parameters_conf(config_.postgresql_parameters),
+                          &parameters_conf_written_);
+  wrote = write_conf(kAutoConfFile, render_auto_conf(following_, settings_.replication, synchronous_standby_names_),
+                     &auto_conf_written_) || wrote;
+  if (wrote) local_.reload_configuration();
   if (d.sidecar) write_sidecar_request(*d.sidecar);
+}
+
+// Writes one of the include files this node owns when its content changed; true if written.
+bool Agent::write_conf(const char* file, const std::string& conf, std::string* written) {
+  if (conf == *written || settings_.state_dir.empty()) return false;
+  Status s = files::write_atomically(settings_.state_dir + "/" + file, conf);
+  if (!s.ok()) {
+    local_.log(LogLevel::Warning, "pg_ha: could not write " + std::string(file) + ": " + s.error().message);
+    return false;
+  }
+  *written = conf;
+  return true;
 }
 
 void Agent::log_decision(const core::Decision& d) {

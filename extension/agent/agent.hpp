@@ -20,7 +20,7 @@ struct AgentSettings {
   core::NodeConfig node;
   std::string key_prefix = "/pg_ha";
   std::string cluster;
-  std::string state_dir;            // where pg_ha.auto.conf and the sidecar channel live
+  std::string state_dir;            // where the include files (auto_conf.hpp) and the sidecar channel live
   ReplicationSettings replication;
 };
 
@@ -48,6 +48,7 @@ class Agent {
   void apply_gate(const core::Decision& d);
   bool execute_writes(const core::Decision& d);
   void apply_local_actions(const core::Decision& d);
+  bool write_conf(const char* file, const std::string& conf, std::string* written);
   void write_sidecar_request(const core::SidecarRequest& r);
   void log_decision(const core::Decision& d);
   void publish_snapshot(const core::Decision& d, const core::Observation& obs);
@@ -70,6 +71,7 @@ class Agent {
   std::string etcd_error_;
   bool fenced_published_ = true;
   std::string auto_conf_written_;
+  std::string parameters_conf_written_;
   std::optional<core::FollowTarget> following_;
   std::string synchronous_standby_names_;
   std::string sidecar_request_id_;

@@ -54,6 +54,9 @@ Status validate(const Options& o) {
   if (!o.user.empty() && o.password.empty()) {
     return make_error(ErrorKind::Invalid, "etcd: user \"" + o.user + "\" configured without a password");
   }
+  if (std::string p = insecure_auth_problem(o.endpoints, o.user, o.allow_insecure_auth); !p.empty()) {
+    return make_error(ErrorKind::Invalid, "etcd: " + p);
+  }
   return ok_status();
 }
 

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/auto_conf.hpp"
 #include "core/config.hpp"
 #include "core/schema.hpp"
+#include "etcd/options.hpp"
 #include "pg/gucs.hpp"
 #include "pg/postgres.hpp"
 
@@ -36,6 +38,8 @@ char* guc_state_dir = nullptr;
 char* guc_admin_role = nullptr;
 char* guc_replication_user = nullptr;
 char* guc_replication_passfile = nullptr;
+char* guc_replication_conninfo_options = nullptr;
+bool guc_etcd_allow_insecure_auth = false;
 bool guc_nofailover = false;
 int guc_priority = 100;
 bool guc_nosync = false;
@@ -91,6 +95,17 @@ bool check_endpoints(char** newval, void**, GucSource) {
   return false;
 }
 
+bool check_conninfo_options(char** newval, void**, GucSource) {
+  try {
+    auto parsed = agent::parse_conninfo_options(str(*newval));
+    if (parsed.ok()) return true;
+    GUC_check_errdetail("%s", parsed.error().message.c_str());
+  } catch (...) {
+    GUC_check_errdetail("could not parse the connection options");
+  }
+  return false;
+}
+
 bool check_key_prefix(char** newval, void**, GucSource) {
   if (*newval && (*newval)[0] == '/') return true;
   GUC_check_errdetail("the key prefix must start with \"/\"");
@@ -119,6 +134,9 @@ void define_identity() {
                 &guc_replication_user, "replicator", PGC_SIGHUP, GUC_SUPERUSER_ONLY);
   define_string("pg_ha.replication_passfile", "libpq passfile with the replication password (never the password itself).",
                 &guc_replication_passfile, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY);
+  define_string("pg_ha.replication_conninfo_options",
+                "libpq TLS options for following and cloning a primary (\"sslmode=verify-full sslrootcert=...\").",
+                &guc_replication_conninfo_options, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_conninfo_options);
   define_string("pg_ha.state_dir", "Directory outside the data directory shared with the sidecar.",
                 &guc_state_dir, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY);
 }
@@ -142,6 +160,8 @@ void define_etcd_access() {
   define_string("pg_ha.etcd_cert_file", "Client certificate for etcd TLS.", &guc_etcd_cert_file, "", PGC_SIGHUP,
                 secret);
   define_string("pg_ha.etcd_key_file", "Client key for etcd TLS.", &guc_etcd_key_file, "", PGC_SIGHUP, secret);
+  define_bool("pg_ha.etcd_allow_insecure_auth", "Allow the etcd user and password over plain http:// endpoints.",
+              &guc_etcd_allow_insecure_auth, false, PGC_SIGHUP, secret);
   DefineCustomIntVariable("pg_ha.etcd_timeout_ms", "Deadline of one etcd request.", nullptr, &guc_etcd_timeout_ms,
                           1000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 }
@@ -192,6 +212,8 @@ Settings current_settings() {
   s.admin_role = str(guc_admin_role);
   s.replication_user = str(guc_replication_user);
   s.replication_passfile = str(guc_replication_passfile);
+  s.replication_conninfo_options = str(guc_replication_conninfo_options);
+  s.etcd_allow_insecure_auth = guc_etcd_allow_insecure_auth;
   s.tags.nofailover = guc_nofailover;
   s.tags.priority = guc_priority;
   s.tags.nosync = guc_nosync;
@@ -217,6 +239,8 @@ Status validate_cluster_settings(const Settings& s) {
   if (s.connect_host.empty()) return make_error(ErrorKind::Invalid, "pg_ha.connect_host is not set");
   if (Status h = core::validate_host(s.connect_host); !h.ok()) return make_error(ErrorKind::Invalid, "pg_ha.connect_host: " + h.error().message);
   if (s.state_dir.empty()) return make_error(ErrorKind::Invalid, "pg_ha.state_dir is not set");
+  std::string clear_text = etcd::insecure_auth_problem(s.etcd_endpoints, s.etcd_user, s.etcd_allow_insecure_auth);
+  if (!clear_text.empty()) return make_error(ErrorKind::Invalid, "pg_ha.etcd_user: " + clear_text);
   return ok_status();
 }
 

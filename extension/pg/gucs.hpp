@@ -31,6 +31,8 @@ struct Settings {
   std::string admin_role;
   std::string replication_user;
   std::string replication_passfile;
+  std::string replication_conninfo_options;   // validated by the GUC's check hook
+  bool etcd_allow_insecure_auth = false;
   core::Tags tags;
   int etcd_timeout_ms = 1000;
   bool standalone() const { return etcd_endpoints.empty(); }

@@ -1,6 +1,7 @@
 // Control functions: check the caller, validate the arguments, read the cluster from etcd, let
 // the core plan the one transaction that records the request (core/control.hpp), run it, and
 // say what was done. Nothing is written when any step fails; no lock is held while etcd is asked.
+#include <cctype>
 #include <functional>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "core/control.hpp"
 #include "core/schema.hpp"
 #include "pg/gucs.hpp"
+#include "pg/parameter_rules.hpp"
 #include "sql_api/etcd_session.hpp"
 #include "sql_api/privileges.hpp"
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
@@ -83,18 +85,83 @@ void check_node_name(const std::string& name) {
     throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: invalid node name \"" + name + "\"", st.error().message);
 }
 
-// Types and key names of a patch can be checked without etcd: apply it to the defaults. The range
-// rules that tie knobs together are checked by the core against the real config.
-void check_config_patch(const std::string& patch_text) {
+// A custom name ("module.setting") that no loaded module defines is kept by PostgreSQL as a
+// placeholder, but only if each part is an identifier; anything else stops the server at start.
+bool valid_custom_name(const std::string& name) {
+  if (name.find('.') == std::string::npos) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('.', start);
+    if (end == std::string::npos) end = name.size();
+    if (end == start || !(std::isalpha(static_cast<unsigned char>(name[start])) || name[start] == '_')) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+// One postgresql parameter of the patch, judged by PostgreSQL's own GUC machinery before
+// anything is written: the name exists (or is a well-formed custom name), it may appear in a
+// configuration file, the caller may set it, and the value parses and lies in range. A removal
+// (null) needs only the privilege: removing a bad entry is how a broken config is repaired.
+void check_parameter(const std::string& name, const json& value) {
+  pg::ParameterFacts facts = pg::parameter_facts(name);
+  bool removal = value.is_null();
+  if (!facts.known && !removal && !valid_custom_name(name))
+    throw pg::SqlError(ERRCODE_UNDEFINED_OBJECT, "pg_ha: unrecognized configuration parameter \"" + name + "\"",
+                       "postgresql.parameters may hold only parameters this server knows, or custom ones "
+                       "(\"module.setting\").");
+  if (facts.known && !facts.settable_in_file)
+    throw pg::SqlError(ERRCODE_CANT_CHANGE_RUNTIME_PARAM,
+                       "pg_ha: parameter \"" + name + "\" cannot be set in a configuration file");
+  require_parameter_privilege(name, facts);
+  if (removal || !facts.known) return;   // a placeholder takes any text; its module checks it
+  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  try {
+    pg::check_parameter_value(name, text);
+  } catch (const pg::PgError& e) {
+    throw pg::SqlError(e.sqlstate(), std::string("pg_ha: ") + e.what(), e.detail(), e.hint());
+  }
+}
+
+void check_parameters(const json& patch) {
+  auto pg_section = patch.find("postgresql");
+  if (pg_section == patch.end() || !pg_section->is_object()) return;
+  auto params = pg_section->find("parameters");
+  if (params == pg_section->end() || !params->is_object()) return;
+  for (auto it = params->begin(); it != params->end(); ++it) check_parameter(it.key(), it.value());
+}
+
+json parse_patch(const std::string& patch_text) {
   json patch = json::parse(patch_text, nullptr, false);
   if (patch.is_discarded() || !patch.is_object())
     throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: the config patch must be a JSON object");
-  json merged = json::parse(core::encode_cluster_config(core::ClusterConfig{}));
+  return patch;
+}
+
+core::ClusterConfig apply_patch(const core::ClusterConfig& base, const json& patch) {
+  json merged = json::parse(core::encode_cluster_config(base));
   merged.merge_patch(patch);
   merged["version"] = core::kSchemaVersion;
   Result<core::ClusterConfig> parsed = core::parse_cluster_config(merged.dump());
   if (!parsed.ok())
     throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: invalid config patch", parsed.error().message);
+  return *parsed;
+}
+
+// Types and key names of a patch, and each parameter it sets or removes by name, can be checked
+// without etcd: apply it to the defaults. The range rules that tie knobs together are checked by
+// the core against the real config.
+void check_config_patch(const json& patch) {
+  apply_patch(core::ClusterConfig{}, patch);
+  check_parameters(patch);
+}
+
+// A patch may also drop parameters wholesale ("parameters": null): each one that the real config
+// loses needs the privilege to remove it.
+void check_removed_parameters(const core::ClusterConfig& current, const json& patch) {
+  core::ClusterConfig next = apply_patch(current, patch);
+  for (const auto& [name, value] : current.postgresql_parameters)
+    if (!next.postgresql_parameters.count(name)) check_parameter(name, json());
 }
 
 Datum switchover(FunctionCallInfo fcinfo) {
@@ -135,8 +202,10 @@ Datum set_config(FunctionCallInfo fcinfo) {
   require_cluster_admin("set_config");
   if (PG_ARGISNULL(0)) throw pg::SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "pg_ha: patch must not be null");
   std::string patch = pg::jsonb_text(PG_GETARG_DATUM(0));
-  check_config_patch(patch);
-  return run_control("change the config", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+  json parsed = parse_patch(patch);
+  check_config_patch(parsed);
+  return run_control("change the config", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
+    check_removed_parameters(c, parsed);
     return core::plan_config_patch(k, v, patch);
   });
 }

@@ -31,6 +31,7 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s) {
   o.request_timeout_ms = s.etcd_timeout_ms;
   o.connect_timeout_ms = s.etcd_timeout_ms;
   o.user = s.etcd_user;
+  o.allow_insecure_auth = s.etcd_allow_insecure_auth;
   o.password = std::move(*password);
   o.tls.ca_file = s.etcd_ca_file;
   o.tls.cert_file = s.etcd_cert_file;

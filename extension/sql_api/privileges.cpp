@@ -12,4 +12,15 @@ void require_cluster_admin(const char* function_name) {
                      "", std::string("Only superusers and members of ") + kAdminRole + " may control the cluster.");
 }
 
+void require_parameter_privilege(const std::string& name, const pg::ParameterFacts& facts) {
+  bool needs_superuser = facts.known ? facts.superuser_only : name.find('.') != std::string::npos;
+  if (!needs_superuser || pg::current_user_is_superuser() || pg::current_user_may_alter_system(name)) return;
+  std::string why = facts.known ? "PostgreSQL lets only superusers change it server-wide (context " + facts.context +
+                                      (facts.flagged_superuser_only ? ", superuser-only" : "") + ")"
+                                : "it is a custom parameter that no loaded module defines, so its rules are unknown";
+  throw pg::SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE, "pg_ha: permission denied to set parameter \"" + name + "\"",
+                     "The cluster config writes it into every node's configuration, and " + why + ".",
+                     "Ask a superuser to set it, or to GRANT ALTER SYSTEM ON PARAMETER " + name + ".");
+}
+
 }  // namespace pg_ha::sql_api

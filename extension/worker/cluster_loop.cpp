@@ -1,11 +1,12 @@
 // Cluster mode: run the agent (extension/agent) with the local PostgreSQL port and the etcd
-// client. The gate starts closed (deadline 0) and only the agent opens it, after it holds the
-// leader lease. The etcd client's blocking calls check the worker's SIGTERM flag and postmaster
+// client; a node whose settings do not let it run stays fenced, says why, and tries again. The
+// gate starts closed (deadline 0) and only the agent opens it, after it holds the leader lease. The etcd client's blocking calls check the worker's SIGTERM flag and postmaster
 // death every 20 ms, so shutdown is prompt even in the middle of a request.
 #include <memory>
 #include <string>
 
 #include "agent/agent.hpp"
+#include "agent/snapshot.hpp"
 #include "pg/fence.hpp"
 #include "pg/gucs.hpp"
 #include "pg/shmem.hpp"
@@ -26,15 +27,44 @@ void fence_with(const std::string& why) {
   pg::shmem::set_fence(true, why);
 }
 
-// A node that cannot run (bad settings, an unusable etcd client): stays fenced and says why until
-// it is stopped. A configuration reload does not wake it: fix the settings, then restart the server.
-bool idle_fenced(PgLocalPort& local, const std::string& why) {
+// How often a node that cannot run tries again with fresh settings without being told to: a
+// password or certificate file that appears late (a secret mounted after the server started)
+// needs no reload to be noticed.
+constexpr int64_t kRetryCannotRunMs = 5000;
+
+enum class Idle { Retry, Stop, PostmasterDied };
+
+// The status of a node that cannot run, so node_status() and the sidecar's /health say why.
+void publish_cannot_run(PgLocalPort& local, const pg::Settings& settings, const std::string& why) {
+  core::NodeConfig node = pg::node_config(settings);
+  core::ClusterConfig config;
+  core::Observation obs;
+  obs.now_ms = local.monotonic_ms();
+  obs.wall_clock_unix_ms = local.wall_clock_unix_ms();
+  obs.local = local.observe();
+  core::Decision d;
+  d.state = "cannot_run";
+  d.reason = why + " (retrying every " + std::to_string(kRetryCannotRunMs / 1000) + " s and on reload)";
+  d.fence_reason = why;
+  local.publish_snapshot(agent::render_snapshot(agent::SnapshotInput{node, config, nullptr, obs, d, false, why}));
+}
+
+// A node that cannot run (bad settings, an unreadable password file, no etcd client) stays
+// fenced and says why, then tries again: at once after a reload (SIGHUP), else after
+// kRetryCannotRunMs. The reason is logged when it changes, not at every try.
+Idle idle_fenced(PgLocalPort& local, const pg::Settings& settings, const std::string& why, std::string* logged) {
   fence_with(why);
-  local.log(agent::LogLevel::Warning, "pg_ha: " + why);
+  if (why != *logged) local.log(agent::LogLevel::Warning, "pg_ha: cannot run: " + why);
+  *logged = why;
+  publish_cannot_run(local, settings, why);
+  int64_t retry_at = local.monotonic_ms() + kRetryCannotRunMs;
   while (!shutdown_requested()) {
-    if (wait_for_work(1000) == WaitResult::PostmasterDied) return false;
+    if (reload_if_requested()) return Idle::Retry;
+    int64_t left = retry_at - local.monotonic_ms();
+    if (left <= 0) return Idle::Retry;
+    if (wait_for_work(left) == WaitResult::PostmasterDied) return Idle::PostmasterDied;
   }
-  return true;
+  return Idle::Stop;
 }
 
 agent::AgentSettings agent_settings(const pg::Settings& s) {
@@ -45,6 +75,8 @@ agent::AgentSettings agent_settings(const pg::Settings& s) {
   a.state_dir = s.state_dir;
   a.replication.user = s.replication_user;
   a.replication.passfile = s.replication_passfile;
+  auto options = agent::parse_conninfo_options(s.replication_conninfo_options);   // checked by the GUC
+  if (options.ok()) a.replication.conninfo_options = *options;
   return a;
 }
 
@@ -54,6 +86,7 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocal
   o.request_timeout_ms = s.etcd_timeout_ms;
   o.connect_timeout_ms = s.etcd_timeout_ms;
   o.user = s.etcd_user;
+  o.allow_insecure_auth = s.etcd_allow_insecure_auth;
   if (!s.etcd_user.empty()) {
     auto password = pg::read_etcd_password(s);
     if (!password.ok()) return password.error();
@@ -66,20 +99,35 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocal
   return etcd::Client::create(o);
 }
 
+// Runs the agent with these settings until the worker must stop; "" then. Otherwise returns why
+// the node cannot run with them.
+std::string run_agent(const pg::Settings& settings, PgLocalPort& local) {
+  if (Status v = pg::validate_cluster_settings(settings); !v.ok()) return v.error().message;
+  if (Status g = etcd::global_init(); !g.ok()) return "cannot use etcd: " + g.error().message;
+  auto client = make_client(settings, local);
+  if (!client.ok()) return "cannot use etcd: " + client.error().message;
+  agent::EtcdClientPort etcd_port(**client);
+  agent::Agent agent(agent_settings(settings), etcd_port, local);
+  agent.run();
+  return "";
+}
+
 }  // namespace
 
 bool run_cluster_loop() {
   pg::shmem::set_standalone(false);
   fence_with("pg_ha is starting");
   PgLocalPort local;
-  pg::Settings settings = pg::current_settings();
-  if (Status v = pg::validate_cluster_settings(settings); !v.ok()) return idle_fenced(local, v.error().message);
-  if (Status g = etcd::global_init(); !g.ok()) return idle_fenced(local, "cannot use etcd: " + g.error().message);
-  auto client = make_client(settings, local);
-  if (!client.ok()) return idle_fenced(local, "cannot use etcd: " + client.error().message);
-  agent::EtcdClientPort etcd_port(**client);
-  agent::Agent agent(agent_settings(settings), etcd_port, local);
-  agent.run();
+  std::string logged;
+  for (;;) {
+    pg::Settings settings = pg::current_settings();
+    std::string why = run_agent(settings, local);
+    if (why.empty()) break;
+    Idle next = idle_fenced(local, settings, why, &logged);
+    if (next == Idle::PostmasterDied) return false;
+    if (next == Idle::Stop) break;
+    local.log(agent::LogLevel::Debug, "pg_ha: trying again with fresh settings");
+  }
   fence_with("pg_ha worker stopped");
   return pg::postmaster_alive();
 }

@@ -20,6 +20,7 @@ class Auth : public ::testing::Test {
   std::unique_ptr<Client> client(const std::string& password) {
     return make_client(etcd_->endpoints(), [&](Options& o) {
       o.user = "root";
+      o.allow_insecure_auth = true;   // the test etcd speaks http
       o.password = password;
     });
   }

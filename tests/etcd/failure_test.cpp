@@ -26,7 +26,23 @@ TEST(Failure, InvalidOptions) {
   Options no_password;
   no_password.endpoints = {"http://127.0.0.1:1"};
   no_password.user = "root";
+  no_password.allow_insecure_auth = true;
   EXPECT_FALSE(Client::create(no_password).ok());
+  // Credentials over plain http are refused unless the operator opts in; https is fine.
+  Options clear_text;
+  clear_text.endpoints = {"https://127.0.0.1:1", "http://127.0.0.1:2"};
+  clear_text.user = "root";
+  clear_text.password = "s3cr3t-pw";
+  auto c = Client::create(clear_text);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(c.error().message.find("clear text to http://127.0.0.1:2"), std::string::npos) << c.error().message;
+  EXPECT_EQ(c.error().message.find("s3cr3t-pw"), std::string::npos) << c.error().message;
+  clear_text.allow_insecure_auth = true;
+  EXPECT_TRUE(Client::create(clear_text).ok());
+  clear_text.allow_insecure_auth = false;
+  clear_text.endpoints = {"https://127.0.0.1:1"};
+  EXPECT_TRUE(Client::create(clear_text).ok());
 }
 
 TEST(Failure, ConnectionRefusedIsClearAndFast) {

@@ -92,6 +92,7 @@ TEST(ScriptedServer, AuthTokenWithControlCharactersIsRefused) {
   FakeHttpServer server([](const FakeHttpRequest&) { return answer(200, R"({"token":"abc\r\nX-Evil: 1"})"); });
   auto c = make_client({server.url()}, [](Options& o) {
     o.user = "u";
+    o.allow_insecure_auth = true;   // the fake server speaks http
     o.password = "p";
   });
   auto r = c->get("/k");

@@ -125,3 +125,36 @@ TEST(SidecarConfig, QuotedValuesUsePostgresEscapes) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->superuser, "a\tb'c\\d");
 }
+
+namespace {
+
+// etcd credentials over plain http travel in clear text: refused unless the operator opts in.
+TEST(SidecarConfig, EtcdCredentialsOverHttpNeedAnOptIn) {
+  std::string with_user = std::string(kMinimal) + "etcd_endpoints = 'https://a:2379,http://b:2379'\netcd_user = root\n";
+  auto refused = from_text(with_user);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("clear text to http://b:2379"), std::string::npos) << refused.error().message;
+  auto allowed = from_text(with_user + "etcd_allow_insecure_auth = on\n");
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message;
+  EXPECT_TRUE(allowed->etcd_allow_insecure_auth);
+  EXPECT_TRUE(from_text(std::string(kMinimal) + "etcd_endpoints = 'https://a:2379'\netcd_user = root\n").ok());
+  EXPECT_TRUE(from_text(std::string(kMinimal) + "etcd_endpoints = 'http://a:2379'\n").ok());   // no credentials
+}
+
+TEST(SidecarConfig, ReplicationConninfoOptionsAreChecked) {
+  auto c = from_text(std::string(kMinimal) +
+                     "replication_conninfo_options = 'sslmode=verify-full sslrootcert=/etc/pg/root.crt channel_binding=require'\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  for (const char* bad : {"sslmode=sometimes", "host=evil", "sslrootcert='/a b'", "sslmode", "password=x",
+                          "sslrootcert=/a\\b", "channel_binding=require dbname=x", "sslkey=/k\nhost=evil"}) {
+    SidecarConfig config = *c;
+    ASSERT_TRUE(apply_config_key(&config, "replication_conninfo_options", bad).ok());
+    Status valid = validate_config(config);
+    EXPECT_FALSE(valid.ok()) << bad;
+    if (!valid.ok()) {
+      EXPECT_NE(valid.error().message.find("replication_conninfo_options"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace

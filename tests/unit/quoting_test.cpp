@@ -60,7 +60,7 @@ TEST(AutoConf, HostileHostStaysInsideItsValue) {
   f.name = "n2";
   f.host = "h' sslmode=disable\ninclude '/tmp/evil.conf";
   f.port = 5432;
-  std::string conf = agent::render_auto_conf(f, agent::ReplicationSettings{}, "", {});
+  std::string conf = agent::render_auto_conf(f, agent::ReplicationSettings{}, "");
   std::istringstream in(conf);
   std::string line;
   int lines = 0;
