@@ -17,7 +17,9 @@ cmake --build build -j "$jobs"
 cmake --install build >/dev/null
 
 status=0
-echo "== ctest: unit, simulation, etcd client, integration =="
+echo "== ctest: unit, simulation, etcd client, sidecar, integration, faults =="
+# The faults label runs its quick set here (needs root and nft; tests/faults/README.md);
+# PG_HA_FAULTS=all adds the slower scenarios.
 (cd build && ctest --output-on-failure -j 2 --timeout 900) || status=1
 
 if [ -x scripts/run-regress.sh ]; then
