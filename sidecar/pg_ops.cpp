@@ -97,6 +97,11 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   // only then could the worker name a healthy one. Standbys reply at least every second (above),
   // so 5 s is five missed replies. Override it in the cluster config for slow links.
   set("wal_sender_timeout", "5s");
+  // The other direction: a standby cut off from its primary kept streaming (by state) for as long
+  // as this timeout, 60 s by default, while falling behind. It also makes the receiver ask for a
+  // reply after 2.5 s of silence, so the worker can tell a quiet link from a dead one by the time
+  // of the last message (worker/local_observation.cpp).
+  set("wal_receiver_timeout", "5s");
   set("hba_file", node.hba_path());
   set("ident_file", node.ident_path());
   set("log_line_prefix", "%m [%p] ");
