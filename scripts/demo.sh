@@ -125,7 +125,8 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target pg_ha pg_ha_sidecar >/dev/null
 cmake --install build --component Unspecified >/dev/null 2>&1 || cmake --install build >/dev/null
-sidecar_bin="$top/build/sidecar/pg_ha_sidecar"
+# The installed copy: the postgres user may not be able to reach this checkout (under /root, say).
+sidecar_bin="$(pg_config --bindir)/pg_ha_sidecar"
 
 mkdir -p "$dir/run" "$dir/etcd"
 trap 'echo "demo failed; stopping what it started"; stop_all' ERR
@@ -169,7 +170,9 @@ http_listen = '127.0.0.1:$http'
 etcd_endpoints = '$endpoints'
 replication_passfile = '$passfile'
 CONF
-  "$sidecar_bin" --config "$dir/node$n/sidecar.conf" >"$dir/node$n/sidecar.log" 2>&1 &
+  # As the postgres OS user, which owns the node's files (the sidecar refuses root). setpriv execs
+  # the sidecar itself, so the pid below is the sidecar's (runuser would stay its parent).
+  setpriv --reuid=postgres --regid=postgres --init-groups -- "$sidecar_bin" --config "$dir/node$n/sidecar.conf" >"$dir/node$n/sidecar.log" 2>&1 &
   echo $! > "$dir/run/node$n.pid"
 done
 trap - ERR

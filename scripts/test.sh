@@ -80,8 +80,8 @@ echo "== simulation and sanitizer build: running alongside, output in $logs/comp
 compute_lane >"$logs/compute.log" 2>&1 &
 compute_pid=$!
 trap 'kill $compute_pid 2>/dev/null || true' EXIT
-echo "== ctest: unit, etcd client, agent, sidecar, integration =="
-phase "ctest: unit, etcd, agent, sidecar, integration" server_tests
+echo "== ctest: unit, etcd client, agent, sidecar, integration, faults =="
+phase "ctest: unit, etcd, agent, sidecar, integration, faults" server_tests
 if [ -x scripts/run-regress.sh ]; then
   echo "== pg_regress =="
   phase "pg_regress" regress

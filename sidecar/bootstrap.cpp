@@ -18,7 +18,7 @@ constexpr int kJoinLogEveryMs = 10000;
 std::string marker(const Node& node, const char* name) { return node.state_file(name); }
 
 Status set_marker(const Node& node, const char* name) {
-  return files::write_atomically(marker(node, name), "", owned_by(node.run_as, 0600));
+  return files::write_atomically(marker(node, name), "", files::WriteOptions{0600});
 }
 
 void clear_marker(const Node& node, const char* name) { unlink(marker(node, name).c_str()); }

@@ -55,11 +55,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "pg_ha_sidecar: %s\n%s", config.error().message.c_str(), config_usage().c_str());
     return 2;
   }
+  // Before any file is opened: the sidecar runs as os_user, never as root (docs/sidecar.md).
+  auto run_as = resolve_run_as(config->os_user);
+  if (!run_as) return fail(run_as.error().message);
   if (!config->log_file.empty() && !log_to_file(config->log_file))
     log_warn("cannot open log_file " + config->log_file + ": logging to stderr");
   install_signal_handlers();
-  auto run_as = resolve_run_as(config->os_user);
-  if (!run_as) return fail(run_as.error().message);
   Node node{*config, *run_as};
   Status dir = ensure_dir(node.config.state_dir, node.run_as, 0700);
   if (!dir) return fail(dir.error().message);

@@ -90,6 +90,11 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   // only then could the worker name a healthy one. Standbys reply at least every second (above),
   // so 5 s is five missed replies. Override it in the cluster config for slow links.
   set("wal_sender_timeout", "5s");
+  // The other direction: a standby cut off from its primary kept streaming (by state) for as long
+  // as this timeout, 60 s by default, while falling behind. It also makes the receiver ask for a
+  // reply after 2.5 s of silence, so the worker can tell a quiet link from a dead one by the time
+  // of the last message (worker/local_observation.cpp).
+  set("wal_receiver_timeout", "5s");
   set("hba_file", node.hba_path());
   set("ident_file", node.ident_path());
   set("log_line_prefix", "%m [%p] ");
@@ -258,15 +263,15 @@ Result<std::string> move_aside(const std::string& path) {
 Status write_node_files(const Node& node, const std::optional<Upstream>& follow) {
   Status s = ensure_dir(node.socket_dir(), node.run_as, 0700);
   if (!s) return s;
-  s = files::write_atomically(node.conf_path(), render_conf(node, follow), owned_by(node.run_as, 0600));
+  s = files::write_atomically(node.conf_path(), render_conf(node, follow), files::WriteOptions{0600});
   if (!s) return s;
-  s = files::write_atomically(node.hba_path(), render_hba(node), owned_by(node.run_as, 0600));
+  s = files::write_atomically(node.hba_path(), render_hba(node), files::WriteOptions{0600});
   if (!s) return s;
-  return files::write_atomically(node.ident_path(), render_ident(node), owned_by(node.run_as, 0600));
+  return files::write_atomically(node.ident_path(), render_ident(node), files::WriteOptions{0600});
 }
 
 Status write_standby_signal(const Node& node) {
-  return files::write_atomically(node.data_file("standby.signal"), "", owned_by(node.run_as, 0600));
+  return files::write_atomically(node.data_file("standby.signal"), "", files::WriteOptions{0600});
 }
 
 bool has_standby_signal(const Node& node) { return path_exists(node.data_file("standby.signal")); }

@@ -1,7 +1,6 @@
 #include "process.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -33,7 +32,6 @@ std::string errno_text() { return std::strerror(errno); }
 struct ChildPlan {
   std::vector<char*> args;
   std::vector<char*> envp;
-  std::vector<gid_t> groups;
   const RunAs* run_as = nullptr;
   bool die_with_parent = true;
   pid_t parent = 0;
@@ -56,11 +54,6 @@ struct ChildPlan {
   }
   for (int fd = 3; fd < 1024; ++fd) close(fd);
   const RunAs& r = *plan.run_as;
-  if (r.drop) {
-    if (setgid(r.gid) != 0 || setgroups(plan.groups.size(), plan.groups.data()) != 0 || setuid(r.uid) != 0)
-      _exit(126);
-  }
-  // After setuid: a credential change clears the parent-death signal.
   if (plan.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != plan.parent)) _exit(125);
   if (!r.home.empty() && chdir(r.home.c_str()) != 0 && chdir("/") != 0) _exit(126);
   execve(plan.args[0], plan.args.data(), plan.envp.data());
@@ -121,12 +114,15 @@ Result<RunAs> resolve_run_as(const std::string& os_user) {
   r.uid = pw->pw_uid;
   r.gid = pw->pw_gid;
   r.home = pw->pw_dir ? pw->pw_dir : "/";
+  // Root would write into directories that os_user owns (and any database superuser can run
+  // programs as os_user): one planted symlink would turn that into root's writes anywhere.
   if (geteuid() == 0) {
-    if (r.uid == 0) return make_error(ErrorKind::Invalid, "os_user must not be root: PostgreSQL refuses to run as root");
-    r.drop = true;
-  } else if (geteuid() != r.uid) {
-    return make_error(ErrorKind::Invalid, "the sidecar runs as uid " + std::to_string(geteuid()) +
-                                              ": run it as root or as os_user `" + os_user + "`");
+    return make_error(ErrorKind::Invalid, "pg_ha_sidecar must not run as root: start it as os_user `" + os_user +
+                                              "` (e.g. runuser -u " + os_user + " -- pg_ha_sidecar ...)");
+  }
+  if (geteuid() != r.uid) {
+    return make_error(ErrorKind::Invalid, "the sidecar runs as uid " + std::to_string(geteuid()) + ", not as os_user `" +
+                                              os_user + "` (uid " + std::to_string(r.uid) + "): start it as that user");
   }
   return r;
 }
@@ -140,9 +136,6 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
   if (!o.output_file.empty()) {
     out_fd = open(o.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (out_fd < 0) return make_error(ErrorKind::Internal, "cannot open " + o.output_file + ": " + errno_text());
-    if (o.run_as.drop && fchown(out_fd, o.run_as.uid, o.run_as.gid) != 0) {
-      // Not fatal: the child writes through the inherited descriptor anyway.
-    }
   }
   in_fd = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY | O_CLOEXEC);
   ChildPlan plan;
@@ -153,15 +146,6 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
   plan.args.push_back(nullptr);
   for (const auto& e : env) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
-  if (o.run_as.drop) {
-    int n = 64;
-    plan.groups.resize(static_cast<size_t>(n));
-    if (getgrouplist(o.run_as.user.c_str(), o.run_as.gid, plan.groups.data(), &n) < 0) {
-      plan.groups.resize(static_cast<size_t>(n));
-      getgrouplist(o.run_as.user.c_str(), o.run_as.gid, plan.groups.data(), &n);
-    }
-    plan.groups.resize(static_cast<size_t>(n));
-  }
   pid_t pid = fork();
   if (pid < 0) {
     if (out_fd >= 0) close(out_fd);
@@ -254,13 +238,6 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, SpawnOpt
   return r;
 }
 
-Status chown_to(const std::string& path, const RunAs& run_as) {
-  if (!run_as.drop) return ok_status();
-  if (chown(path.c_str(), run_as.uid, run_as.gid) != 0)
-    return make_error(ErrorKind::Internal, "cannot chown " + path + ": " + errno_text());
-  return ok_status();
-}
-
 Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode) {
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
@@ -278,14 +255,9 @@ Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode) {
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
     return make_error(ErrorKind::Internal, "cannot create directory " + path + ": " + errno_text());
   chmod(path.c_str(), mode);
-  return chown_to(path, run_as);
+  return ok_status();
 }
 
-files::WriteOptions owned_by(const RunAs& run_as, mode_t mode) {
-  files::WriteOptions o;
-  o.mode = mode;
-  if (run_as.drop) o.owner = files::Owner{run_as.uid, run_as.gid};
-  return o;
 }
 
 Result<std::string> read_whole_file(const std::string& path) {

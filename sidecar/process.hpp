@@ -1,5 +1,5 @@
 // Child processes: PostgreSQL's tools (initdb, pg_basebackup, pg_rewind...) and the postmaster
-// itself, run as the configured OS user. The postmaster is the sidecar's direct child so its exit
+// itself, run as the sidecar's own OS user (os_user; the sidecar refuses to run as root). The postmaster is the sidecar's direct child so its exit
 // is seen at once; a postmaster left by an earlier sidecar is adopted and watched by pid.
 #pragma once
 
@@ -22,16 +22,16 @@ void nap_ms(int ms);
 int64_t monotonic_ms();
 int64_t unix_ms();
 
+// The OS user the sidecar and everything it starts run as: the sidecar's own (no user switch).
 struct RunAs {
-  std::string user;        // "" = do not change user
+  std::string user;
   uid_t uid = 0;
   gid_t gid = 0;
   std::string home;
-  bool drop = false;       // true when we are root and must switch to `user`
 };
 
-// Resolves the OS user; as root we drop to it, as that user we run as ourselves, as anybody else
-// we refuse (postgres would refuse to run as root and files would get the wrong owner).
+// Resolves os_user and checks that the sidecar runs as that user. Root is refused: it would act
+// in directories that os_user (and so any database superuser) controls.
 Result<RunAs> resolve_run_as(const std::string& os_user);
 
 struct SpawnOptions {
@@ -64,11 +64,8 @@ std::string describe_exit(int status);
 // Turns a child's argv into a loggable line (no secrets are ever passed on command lines).
 std::string join_argv(const std::vector<std::string>& argv);
 
-// Makes `path` (and parents) exist as a directory owned by run_as with `mode`.
+// Makes `path` (and parents) exist as a directory with `mode` (owned by us, the os_user).
 Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode);
-Status chown_to(const std::string& path, const RunAs& run_as);
-// How the sidecar's files for postgres are written (files::write_atomically): owned by run_as.
-files::WriteOptions owned_by(const RunAs& run_as, mode_t mode);
 Result<std::string> read_whole_file(const std::string& path);
 bool path_exists(const std::string& path);
 

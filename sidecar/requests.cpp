@@ -34,7 +34,7 @@ std::optional<core::SidecarRequest> pending_request(const Node& node) {
 
 Status write_result(const Node& node, const core::SidecarResult& result) {
   return files::write_atomically(node.state_file(core::kSidecarResultFile), core::encode_sidecar_result(result),
-                                 owned_by(node.run_as, 0644));
+                                 files::WriteOptions{0644});
 }
 
 std::optional<std::string> parameters_conf_from_etcd(ClusterView& cluster) {
@@ -49,7 +49,7 @@ void write_parameters_conf(const Node& node, ClusterView& cluster) {
   if (!conf) return;
   auto current = read_whole_file(node.parameters_conf_path());
   if (current && *current == *conf) return;
-  Status s = write_file_atomic(node.parameters_conf_path(), *conf, &node.run_as, 0600);
+  Status s = files::write_atomically(node.parameters_conf_path(), *conf);
   if (!s) log_warn("cannot write " + node.parameters_conf_path() + ": " + s.error().message);
   else log_info("wrote the cluster config's parameters from etcd to " + node.parameters_conf_path());
 }
@@ -132,7 +132,7 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
     reclone = true;
   }
   if (!reclone) {
-    s = files::write_atomically(node_.state_file(kRewindMarker), "", owned_by(node_.run_as, 0600));
+    s = files::write_atomically(node_.state_file(kRewindMarker), "", files::WriteOptions{0600});
     if (!s) return s;
     int64_t t0 = monotonic_ms();
     auto rewound = run_rewind(node_, from);
@@ -166,7 +166,7 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
 // restarted worker adopts it, so a restart for a parameter never causes a failover.
 Status RequestExecutor::restart() {
   std::string marker = node_.state_file(kRestartingMarker);
-  Status s = files::write_atomically(marker, "", owned_by(node_.run_as, 0644));
+  Status s = files::write_atomically(marker, "", files::WriteOptions{0644});
   if (s) s = postmaster_.stop(kStopTimeoutMs);
   unlink(marker.c_str());
   if (!s) return s;

@@ -43,7 +43,8 @@ class PgHaCluster(Cluster):
                     f"listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = {n.port}\n"
                     f"http_listen = '127.0.0.1:{n.http}'\netcd_endpoints = '{self.etcd.url}'\n"
                     f"replication_passfile = '{self.passfile}'\ntool_sync = off\nbin_dir = '{BIN_DIR}'\n")
-        n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"))
+        # As the postgres OS user: the sidecar refuses root (docs/sidecar.md).
+        n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"), user="postgres")
 
     def healthy(self):
         p = super().healthy()

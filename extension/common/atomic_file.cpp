@@ -51,7 +51,6 @@ int create_temp(int dir, const std::string& name, mode_t mode) {
 Status fill(int fd, const std::string& content, const WriteOptions& o, const std::string& tmp_path) {
   if (!write_all(fd, content)) return io_error("could not write", tmp_path);
   if (::fchmod(fd, o.mode) != 0) return io_error("could not chmod", tmp_path);
-  if (o.owner && ::fchown(fd, o.owner->uid, o.owner->gid) != 0) return io_error("could not chown", tmp_path);
   if (::fsync(fd) != 0) return io_error("could not fsync", tmp_path);
   return ok_status();
 }

@@ -4,27 +4,20 @@
 //
 // It never follows a symlink at the file's own name or its temp name: the temp file is created
 // with O_CREAT|O_EXCL|O_NOFOLLOW relative to the opened directory and renamed over the target
-// (rename replaces a symlink, it does not write through it). A process writing as root into a
-// directory another user owns therefore cannot be pointed at another file.
+// (rename replaces a symlink, it does not write through it). A process writing into a directory
+// another user can write to therefore cannot be pointed at another file.
 #pragma once
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 
 #include "common/result.hpp"
 
 namespace pg_ha::files {
 
-struct Owner {
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
 struct WriteOptions {
   mode_t mode = 0600;
-  std::optional<Owner> owner;   // chown the new file (a root sidecar writing for postgres)
 };
 
 Status write_atomically(const std::string& path, const std::string& content, const WriteOptions& options = {});

@@ -20,7 +20,7 @@ struct LocalObservation {
   bool in_recovery = false;
   bool promote_in_progress = false;
   uint32_t timeline = 0;
-  Lsn flush_lsn = 0;            // primary: WAL flushed; replica: WAL received and flushed
+  Lsn flush_lsn = 0;            // primary: WAL flushed; replica: WAL received and flushed (0 = not known yet)
   Lsn replay_lsn = 0;
   bool receiver_streaming = false;
   std::string upstream;         // the member named in the conninfo file we own ("" = none)

@@ -72,7 +72,15 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
   c.write("take leadership for term " + std::to_string(term) + " (" + why + ")", std::move(t));
 }
 
-void report_position(Ctx& c, int64_t term) {
+// LSN 0 (and timeline 0) is no position: the worker starts before recovery has set it.
+bool position_known(const Ctx& c) { return c.local.flush_lsn != 0 && c.local.timeline != 0; }
+
+bool ahead_of(const Ctx& c, const ElectionReport& r) {
+  return c.local.timeline > r.timeline || (c.local.timeline == r.timeline && c.local.flush_lsn > r.lsn);
+}
+
+// Files our position for `term`, or moves our report (at `rev`, 0 = none yet) forward to it.
+void report_position(Ctx& c, int64_t term, int64_t rev) {
   ElectionReport r;
   r.name = c.me;
   r.term = term;
@@ -81,19 +89,27 @@ void report_position(Ctx& c, int64_t term) {
   r.tags = c.node.tags;
   std::string key = c.keys.election_report(term, c.me);
   kv::Txn t;
-  t.compare = {kv::Compare::absent(key)};
+  t.compare = {rev == 0 ? kv::Compare::absent(key) : kv::Compare::mod_revision_is(key, rev)};
   t.success = {kv::RequestOp::put(key, encode(r), c.obs.lease.id)};
-  c.write("report position for term " + std::to_string(term), std::move(t));
+  c.write((rev == 0 ? "report position for term " : "refresh position for term ") + std::to_string(term), std::move(t));
 }
 
-// Reports our position for `term` once; returns whether the view already shows it. Every replica
-// reports, promotable or not: a nofailover member of the synchronous set may be the one holding
-// the newest acknowledged commits, and the election must know it (I3).
+// Reports our position for `term`, and refreshes the report while the position moves on (replay
+// after a restart starts low; a report frozen there made the node look far behind for good).
+// Returns whether the view shows our current position. Every replica reports, promotable or not:
+// a nofailover member of the synchronous set may be the one holding the newest acknowledged
+// commits, and the election must know it (I3).
 bool report_once(Ctx& c, int64_t term) {
+  if (!position_known(c)) return false;
   auto reports = c.view.reports.find(term);
-  bool reported = reports != c.view.reports.end() && reports->second.count(c.me);
-  if (!reported && c.has_lease()) report_position(c, term);
-  return reported;
+  const Versioned<ElectionReport>* mine = nullptr;
+  if (reports != c.view.reports.end()) {
+    auto it = reports->second.find(c.me);
+    if (it != reports->second.end()) mine = &it->second;
+  }
+  bool current = mine && !ahead_of(c, mine->value);
+  if (!current && c.has_lease()) report_position(c, term, mine ? mine->mod_revision : 0);
+  return current;
 }
 
 void elect(Ctx& c, const StateRecord& s) {
@@ -105,7 +121,8 @@ void elect(Ctx& c, const StateRecord& s) {
   bool reported = report_once(c, term);
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
-  c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason);
+  std::string waiting = position_known(c) ? "" : " (this node waits for recovery to set its position before it reports)";
+  c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
   if (c.now < wait_end) c.d.wake_at_ms = std::min(c.d.wake_at_ms, wait_end);
   if (outcome.winner == c.me && reported && c.has_lease()) take_leadership(c, s, "failover", true);
 }

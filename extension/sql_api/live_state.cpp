@@ -25,10 +25,9 @@ LiveState read_live_state() {
   s.fenced = pg::writes_refused(reason, sizeof reason);
   if (s.fenced) s.fence_reason = reason;
   if (s.role == "replica" && WalRcv) {
-    SpinLockAcquire(&WalRcv->mutex);
-    WalRcvState state = WalRcv->walRcvState;
-    SpinLockRelease(&WalRcv->mutex);
-    s.receiver_state = state == WALRCV_STREAMING ? "streaming" : state == WALRCV_STOPPED ? "stopped" : "connecting";
+    // The worker's judgement (worker/local_observation.hpp), so /replica and members() agree.
+    worker::ReceiverView r = worker::observe_receiver();
+    s.receiver_state = r.streaming ? "streaming" : r.state == "stopped" || r.state == "silent" ? r.state : "connecting";
   }
   return s;
 }

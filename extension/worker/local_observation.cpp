@@ -20,6 +20,7 @@ extern "C" {
 #include "utils/backend_status.h"          // application_name of walsenders
 #include "utils/guc.h"                     // GetNumConfigOptions
 #include "utils/guc_tables.h"              // get_guc_variables, GUC_PENDING_RESTART
+#include "utils/timestamp.h"               // GetCurrentTimestamp, TimestampDifferenceMilliseconds
 }
 
 namespace pg_ha::worker {
@@ -71,20 +72,40 @@ const char* receiver_state_name(WalRcvState state) {
   return "unknown";
 }
 
-void observe_receiver(LocalDetails* d) {
-  if (!WalRcv) return;
+// How long the receiver may go without a message before the link counts as silent. The receiver
+// asks the primary for a reply after half of wal_receiver_timeout without a message (the sidecar
+// sets 5 s), so a healthy link, even an idle one, is never silent longer than that; 1.5 s of slack
+// covers the answer and the receiver's own wake-ups. 0 (timeout disabled): no such bound.
+int64_t silence_limit_ms() { return wal_receiver_timeout > 0 ? wal_receiver_timeout / 2 + 1500 : 0; }
+
+}  // namespace
+
+ReceiverView observe_receiver() {
+  ReceiverView v;
+  if (!WalRcv) return v;
   SpinLockAcquire(&WalRcv->mutex);
   WalRcvState state = WalRcv->walRcvState;
+  TimestampTz last_message = WalRcv->lastMsgReceiptTime;
   std::string host = WalRcv->sender_host;
   int port = WalRcv->sender_port;
   SpinLockRelease(&WalRcv->mutex);
-  d->receiver_state = receiver_state_name(state);
-  d->observation.receiver_streaming = state == WALRCV_STREAMING;
-  if (state == WALRCV_STREAMING) {
-    d->sender_host = host;
-    d->sender_port = port;
+  v.state = receiver_state_name(state);
+  if (state != WALRCV_STREAMING) return v;
+  v.sender_host = host;
+  v.sender_port = port;
+  if (last_message > 0) v.silence_ms = TimestampDifferenceMilliseconds(last_message, GetCurrentTimestamp());
+  int64_t limit = silence_limit_ms();
+  // Connected is not enough: a cut link keeps its state for as long as wal_receiver_timeout and
+  // TCP let it, while the replica falls behind (issue 14 item 4).
+  if (limit > 0 && v.silence_ms > limit) {
+    v.state = "silent";
+  } else {
+    v.streaming = true;
   }
+  return v;
 }
+
+namespace {
 
 // Replica: the newest WAL this node holds, received or replayed, with its timeline.
 void observe_replica_position(core::LocalObservation* o) {
@@ -131,7 +152,11 @@ LocalDetails observe_local() {
   observe_wal_position(&o);
   if (o.in_recovery) {
     o.promote_in_progress = PromoteIsTriggered() || access(PROMOTE_SIGNAL_FILE, F_OK) == 0;
-    observe_receiver(&d);
+    ReceiverView r = observe_receiver();
+    o.receiver_streaming = r.streaming;
+    d.receiver_state = r.state;
+    d.sender_host = r.sender_host;
+    d.sender_port = r.sender_port;
   } else {
     o.standbys = connected_standbys();
   }

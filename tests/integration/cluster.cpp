@@ -37,16 +37,20 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
   dir_.chown_to("postgres");
   etcd_ = std::make_unique<EtcdCluster>();
   put_config(etcd_->endpoints(), "it", options_.config_json);
-  passfile_ = dir_.sub("replication.pgpass");
-  write_file(passfile_, "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
-  run_command({{"chown", "postgres:postgres", passfile_}, "", "", {}, ""});
+  // A copy the nodes' OS users can run even when the build tree is closed to them (under /root).
+  sidecar_bin_ = dir_.sub("pg_ha_sidecar");
+  if (run_command({{"install", "-m", "0755", PG_HA_SIDECAR_BIN, sidecar_bin_}, "", "", {}, ""}) != 0)
+    throw std::runtime_error("cannot copy " + std::string(PG_HA_SIDECAR_BIN));
   nodes_.resize(static_cast<size_t>(options_.nodes));
   for (int i = 0; i < size(); ++i) {
     Node& n = nodes_[i];
     n.port = pick_free_port();
     n.http_port = pick_free_port();
+    n.os_user = i < static_cast<int>(options_.os_users.size()) ? options_.os_users[i] : "postgres";
     n.base = dir_.make_sub(name(i));
-    run_command({{"chown", "-R", "postgres:postgres", n.base}, "", "", {}, ""});
+    // Each node's own copy: the passfile must be readable by its OS user only (mode 0600).
+    write_file(n.base + "/replication.pgpass", "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
+    run_command({{"chown", "-R", n.os_user + ":", n.base}, "", "", {}, ""});
   }
   for (int i = 0; i < size(); ++i) start_node(i);
 }
@@ -84,14 +88,15 @@ void PgHaCluster::start_node(int i) {
                      "state_dir = '" + state_dir(i) + "'\nsocket_dir = '" + n.base + "/run'\n" +
                      "listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = " + std::to_string(n.port) + "\n" +
                      "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
-                     "etcd_endpoints = '" + etcd_->endpoint(0) + "'\nreplication_passfile = '" + passfile_ + "'\n";
+                     "etcd_endpoints = '" + etcd_->endpoint(0) + "'\nreplication_passfile = '" + n.base +
+                     "/replication.pgpass'\nos_user = '" + n.os_user + "'\n";
   for (const std::string& line : options_.extra_node_settings) text += line + "\n";
   if (auto own = options_.node_settings.find(i); own != options_.node_settings.end()) {
     for (const std::string& line : own->second) text += line + "\n";
   }
   write_file(conf, text);
   n.sidecar = std::make_unique<ChildProcess>(
-      ChildProcess::spawn({{PG_HA_SIDECAR_BIN, "--config", conf}, n.base + "/sidecar.log", "", {}, ""}));
+      ChildProcess::spawn({{sidecar_bin_, "--config", conf}, n.base + "/sidecar.log", "", {}, n.os_user}));
 }
 
 void PgHaCluster::stop_node(int i) {

@@ -1,5 +1,5 @@
 // A real pg_ha cluster for integration tests: its own etcd (tests/harness), and N nodes, each a
-// pg_ha_sidecar (run as root, dropping to postgres) that bootstraps or clones PostgreSQL 15 with
+// pg_ha_sidecar (run as its node's OS user, `postgres` unless the options say otherwise) that bootstraps or clones PostgreSQL 15 with
 // pg_ha preloaded. Everything runs on loopback on free ports under a private temp dir, and the
 // destructor stops every process it started (sidecars, their postmasters, etcd), also when a
 // test fails half-way.
@@ -29,6 +29,9 @@ struct ClusterOptions {
       R"({"version":1,"ttl":5,"loop_wait_ms":500,"fence_after_ms":1500,"fence_margin_ms":500,"election_wait_ms":500})";
   std::vector<std::string> extra_node_settings;  // per-node sidecar config lines (all nodes)
   std::map<int, std::vector<std::string>> node_settings;  // more lines for one node (by index)
+  // The OS user of each node (by index; missing = `postgres`): its sidecar, postgres and files.
+  // tests/faults gives every node its own, so that firewall rules can tell the nodes apart.
+  std::vector<std::string> os_users;
 };
 
 class PgHaCluster {
@@ -43,6 +46,7 @@ class PgHaCluster {
   int index_of(const std::string& name) const;
   int port(int i) const { return nodes_[i].port; }
   int http_port(int i) const { return nodes_[i].http_port; }   // the sidecar's health checks and /metrics
+  const std::string& os_user(int i) const { return nodes_[i].os_user; }
   EtcdCluster& etcd() { return *etcd_; }
   const std::string& dir() const { return dir_.path(); }
 
@@ -80,6 +84,7 @@ class PgHaCluster {
   struct Node {
     int port = 0;
     int http_port = 0;
+    std::string os_user;
     std::string base;
     std::unique_ptr<ChildProcess> sidecar;
   };
@@ -90,7 +95,7 @@ class PgHaCluster {
   TempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;
   std::vector<Node> nodes_;
-  std::string passfile_;
+  std::string sidecar_bin_;
 };
 
 }  // namespace pg_ha::test

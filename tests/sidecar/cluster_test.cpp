@@ -339,10 +339,22 @@ TEST_F(SidecarCluster, SidecarKilledMidRequestCompletesAfterRestart) {
 
 TEST_F(SidecarCluster, SecondSidecarForTheSameNodeIsRefused) {
   SidecarNode& n1 = node("n1");
-  Child second({PG_HA_SIDECAR_BIN, "--config", n1.config_file()}, n1.spec().base + "/second.log");
+  Child second({PG_HA_SIDECAR_BIN, "--config", n1.config_file()}, n1.spec().base + "/second.log", "postgres");
   ASSERT_TRUE(second.wait_exit(10000));
   EXPECT_EQ(second.exit_code(), 1);
   EXPECT_NE(read_file(n1.spec().base + "/second.log").find("already runs"), std::string::npos);
+  EXPECT_TRUE(n1.accepting());
+}
+
+// The sidecar is os_user, never root (docs/sidecar.md): started as root it refuses before it
+// touches any file, and the running node is not disturbed.
+TEST_F(SidecarCluster, SidecarStartedAsRootIsRefused) {
+  SidecarNode& n1 = node("n1");
+  Child as_root({PG_HA_SIDECAR_BIN, "--config", n1.config_file()}, n1.spec().base + "/as_root.log");
+  ASSERT_TRUE(as_root.wait_exit(10000));
+  EXPECT_EQ(as_root.exit_code(), 1);
+  EXPECT_NE(read_file(n1.spec().base + "/as_root.log").find("must not run as root"), std::string::npos)
+      << read_file(n1.spec().base + "/as_root.log");
   EXPECT_TRUE(n1.accepting());
 }
 

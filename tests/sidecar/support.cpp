@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -77,18 +78,22 @@ std::string make_temp_dir() {
 
 bool running_as_root() { return geteuid() == 0; }
 
-Child::Child(const std::vector<std::string>& argv, const std::string& log_file) {
+Child::Child(const std::vector<std::string>& argv, const std::string& log_file, const std::string& run_as) {
+  passwd* pw = run_as.empty() || !running_as_root() ? nullptr : getpwnam(run_as.c_str());
+  if (!run_as.empty() && running_as_root() && !pw) throw std::runtime_error("no such user " + run_as);
   pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);   // a crashed test run leaves no etcd or sidecar behind
-    if (getppid() != parent) _exit(1);
     FILE* f = fopen(log_file.c_str(), "a");
     if (f) {
       dup2(fileno(f), 1);
       dup2(fileno(f), 2);
     }
+    if (pw && (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)) _exit(126);
+    // After the user switch, which clears it: a crashed test run leaves no etcd or sidecar behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -170,7 +175,9 @@ SidecarNode::~SidecarNode() {
 }
 
 void SidecarNode::start() {
-  process_ = std::make_unique<Child>(std::vector<std::string>{PG_HA_SIDECAR_BIN, "--config", config_file()}, log_file());
+  // As the OS user that owns the node's files: the sidecar refuses root.
+  process_ = std::make_unique<Child>(std::vector<std::string>{PG_HA_SIDECAR_BIN, "--config", config_file()}, log_file(),
+                                     "postgres");
 }
 
 void SidecarNode::kill9() {

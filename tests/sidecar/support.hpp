@@ -29,7 +29,8 @@ bool running_as_root();
 // A child process killed (SIGKILL) when this object dies or the test process exits.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, const std::string& log_file);
+  // `run_as`: the OS user to run as (applied when the test runs as root).
+  Child(const std::vector<std::string>& argv, const std::string& log_file, const std::string& run_as = "");
   ~Child();
   pid_t pid() const { return pid_; }
   bool alive();

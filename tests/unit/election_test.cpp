@@ -81,6 +81,71 @@ TEST(Election, NoReportWithoutALease) {
   EXPECT_TRUE(d.writes.empty()) << describe(d);
 }
 
+// Issue 14 item 1: the worker starts before recovery has set the replay position, so a replica
+// can see 0/0 (and timeline 0). That is no position: reporting it got the node judged "48 MiB
+// behind" for good. Such a replica waits until it knows where it is.
+TEST(Election, UnknownPositionIsNotReported) {
+  World w = lost_primary(3);
+  w.node("n2").obs.timeline(0).flush(0);
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(find_write(d, "report position"), nullptr) << describe(d);
+  EXPECT_EQ(d.state, "electing") << describe(d);
+  EXPECT_NE(d.reason.find("position"), std::string::npos) << d.reason;
+}
+
+TEST(Election, ReportIsRefreshedWhenThePositionMovesOn) {
+  World w = lost_primary(3);
+  w.run("n2");
+  int64_t rev = w.view().reports.at(2).at("n2").mod_revision;
+  w.set_flush("n2", World::kBase + 100);
+  Decision d = w.step("n2").decision;
+  const EtcdWrite* t = find_write(d, "position for term 2");
+  ASSERT_NE(t, nullptr) << describe(d);
+  std::string key = w.keys.election_report(2, "n2");
+  EXPECT_TRUE(has_compare(t->txn, kv::Compare::mod_revision_is(key, rev))) << describe(t->txn);
+  EXPECT_EQ(decode_report(find_put(t->txn, key)->value)->lsn, World::kBase + 100);
+  EXPECT_EQ(find_write(d, "take leadership"), nullptr) << "not on a report the view does not show yet";
+  w.apply_writes(d);
+  EXPECT_EQ(w.view().reports.at(2).at("n2").value.lsn, World::kBase + 100);
+  EXPECT_EQ(find_write(w.step("n2").decision, "position"), nullptr) << "no refresh without a move";
+}
+
+TEST(Election, ReportIsNeverMovedBackwards) {
+  World w = lost_primary(3);
+  w.set_flush("n2", World::kBase + 100);
+  w.run("n2");
+  w.set_flush("n2", World::kBase);
+  EXPECT_EQ(find_write(w.step("n2").decision, "position"), nullptr);
+}
+
+// The whole-cluster crash without the old primary: both replicas come back while recovery has not
+// set their position yet; once it has, they report it and one of them is elected.
+TEST(Election, ReplicasRestartedWithoutThePrimaryElectOneOnceTheirPositionIsKnown) {
+  World w = lost_primary(3);
+  for (const char* n : {"n2", "n3"}) w.node(n).obs.timeline(0).flush(0);
+  all_report(w, {"n2", "n3"});
+  w.advance(w.config.election_wait_ms * 3);
+  all_report(w, {"n2", "n3"});
+  for (const char* n : {"n2", "n3"}) w.node(n).obs.timeline(1).flush(World::kBase);
+  w.set_flush("n3", World::kBase + 10);
+  w.advance(w.config.loop_wait_ms);
+  all_report(w, {"n2", "n3"});
+  EXPECT_EQ(winner_in(w, "n3"), "n3");
+}
+
+// A report filed early in recovery (a real but old position) is refreshed as replay moves on, so
+// the lag bound judges where the node really is.
+TEST(Election, EarlyLowReportDoesNotKeepANodeBehindForever) {
+  World w = lost_primary(2);
+  w.set_flush("n2", World::kBase - 4 * kMiB);
+  w.run("n2");
+  w.advance(w.config.election_wait_ms * 3);
+  EXPECT_EQ(winner_in(w, "n2"), "") << "4 MiB behind the optime";
+  w.set_flush("n2", World::kBase);
+  w.run("n2");
+  EXPECT_EQ(winner_in(w, "n2"), "n2");
+}
+
 TEST(Election, MissingReportBeforeElectionWaitMeansNoTakeLeadership) {
   World w = lost_primary(3);
   w.set_flush("n2", World::kBase + 100);
