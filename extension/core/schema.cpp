@@ -76,7 +76,8 @@ std::string encode(const MemberRecord& r) {
               {"flush_lsn", lsn_to_string(r.flush_lsn)}, {"replay_lsn", lsn_to_string(r.replay_lsn)},
               {"upstream", r.upstream}, {"host", r.host}, {"port", r.port}, {"api_url", r.api_url},
               {"lease_id", std::to_string(r.lease_id)}, {"tags", tags_json(r.tags)},
-              {"pending_restart", r.pending_restart}, {"error", r.error}}
+              {"pending_restart", r.pending_restart}, {"error", r.error}, {"member_id", r.member_id},
+              {"system_identifier", r.system_identifier}}
       .dump();
 }
 
@@ -112,6 +113,12 @@ std::string encode(const HistoryRecord& r) {
       .dump();
 }
 
+std::string encode(const NodeIdentity& r) {
+  return json{{"version", kSchemaVersion}, {"member_id", r.member_id}, {"system_identifier", r.system_identifier}}
+             .dump() +
+         "\n";
+}
+
 // ---- decoders --------------------------------------------------------------------------------
 
 #define PG_HA_PARSE(what)                                        \
@@ -138,7 +145,8 @@ Result<MemberRecord> decode_member(const std::string& text) {
                                   read(j, "upstream", &r.upstream), read(j, "host", &r.host),
                                   read(j, "port", &r.port, 0, 65535), read(j, "api_url", &r.api_url),
                                   read(j, "lease_id", &lease), read_tags(j, &r.tags),
-                                  read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error)});
+                                  read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error),
+                                  read(j, "member_id", &r.member_id), read(j, "system_identifier", &r.system_identifier)});
   if (!res.ok()) return res.error();
   r.role = role_from_name(role);
   if (!lease.empty()) {
@@ -206,6 +214,15 @@ Result<HistoryRecord> decode_history(const std::string& text) {
                  read(j, "old_timeline", &r.old_timeline), read_lsn(j, "lsn", &r.lsn),
                  read(j, "at_unix_ms", &r.at_unix_ms, INT64_MIN, INT64_MAX)});
   if (!s.ok()) return s.error();
+  return r;
+}
+
+Result<NodeIdentity> decode_identity(const std::string& text) {
+  PG_HA_PARSE("identity");
+  NodeIdentity r;
+  Status s = finish("identity", {read(j, "member_id", &r.member_id), read(j, "system_identifier", &r.system_identifier)});
+  if (!s.ok()) return s.error();
+  if (r.member_id.empty()) return make_error(ErrorKind::Protocol, "identity: field \"member_id\" is missing");
   return r;
 }
 
