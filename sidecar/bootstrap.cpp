@@ -1,7 +1,9 @@
 #include "bootstrap.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include <libpq-fe.h>
@@ -151,7 +153,7 @@ Status join_cluster(const Node& node, ClusterView& cluster, std::string* cloned_
 }
 
 // A data directory with a cluster in it must be this cluster's.
-Status check_identity(const Node& node, ClusterView& cluster) {
+Status check_data_dir_cluster(const Node& node, ClusterView& cluster) {
   auto sysid = read_system_identifier(node);
   if (!sysid) return sysid.error();
   while (!stop_requested()) {
@@ -217,6 +219,112 @@ Status bootstrap_empty(const Node& node, ClusterView& cluster, std::string* clon
   return join_cluster(node, cluster, cloned_from);
 }
 
+// ---- the node's identity (docs/keys.md) ----
+
+Result<std::string> random_member_id() {
+  unsigned char bytes[16];
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  ssize_t got = fd < 0 ? -1 : read(fd, bytes, sizeof bytes);
+  if (fd >= 0) close(fd);
+  if (got != static_cast<ssize_t>(sizeof bytes)) return make_error(ErrorKind::Internal, "cannot read /dev/urandom");
+  std::string hex;
+  char buf[3];
+  for (unsigned char b : bytes) {
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    hex += buf;
+  }
+  return hex;
+}
+
+Result<std::optional<core::NodeIdentity>> read_identity(const Node& node) {
+  std::string path = node.state_file(core::kIdentityFile);
+  if (!path_exists(path)) return std::optional<core::NodeIdentity>();
+  auto text = read_whole_file(path);
+  if (!text) return text.error();
+  auto identity = core::decode_identity(*text);
+  if (!identity) return make_error(ErrorKind::Invalid, path + ": " + identity.error().message);
+  return std::optional<core::NodeIdentity>(*identity);
+}
+
+std::string describe(const std::optional<core::NodeIdentity>& identity) {
+  return identity ? "identity " + identity->member_id : "no identity yet (a new node)";
+}
+
+// Two servers under one name would share its member record, its lease and so its leadership:
+// a name held by a live member (its key exists only under a live lease) of another identity is
+// refused before anything is touched.
+Status check_name_free(const Node& node, ClusterView& cluster, const std::optional<core::NodeIdentity>& identity) {
+  auto held = cluster.member(node.config.name);
+  if (!held) return held.error();
+  if (!*held) return ok_status();
+  const core::MemberRecord& m = (*held)->value;
+  if (m.member_id.empty() || (identity && m.member_id == identity->member_id)) return ok_status();
+  return make_error(ErrorKind::Invalid,
+                    "member name `" + node.config.name + "` is held by a live member with another identity: " +
+                        cluster.keys().member(node.config.name) + " has identity " + m.member_id + " at " + m.host +
+                        ":" + std::to_string(m.port) + ", this node has " + describe(identity) +
+                        ". Refusing to start: give this node another `name`, or stop the other node first");
+}
+
+// The identity belongs to one PostgreSQL cluster: a data directory (or, when it is empty, a
+// cluster in etcd) with another system identifier is refused before anything is touched.
+Status check_identity_cluster(const Node& node, ClusterView& cluster, const core::NodeIdentity& identity) {
+  if (identity.system_identifier.empty()) return ok_status();
+  std::string found, where;
+  if (inspect_data_dir(node.config.data_dir) == DataDirState::Cluster) {
+    auto sysid = read_system_identifier(node);
+    if (!sysid) return sysid.error();
+    found = *sysid;
+    where = "data directory " + node.config.data_dir;
+  } else {
+    auto init = cluster.initialize();
+    if (!init) return init.error();
+    if (*init) found = (*init)->value.system_identifier;
+    where = "cluster `" + node.config.cluster + "`";
+  }
+  if (found.empty() || found == identity.system_identifier) return ok_status();
+  return make_error(ErrorKind::Invalid, where + " has system identifier " + found + ", but this node (identity " +
+                                            identity.member_id + ", " + node.state_file(core::kIdentityFile) +
+                                            ") belongs to the cluster with system identifier " +
+                                            identity.system_identifier +
+                                            ". Refusing to start: use a new state_dir for a node of another cluster");
+}
+
+// Made once, when the node first has data; later starts only fill in a missing system identifier.
+Status ensure_identity(const Node& node, ClusterView& cluster, std::optional<core::NodeIdentity> identity) {
+  auto sysid = read_system_identifier(node);
+  if (!sysid) return sysid.error();
+  bool changed = !identity || identity->system_identifier != *sysid;
+  if (!identity) {
+    auto id = random_member_id();
+    if (!id) return id.error();
+    identity = core::NodeIdentity{*id, *sysid};
+  }
+  identity->system_identifier = *sysid;
+  if (changed) {
+    Status s = write_file_atomic(node.state_file(core::kIdentityFile), core::encode(*identity), &node.run_as, 0644);
+    if (!s) return s;
+    log_info("node identity " + identity->member_id + " (system identifier " + *sysid + ") written to " +
+             node.state_file(core::kIdentityFile));
+  }
+  cluster.set_member_id(identity->member_id);
+  return ok_status();
+}
+
+Status prepare_data(const Node& node, ClusterView& cluster, std::string* cloned_from) {
+  switch (inspect_data_dir(node.config.data_dir)) {
+    case DataDirState::Missing:
+    case DataDirState::Empty:
+      return bootstrap_empty(node, cluster, cloned_from);
+    case DataDirState::Cluster:
+      return check_data_dir_cluster(node, cluster);
+    case DataDirState::Other:
+      break;
+  }
+  return make_error(ErrorKind::Invalid, "data directory " + node.config.data_dir +
+                                            " is not empty and holds no PostgreSQL cluster: refusing to touch it");
+}
+
 }  // namespace
 
 Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) {
@@ -261,17 +369,13 @@ Status prepare_data_dir(const Node& node, ClusterView& cluster, std::string* clo
     }
     clear_marker(node, kCloneMarker);
   }
-  switch (inspect_data_dir(node.config.data_dir)) {
-    case DataDirState::Missing:
-    case DataDirState::Empty:
-      return bootstrap_empty(node, cluster, cloned_from);
-    case DataDirState::Cluster:
-      return check_identity(node, cluster);
-    case DataDirState::Other:
-      break;
-  }
-  return make_error(ErrorKind::Invalid, "data directory " + node.config.data_dir +
-                                            " is not empty and holds no PostgreSQL cluster: refusing to touch it");
+  auto identity = read_identity(node);
+  if (!identity) return identity.error();
+  s = check_name_free(node, cluster, *identity);
+  if (s && *identity) s = check_identity_cluster(node, cluster, **identity);
+  if (s) s = prepare_data(node, cluster, cloned_from);
+  if (s) s = ensure_identity(node, cluster, *identity);
+  return s;
 }
 
 bool finish_bootstrap(const Node& node, ClusterView& cluster) {

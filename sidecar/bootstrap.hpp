@@ -1,4 +1,6 @@
-// Brings the data directory to a state postgres can start from, once, before supervision:
+// Brings the data directory to a state postgres can start from, once, before supervision. First
+// the node's identity (<state_dir>/member.identity): a name held by a live member of another
+// identity, or data of another cluster than the identity's, is refused before anything is touched.
 //   empty  -> race on `initialize`; the winner runs initdb, the others clone the leader;
 //   a cluster -> its system identifier must match `initialize` (or adopts an empty cluster key);
 //   anything else -> refused, never touched.

@@ -26,6 +26,16 @@ Result<std::string> ClusterView::leader_name() {
   return rec->name;
 }
 
+Result<std::optional<core::Versioned<core::MemberRecord>>> ClusterView::member(const std::string& name) {
+  auto kv = get(keys_.member(name));
+  if (!kv) return kv.error();
+  if (!*kv) return std::optional<core::Versioned<core::MemberRecord>>();
+  auto m = core::decode_member((*kv)->value);
+  if (!m) return m.error();
+  core::Versioned<core::MemberRecord> v{*m, (*kv)->create_revision, (*kv)->mod_revision, (*kv)->lease};
+  return std::optional<core::Versioned<core::MemberRecord>>(v);
+}
+
 Result<std::optional<Upstream>> ClusterView::member_upstream(const std::string& name) {
   auto kv = get(keys_.member(name));
   if (!kv) return kv.error();
@@ -64,8 +74,12 @@ Result<int> ClusterView::revoke_own_lease() {
   auto member = get(keys_.member(self_));
   if (!member) return member.error();
   if (*member) {
-    if ((*member)->lease) leases.insert((*member)->lease);
     auto m = core::decode_member((*member)->value);
+    if (m && !m->member_id.empty() && !member_id_.empty() && m->member_id != member_id_) {
+      return make_error(ErrorKind::Invalid, "members/" + self_ + " belongs to another node (identity " + m->member_id +
+                                                "): not revoking its lease");
+    }
+    if ((*member)->lease) leases.insert((*member)->lease);
     if (m && m->lease_id) leases.insert(m->lease_id);
   }
   auto leader = get(keys_.leader());

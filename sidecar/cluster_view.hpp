@@ -19,6 +19,9 @@ class ClusterView {
       : store_(store), keys_(config.key_prefix, config.cluster), self_(config.name) {}
 
   const core::Keys& keys() const { return keys_; }
+  // This node's identity (NodeIdentity::member_id), once bootstrap has it: leases of a member
+  // record with another identity are never revoked as ours.
+  void set_member_id(std::string id) { member_id_ = std::move(id); }
   Store& store() { return store_; }
 
   Result<std::optional<core::Versioned<core::InitializeRecord>>> initialize();
@@ -26,6 +29,8 @@ class ClusterView {
   Result<std::string> leader_name();
   // The leader as an upstream, once its member record says where it listens (nullopt otherwise).
   Result<std::optional<Upstream>> leader_upstream();
+  // A member's record (nullopt when its key is absent, i.e. not live).
+  Result<std::optional<core::Versioned<core::MemberRecord>>> member(const std::string& name);
   // A member's address (for requests that name only the member).
   Result<std::optional<Upstream>> member_upstream(const std::string& name);
   // The dynamic config (defaults when the key is missing) and the pause flag.
@@ -41,6 +46,7 @@ class ClusterView {
   Store& store_;
   core::Keys keys_;
   std::string self_;
+  std::string member_id_;
 };
 
 }  // namespace pg_ha::sidecar

@@ -222,6 +222,16 @@ Status run_basebackup(const Node& node, const Upstream& from) {
   return ok_status();
 }
 
+Status check_source_reachable(const Node& node, const Upstream& from) {
+  PGconn* conn = PQconnectdb(upstream_conninfo(node, from, "postgres").c_str());
+  Status s = ok_status();
+  if (PQstatus(conn) != CONNECTION_OK) {
+    s = make_error(ErrorKind::Unavailable, "cannot connect to " + from.name + ": " + PQerrorMessage(conn));
+  }
+  PQfinish(conn);
+  return s;
+}
+
 // pg_rewind reads the source's timeline from its control file, which a just-promoted server
 // updates only at its first checkpoint: without this, a fresh primary looks like the same
 // timeline and pg_rewind wrongly reports "no rewind required".

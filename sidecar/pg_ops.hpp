@@ -26,6 +26,10 @@ Result<std::string> read_system_identifier(const Node& node);
 // pg_basebackup -X stream -c fast from upstream into the (missing or empty) data directory.
 Status run_basebackup(const Node& node, const Upstream& from);
 
+// Whether `from` accepts a connection as the replication user (as pg_rewind and pg_basebackup
+// will): checked before anything is stopped, so an unreachable source never leaves a node down.
+Status check_source_reachable(const Node& node, const Upstream& from);
+
 enum class RewindOutcome { Rewound, NotNeeded };
 // pg_rewind of the (stopped) data directory against upstream.
 Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from);

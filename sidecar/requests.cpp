@@ -11,6 +11,7 @@ namespace pg_ha::sidecar {
 namespace {
 
 constexpr int64_t kStopTimeoutMs = 60000;
+constexpr int kUnreachableRetryMs = 1000;
 std::string g_last_bad_request;   // logged once per bad content, not every poll
 
 }  // namespace
@@ -80,7 +81,10 @@ core::SidecarResult RequestExecutor::run(const core::SidecarRequest& request) {
   result.ok = s.ok();
   result.message = s.ok() ? detail : s.error().message;
   result.finished_unix_ms = unix_ms();
-  if (s.ok() || s.error().kind != ErrorKind::Interrupted) {
+  // A source that cannot be reached (nothing was stopped) is tried again a little later.
+  bool retry = !s.ok() && s.error().kind == ErrorKind::Unavailable;
+  if (retry) nap_ms(kUnreachableRetryMs);
+  if (s.ok() || (s.error().kind != ErrorKind::Interrupted && !retry)) {
     // An interrupted request stays pending: the next sidecar runs it again.
     Status w = write_result(node_, result);
     if (!w) log_error("cannot write the request result: " + w.error().message);
@@ -123,7 +127,9 @@ Result<Upstream> RequestExecutor::upstream_of(const core::SidecarRequest& reques
 // Stop, pg_rewind (when asked and possible), otherwise re-clone, then start as a standby of `from`.
 Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, std::string* detail) {
   if (from.name == node_.config.name) return make_error(ErrorKind::Invalid, "a node cannot follow itself");
-  Status s = postmaster_.stop(kStopTimeoutMs);
+  Status s = check_source_reachable(node_, from);
+  if (!s) return make_error(ErrorKind::Unavailable, s.error().message + " (nothing stopped; the request stays pending)");
+  s = postmaster_.stop(kStopTimeoutMs);
   if (!s) return s;
   bool reclone = !try_rewind || inspect_data_dir(node_.config.data_dir) != DataDirState::Cluster;
   if (!reclone && path_exists(node_.state_file(kRewindMarker))) {

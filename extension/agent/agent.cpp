@@ -23,11 +23,25 @@ constexpr int64_t kCatchUpMs = 250;
 Agent::Agent(AgentSettings settings, EtcdPort& etcd, LocalPort& local)
     : settings_(std::move(settings)), keys_(settings_.key_prefix, settings_.cluster), etcd_(etcd), local_(local) {
   settings_.replication.application_name = settings_.node.name;
+  load_identity();
+}
+
+// The identity the sidecar made for this node (docs/keys.md); without one (no sidecar) the node
+// only recognises records that have none either.
+void Agent::load_identity() {
+  if (!settings_.node.member_id.empty() || settings_.state_dir.empty()) return;
+  auto text = read_file(settings_.state_dir + "/" + core::kIdentityFile);
+  if (!text.ok()) return;
+  auto identity = core::decode_identity(*text);
+  if (identity.ok()) settings_.node.member_id = identity->member_id;
+  else identity_error_ = identity.error().message;
 }
 
 void Agent::run() {
   local_.log(LogLevel::Info, "pg_ha: agent started for node \"" + settings_.node.name + "\" in cluster \"" +
-                                 settings_.cluster + "\"");
+                                 settings_.cluster + "\" with identity " +
+                                 (settings_.node.member_id.empty() ? "(none)" : settings_.node.member_id));
+  if (!identity_error_.empty()) local_.log(LogLevel::Warning, "pg_ha: ignoring the identity file: " + identity_error_);
   while (!local_.should_stop()) {
     int wait_ms = iterate();
     if (wait_ms <= 0 || local_.should_stop()) continue;
@@ -51,12 +65,18 @@ void Agent::release_leadership(const std::string& why) {
 }
 
 // The lease outlives a worker restart: adopt the one our member record names, so a restarted
-// primary keeps `leader` instead of waiting for its old lease to expire.
+// primary keeps `leader` instead of waiting for its old lease to expire. Only a record of our own
+// identity: another node with our name must never lend us its lease (and with it `leader`).
 void Agent::maintain_lease(int64_t now) {
   if (lease_.id == 0 && !lease_adoption_tried_ && cache_.valid()) {
     lease_adoption_tried_ = true;
     auto m = view_.members.find(settings_.node.name);
-    if (m != view_.members.end() && m->second.value.lease_id != 0) {
+    if (m != view_.members.end() && m->second.value.lease_id != 0 &&
+        m->second.value.member_id != settings_.node.member_id) {
+      local_.log(LogLevel::Warning, "pg_ha: not adopting lease " + std::to_string(m->second.value.lease_id) +
+                                        ": members/" + settings_.node.name + " has identity " +
+                                        (m->second.value.member_id.empty() ? "(none)" : m->second.value.member_id));
+    } else if (m != view_.members.end() && m->second.value.lease_id != 0) {
       int64_t sent = local_.monotonic_ms();
       auto adopted = etcd_.lease_keepalive(m->second.value.lease_id);
       if (adopted.ok()) {

@@ -37,6 +37,7 @@ class Agent {
   void release_leadership(const std::string& why);
 
  private:
+  void load_identity();
   void maintain_lease(int64_t now);
   int64_t keepalive_interval_ms() const;
   void refresh_view(int64_t now);
@@ -61,6 +62,7 @@ class Agent {
   core::NodeMemory memory_;
   core::LeaseObservation lease_;
   bool lease_adoption_tried_ = false;
+  std::string identity_error_;
   int64_t last_keepalive_attempt_ms_ = -1;
   ViewCache cache_;
   core::EtcdView view_;              // built from cache_ (meaningful once cache_.valid())

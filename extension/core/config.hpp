@@ -51,6 +51,7 @@ struct NodeConfig {
   int port = 5432;
   std::string api_url;   // the sidecar's HTTP health endpoint, for status display
   Tags tags;
+  std::string member_id; // durable identity (core::NodeIdentity); "" = none known (no sidecar)
 };
 
 Status validate_node_name(const std::string& name);

@@ -28,6 +28,7 @@ struct LocalObservation {
   std::string synchronous_standby_names;    // current setting
   bool pending_restart = false;
   uint64_t system_identifier = 0;
+  Lsn timeline_start_lsn = 0;   // primary: where its timeline branched off (its .history file); 0 = unknown
   std::string sidecar_done_id;  // id of the last request the sidecar finished (its result file)
 };
 

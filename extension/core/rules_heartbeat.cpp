@@ -22,11 +22,13 @@ MemberRecord member_record(const Ctx& c) {
   r.lease_id = c.obs.lease.id;
   r.tags = c.node.tags;
   r.pending_restart = c.local.pending_restart;
+  r.member_id = c.node.member_id;
+  r.system_identifier = c.local.system_identifier ? std::to_string(c.local.system_identifier) : "";
   return r;
 }
 
 // What must reach etcd at once when it changes; positions may wait for the next interval.
-std::string identity(const MemberRecord& r) {
+std::string without_positions(const MemberRecord& r) {
   MemberRecord k = r;
   k.flush_lsn = k.replay_lsn = 0;
   return encode(k);
@@ -40,12 +42,21 @@ void heartbeat(Ctx& c) {
   std::string body = encode(r);
   auto in_view = c.view.members.find(c.me);
   bool missing = in_view == c.view.members.end() || in_view->second.lease != c.obs.lease.id;
-  std::string id = identity(r);
+  std::string id = without_positions(r);
   bool identity_changed = id != c.mem.published_identity;
   bool due = c.now - c.mem.published_member_ms >= c.cfg.loop_wait_ms;
   if (!missing && !identity_changed && !(due && body != c.mem.published_member)) return;
   kv::Txn t;
-  t.success = {kv::RequestOp::put(c.keys.member(c.me), body, c.obs.lease.id)};
+  // Never over a record we did not see: another node with our name may have just written one.
+  std::string key = c.keys.member(c.me);
+  if (in_view == c.view.members.end()) {
+    t.compare = {kv::Compare::absent(key)};
+  } else if (in_view->second.lease == c.obs.lease.id) {
+    t.compare = {kv::Compare::lease_is(key, c.obs.lease.id)};
+  } else {
+    t.compare = {kv::Compare::mod_revision_is(key, in_view->second.mod_revision)};  // ours, older lease
+  }
+  t.success = {kv::RequestOp::put(key, body, c.obs.lease.id)};
   if (r.role == Role::Primary && c.holds_leader() && !c.d.fenced) {
     t.success.push_back(kv::RequestOp::put(c.keys.optime(), encode(OptimeRecord{c.local.timeline, c.local.flush_lsn})));
   }
@@ -53,6 +64,18 @@ void heartbeat(Ctx& c) {
   c.mem.published_member = body;
   c.mem.published_identity = id;
   c.mem.published_member_ms = c.now;
+}
+
+std::string name_conflict(const Ctx& c) {
+  auto it = c.view.members.find(c.me);
+  if (it == c.view.members.end() || (it->second.lease != 0 && it->second.lease == c.obs.lease.id)) return "";
+  const MemberRecord& m = it->second.value;
+  // A record written before identities existed (no member_id) is taken over by its name's owner.
+  if (m.member_id.empty() || m.member_id == c.node.member_id) return "";
+  return "member name " + c.me + " is held by another node (identity " + m.member_id + ", " + m.host + ":" +
+         std::to_string(m.port) + "); this node has identity " +
+         (c.node.member_id.empty() ? std::string("(none)") : c.node.member_id) +
+         " and will not act under that name: give it another name";
 }
 
 void restart_request(Ctx& c) {

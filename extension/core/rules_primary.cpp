@@ -70,6 +70,25 @@ void demote(Ctx& c, const StateRecord& s) {
   c.d.sidecar = r;
 }
 
+// The term's history record holds our position when the term began, but our timeline branched
+// where promotion ended recovery, which can be later (e.g. the old primary's shutdown checkpoint
+// arrived in between). Replicas decide from it whether they diverged (rules_replica.cpp), and
+// they wait for `state.timeline`, which is written after this: so they never rewind for nothing.
+void record_branch_point(Ctx& c, const StateRecord& s) {
+  auto h = c.view.history.find(s.term);
+  if (c.local.timeline_start_lsn == 0 || h == c.view.history.end() || h->second.value.new_primary != c.me ||
+      h->second.value.lsn == c.local.timeline_start_lsn) {
+    return;
+  }
+  HistoryRecord fixed = h->second.value;
+  fixed.lsn = c.local.timeline_start_lsn;
+  kv::Txn t;
+  t.compare = {kv::Compare::mod_revision_is(c.keys.history(s.term), h->second.mod_revision)};
+  t.success = {kv::RequestOp::put(c.keys.history(s.term), encode(fixed))};
+  c.write("record where timeline " + std::to_string(c.local.timeline) + " branched: " + lsn_to_string(fixed.lsn),
+          std::move(t));
+}
+
 // Leading: unfenced while the last good keep-alive is recent enough (fence early), unless a
 // switchover is handing leadership over.
 // History is bounded (config history_limit): the primary deletes the oldest entries beyond the
@@ -95,6 +114,7 @@ void lead(Ctx& c, const StateRecord& s) {
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
   if (sync_write_pending(c)) return;
   if (s.timeline != c.local.timeline) {
+    record_branch_point(c, s);
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
     if (updated.sync_active) {

@@ -15,16 +15,71 @@ namespace {
 constexpr TimeMs kPromotionPollMs = 20;
 
 // A standby still on the old timeline with WAL past the new primary's branch point has
-// diverged; streaming cannot fix that, pg_rewind can.
-// The branch point that matters is the one taken from our timeline, whichever term it was.
-const HistoryRecord* diverged_from(const Ctx& c) {
+// diverged; streaming cannot fix that, pg_rewind can. A standby at or before it is an ancestor
+// and only needs its upstream changed (no restart).
+// The branch point that matters is the one taken from our timeline, whichever term it was. For
+// the current term it is known once the new primary has recorded its timeline in `state`: it
+// first corrects `history/<term>.lsn` to where its timeline really branched (rules_primary.cpp).
+const HistoryRecord* diverged_from(const Ctx& c, const StateRecord& s) {
   for (auto it = c.view.history.rbegin(); it != c.view.history.rend(); ++it) {
     const HistoryRecord& r = it->second.value;
     if (r.old_timeline != 0 && r.old_timeline == c.local.timeline && r.reason != "bootstrap") {
-      return c.local.flush_lsn > r.lsn ? &r : nullptr;
+      bool branch_known = r.term != s.term || s.timeline != 0;
+      return branch_known && c.local.flush_lsn > r.lsn ? &r : nullptr;
     }
   }
   return nullptr;
+}
+
+// How long a replica may stay behind its primary without receiving anything before it is
+// rewound (or re-cloned). Long enough for a restarted primary or a reconnect (retries every
+// 500 ms) and a timeline switch; short enough that nobody stays stuck for minutes.
+TimeMs stuck_bound_ms(const ClusterConfig& cfg) { return std::max<TimeMs>(5000, 5 * cfg.loop_wait_ms); }
+
+SidecarRequest request_to_follow(SidecarRequest::Kind kind, std::string id, const std::string& primary,
+                                 const MemberRecord& m, std::string reason) {
+  SidecarRequest r;
+  r.kind = kind;
+  r.id = std::move(id);
+  r.primary = primary;
+  r.primary_host = m.host;
+  r.primary_port = m.port;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// A replica whose WAL receiver cannot stream from the leader (its history diverged in a way the
+// history records do not show: incorrect prev-link, not a child of the timeline; or the WAL it
+// needs is gone) makes no progress while the primary is ahead. After stuck_bound_ms it asks the
+// sidecar to rewind; if it is stuck at the same place after that rewind, to re-clone (the old
+// data is kept aside). Each position gets its own request ids, so nothing repeats in a loop.
+void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, const MemberRecord& m) {
+  bool leading = c.leader() && c.leader()->name == primary && s.primary == primary && s.timeline != 0 &&
+                 m.role == Role::Primary && m.postgres_running;
+  bool behind = c.local.timeline < m.timeline || (c.local.timeline == m.timeline && c.local.flush_lsn < m.flush_lsn);
+  bool moved = c.local.timeline != c.mem.stuck_timeline || c.local.flush_lsn != c.mem.stuck_lsn;
+  if (!leading || !behind || moved || c.mem.stuck_since_ms < 0) {
+    c.mem.stuck_timeline = c.local.timeline;
+    c.mem.stuck_lsn = c.local.flush_lsn;
+    c.mem.stuck_since_ms = leading && behind ? c.now : -1;
+    return;
+  }
+  TimeMs stuck_ms = c.now - c.mem.stuck_since_ms;
+  std::string where = "at " + std::to_string(c.local.timeline) + "/" + lsn_to_string(c.local.flush_lsn) + ", " +
+                      primary + " at " + std::to_string(m.timeline) + "/" + lsn_to_string(m.flush_lsn);
+  if (stuck_ms < stuck_bound_ms(c.cfg)) {
+    c.set("replica", "following " + primary + ", but no WAL received for " + std::to_string(stuck_ms) + " ms (" + where + ")");
+    c.wake_in(stuck_bound_ms(c.cfg) - stuck_ms);
+    return;
+  }
+  std::string id = "unstick-" + std::to_string(s.term) + "-" + primary + "-" + std::to_string(c.local.timeline) + "-" +
+                   lsn_to_string(c.local.flush_lsn);
+  bool rewound = c.local.sidecar_done_id == id;
+  std::string why = "cannot stream from " + primary + " for " + std::to_string(stuck_ms / 1000) + " s (" + where + ")";
+  c.d.sidecar = rewound ? request_to_follow(SidecarRequest::Kind::Reclone, id + "-reclone", primary, m,
+                                            why + "; a rewind did not help: re-cloning")
+                        : request_to_follow(SidecarRequest::Kind::Rewind, id, primary, m, why + ": rewinding");
+  c.set(rewound ? "recloning" : "rewinding", c.d.sidecar->reason);
 }
 
 void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
@@ -36,17 +91,13 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
   c.d.follow = FollowTarget{primary, m->host, m->port};
   bool streaming = c.local.receiver_streaming && c.local.upstream == primary;
   c.set(streaming ? "streaming" : "replica", (streaming ? "streaming from " : "following ") + primary);
-  if (const HistoryRecord* branch = diverged_from(c)) {
-    SidecarRequest r;
-    r.kind = SidecarRequest::Kind::Rewind;
-    r.id = "rewind-" + std::to_string(s.term) + "-" + primary;
-    r.primary = primary;
-    r.primary_host = m->host;
-    r.primary_port = m->port;
-    r.reason = "WAL diverged from " + primary + "'s history at " + lsn_to_string(branch->lsn);
-    c.d.sidecar = r;
-    c.set("rewinding", r.reason);
+  if (const HistoryRecord* branch = diverged_from(c, s)) {
+    c.d.sidecar = request_to_follow(SidecarRequest::Kind::Rewind, "rewind-" + std::to_string(s.term) + "-" + primary,
+                                    primary, *m, "WAL diverged from " + primary + "'s history at " + lsn_to_string(branch->lsn));
+    c.set("rewinding", c.d.sidecar->reason);
+    return;
   }
+  recover_if_stuck(c, s, primary, *m);
 }
 
 // The one transaction that makes this node primary for `term` (I2): `leader` must be free under

@@ -113,7 +113,8 @@ std::string encode(const MemberRecord& r) {
               {"flush_lsn", lsn_to_string(r.flush_lsn)}, {"replay_lsn", lsn_to_string(r.replay_lsn)},
               {"upstream", r.upstream}, {"host", r.host}, {"port", r.port}, {"api_url", r.api_url},
               {"lease_id", std::to_string(r.lease_id)}, {"tags", tags_json(r.tags)},
-              {"pending_restart", r.pending_restart}, {"error", r.error}});
+              {"pending_restart", r.pending_restart}, {"error", r.error}, {"member_id", r.member_id},
+              {"system_identifier", r.system_identifier}});
 }
 
 std::string encode(const LeaderRecord& r) {
@@ -146,6 +147,11 @@ std::string encode(const HistoryRecord& r) {
               {"at_unix_ms", r.at_unix_ms}});
 }
 
+std::string encode(const NodeIdentity& r) {
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"member_id", r.member_id}, {"system_identifier", r.system_identifier}}) +
+         "\n";
+}
+
 // ---- decoders --------------------------------------------------------------------------------
 
 #define PG_HA_PARSE(what)                                        \
@@ -172,7 +178,8 @@ Result<MemberRecord> decode_member(const std::string& text) {
                                   read_name(j, "upstream", &r.upstream), read(j, "host", &r.host),
                                   read(j, "port", &r.port, 0, 65535), read(j, "api_url", &r.api_url),
                                   read(j, "lease_id", &lease), read_tags(j, &r.tags),
-                                  read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error)});
+                                  read(j, "pending_restart", &r.pending_restart), read(j, "error", &r.error),
+                                  read(j, "member_id", &r.member_id), read(j, "system_identifier", &r.system_identifier)});
   if (!res.ok()) return res.error();
   if (r.name.empty()) return make_error(ErrorKind::Protocol, "member: no \"name\"");
   if (Status a = check_address(r); !a.ok()) return make_error(ErrorKind::Protocol, "member: " + a.error().message);
@@ -242,6 +249,15 @@ Result<HistoryRecord> decode_history(const std::string& text) {
                  read(j, "old_timeline", &r.old_timeline), read_lsn(j, "lsn", &r.lsn),
                  read(j, "at_unix_ms", &r.at_unix_ms, INT64_MIN, INT64_MAX)});
   if (!s.ok()) return s.error();
+  return r;
+}
+
+Result<NodeIdentity> decode_identity(const std::string& text) {
+  PG_HA_PARSE("identity");
+  NodeIdentity r;
+  Status s = finish("identity", {read(j, "member_id", &r.member_id), read(j, "system_identifier", &r.system_identifier)});
+  if (!s.ok()) return s.error();
+  if (r.member_id.empty()) return make_error(ErrorKind::Protocol, "identity: field \"member_id\" is missing");
   return r;
 }
 

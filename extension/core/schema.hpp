@@ -65,7 +65,20 @@ struct MemberRecord {
   Tags tags;
   bool pending_restart = false;
   std::string error;          // the last error worth an operator's attention
+  // The node's durable identity (NodeIdentity below): a record under this name is only ever
+  // written, adopted or taken over by the node with the same member_id.
+  std::string member_id;
+  std::string system_identifier;  // decimal; the PostgreSQL cluster its data belongs to
 };
+
+// <state_dir>/member.identity, made once by the sidecar when it first prepares the data directory
+// (docs/keys.md says why it lives outside the data directory). Not an etcd key; its id and system
+// identifier go into the member record.
+struct NodeIdentity {
+  std::string member_id;          // random, 32 hex digits
+  std::string system_identifier;  // decimal
+};
+constexpr const char* kIdentityFile = "member.identity";
 
 // leader, under the primary's lease: only the holder may accept writes.
 struct LeaderRecord {
@@ -167,6 +180,7 @@ std::string encode(const StateRecord& r);
 std::string encode(const OptimeRecord& r);
 std::string encode(const ElectionReport& r);
 std::string encode(const HistoryRecord& r);
+std::string encode(const NodeIdentity& r);
 Result<InitializeRecord> decode_initialize(const std::string& json);
 Result<MemberRecord> decode_member(const std::string& json);
 Result<LeaderRecord> decode_leader(const std::string& json);
@@ -174,5 +188,6 @@ Result<StateRecord> decode_state(const std::string& json);
 Result<OptimeRecord> decode_optime(const std::string& json);
 Result<ElectionReport> decode_report(const std::string& json);
 Result<HistoryRecord> decode_history(const std::string& json);
+Result<NodeIdentity> decode_identity(const std::string& json);
 
 }  // namespace pg_ha::core

@@ -65,7 +65,12 @@ kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason,
 StepOutput step(const StepInput& in, const NodeMemory& memory) {
   detail::Ctx c(in, memory);
   c.d.fenced = false;
-  if (!c.local.postgres_running) {
+  if (const std::string conflict = detail::name_conflict(c); !conflict.empty()) {
+    // Another node holds our name: acting under it (heartbeat, election report, leadership)
+    // would make two servers one member. Stay fenced and touch nothing of it.
+    c.fence(conflict);
+    c.set("conflict", conflict);
+  } else if (!c.local.postgres_running) {
     c.fence("postgres is not running");
     c.set("stopped", "postgres is not running");
   } else if (!c.local.in_recovery) {
@@ -75,8 +80,10 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     c.mem.switchover_to.clear();  // a switchover is the primary's; a replica forgets it
     detail::replica_side(c);
   }
-  detail::restart_request(c);
-  detail::heartbeat(c);
+  if (c.d.state != "conflict") {
+    detail::restart_request(c);
+    detail::heartbeat(c);
+  }
   c.wake_in(c.cfg.loop_wait_ms);
   c.mem.last_reason = c.d.reason;
   return StepOutput{std::move(c.d), std::move(c.mem)};

@@ -34,6 +34,11 @@ struct NodeMemory {
   int64_t sync_write_rev = 0;         // the state mod_revision it compared against; 0: none
   std::string sync_write_value;       // the state it puts
   std::string last_reason;            // to log each decision once, not every loop
+  // A replica's WAL position (timeline, flush) and since when it has not moved while behind its
+  // primary: a replica that cannot stream for long is rewound or re-cloned (rules_replica.cpp).
+  uint32_t stuck_timeline = 0;
+  Lsn stuck_lsn = 0;
+  TimeMs stuck_since_ms = -1;
 };
 
 struct StepInput {

@@ -66,6 +66,9 @@ void put_sync_state(Ctx& c, const StateRecord& next, const std::string& why);
 // primary stays fenced and sends that same transaction again (idempotent: it lands at most once).
 bool sync_write_pending(Ctx& c);
 void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
+// rules_heartbeat.cpp: why another node holds our name ("" = it does not): a member record under
+// our name with another identity, under a lease that is not ours.
+std::string name_conflict(const Ctx& c);
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
 
 }  // namespace pg_ha::core::detail

@@ -2,6 +2,8 @@
 // None of these reads can ereport(ERROR) except the backend-status snapshot, which is guarded.
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -123,6 +125,30 @@ void observe_replica_position(core::LocalObservation* o) {
   }
 }
 
+// Where timeline `tli` branched off its parent: the switch point on the last line of its history
+// file (pg_wal/<tli>.history; the worker runs in the data directory). Read with plain C++: a
+// missing or odd file is 0 (unknown), never an error. Cached: a timeline's history never changes.
+core::Lsn timeline_start(TimeLineID tli) {
+  static TimeLineID cached_tli = 0;
+  static core::Lsn cached = 0;
+  if (tli <= 1) return 0;
+  if (tli == cached_tli) return cached;
+  char path[64];
+  snprintf(path, sizeof path, "pg_wal/%08X.history", static_cast<unsigned>(tli));
+  std::ifstream in(path);
+  std::string line;
+  core::Lsn start = 0;
+  while (std::getline(in, line)) {
+    unsigned parent = 0, hi = 0, lo = 0;
+    if (sscanf(line.c_str(), "%u %X/%X", &parent, &hi, &lo) == 3) start = (static_cast<core::Lsn>(hi) << 32) | lo;
+  }
+  if (start != 0) {
+    cached_tli = tli;
+    cached = start;
+  }
+  return start;
+}
+
 bool any_guc_pending_restart() {
   struct config_generic** vars = get_guc_variables();
   int count = GetNumConfigOptions();
@@ -159,6 +185,7 @@ LocalDetails observe_local() {
     d.sender_port = r.sender_port;
   } else {
     o.standbys = connected_standbys();
+    o.timeline_start_lsn = timeline_start(o.timeline);
   }
   o.synchronous_standby_names = SyncRepStandbyNames ? SyncRepStandbyNames : "";
   o.pending_restart = any_guc_pending_restart();

@@ -55,6 +55,32 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
   for (int i = 0; i < size(); ++i) start_node(i);
 }
 
+int PgHaCluster::add_node(const std::string& node_name) {
+  Node n;
+  n.name = node_name;
+  n.port = pick_free_port();
+  n.http_port = pick_free_port();
+  n.base = dir_.make_sub("extra" + std::to_string(size() + 1) + "-" + node_name);
+  run_command({{"chown", "-R", "postgres:postgres", n.base}, "", "", {}, ""});
+  nodes_.push_back(std::move(n));
+  start_node(size() - 1);
+  return size() - 1;
+}
+
+std::optional<int> PgHaCluster::sidecar_exit(int i, int timeout_ms) {
+  if (!nodes_[i].sidecar) return std::nullopt;
+  return nodes_[i].sidecar->wait(timeout_ms);
+}
+
+std::string PgHaCluster::etcd_value(const std::string& key) const {
+  etcd::Options o;
+  o.endpoints = etcd_->endpoints();
+  auto client = etcd::Client::create(o);
+  if (!client.ok()) return "";
+  auto kv = (*client)->get("/pg_ha/it/" + key);
+  return kv.ok() && *kv ? (*kv)->value : "";
+}
+
 PgHaCluster::~PgHaCluster() {
   for (int i = 0; i < size(); ++i) {
     if (nodes_[i].sidecar) nodes_[i].sidecar->kill9();

@@ -42,7 +42,15 @@ class PgHaCluster {
   PgHaCluster& operator=(const PgHaCluster&) = delete;
 
   int size() const { return static_cast<int>(nodes_.size()); }
-  std::string name(int i) const { return "node" + std::to_string(i + 1); }
+  std::string name(int i) const { return nodes_[i].name.empty() ? "node" + std::to_string(i + 1) : nodes_[i].name; }
+  // Starts one more node, with its own data, state and ports, configured with `name` (which may
+  // be another node's: an operator's mistake). Returns its index.
+  int add_node(const std::string& name);
+  // Exit status (wait(2)) of node i's sidecar once it exited within timeout_ms, else nullopt.
+  std::optional<int> sidecar_exit(int i, int timeout_ms);
+  // The value of an etcd key under the cluster's prefix ("" when absent).
+  std::string etcd_value(const std::string& key_under_cluster) const;
+  std::string data_directory(int i) const { return data_dir(i); }
   int index_of(const std::string& name) const;
   int port(int i) const { return nodes_[i].port; }
   int http_port(int i) const { return nodes_[i].http_port; }   // the sidecar's health checks and /metrics
@@ -82,6 +90,7 @@ class PgHaCluster {
 
  private:
   struct Node {
+    std::string name;   // "" = node<i+1>
     int port = 0;
     int http_port = 0;
     std::string os_user;

@@ -137,6 +137,9 @@ World diverged_world(Lsn n3_flush, uint32_t n3_timeline) {
   w.put_history(h);
   w.node("n2").obs.primary().timeline(2);
   w.publish_member("n2");
+  StateRecord s = w.state();
+  s.timeline = 2;   // n2 has recorded its timeline (and with it where it branched)
+  w.put_state(s);
   w.node("n3").obs.timeline(n3_timeline).flush(n3_flush);
   return w;
 }

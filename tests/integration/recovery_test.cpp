@@ -1,0 +1,128 @@
+// Issue 12 end to end: a duplicate member name is refused and the original untouched; a replica
+// whose needed WAL is gone recovers by itself; a switchover restarts no uninvolved replica.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+
+#include <thread>
+
+#include "fixture.hpp"
+
+namespace pg_ha::test {
+namespace {
+
+std::string field(const std::string& json, const std::string& name) {
+  std::string key = "\"" + name + "\":";
+  size_t at = json.find(key);
+  if (at == std::string::npos) return "";
+  size_t from = at + key.size();
+  if (json[from] == '"') return json.substr(from + 1, json.find('"', from + 1) - from - 1);
+  return json.substr(from, json.find_first_of(",}", from) - from);
+}
+
+bool dir_has_entries(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (!d) return false;
+  int n = 0;
+  while (dirent* e = readdir(d)) n += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+  closedir(d);
+  return n > 0;
+}
+
+// Directories named <data_dir>.old-* (data moved aside by a re-clone).
+int moved_aside(const std::string& data_dir) {
+  std::string parent = data_dir.substr(0, data_dir.rfind('/'));
+  std::string prefix = data_dir.substr(data_dir.rfind('/') + 1) + ".old-";
+  DIR* d = opendir(parent.c_str());
+  if (!d) return 0;
+  int n = 0;
+  while (dirent* e = readdir(d)) n += std::string(e->d_name).rfind(prefix, 0) == 0;
+  closedir(d);
+  return n;
+}
+
+TEST_F(Cluster, DuplicateMemberNameIsRefusedAndTheOriginalIsUntouched) {
+  start();
+  int original = (primary_ + 1) % c_->size();
+  std::string name = c_->name(original);
+  std::string record = c_->etcd_value("members/" + name);
+  std::string id = field(record, "member_id");
+  ASSERT_FALSE(id.empty()) << "the member record carries the node's identity: " << record;
+  EXPECT_FALSE(field(record, "system_identifier").empty()) << record;
+  auto pid = c_->postmaster_pid(original);
+  ASSERT_TRUE(pid);
+
+  int dup = c_->add_node(name);
+  auto status = c_->sidecar_exit(dup, 30000);
+  ASSERT_TRUE(status.has_value()) << "a second node named " << name << " was not refused\n" << c_->logs(dup);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << "status " << *status;
+  std::string log = c_->logs(dup);
+  EXPECT_NE(log.find("is held by a live member with another identity"), std::string::npos) << log;
+  EXPECT_NE(log.find(id), std::string::npos) << "the error names the other identity\n" << log;
+  EXPECT_FALSE(dir_has_entries(c_->data_directory(dup))) << "nothing was cloned";
+
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::string after = c_->etcd_value("members/" + name);
+  EXPECT_EQ(field(after, "member_id"), id) << after;
+  EXPECT_EQ(field(after, "port"), std::to_string(c_->port(original))) << after;
+  EXPECT_EQ(c_->postmaster_pid(original), pid) << "the original was restarted";
+  // The original is still the one a switchover reaches.
+  ASSERT_TRUE(c_->query(primary_, "SELECT pg_ha.switchover('" + name + "')").ok());
+  EXPECT_TRUE(c_->wait_until([&] { return c_->writable_primary() == original; }, kFailoverMs)) << logs();
+  EXPECT_EQ(c_->count_writable(), 1);
+}
+
+TEST_F(Cluster, SwitchoverRestartsNoUninvolvedReplica) {
+  start();
+  start_writer();
+  for (int round = 0; round < 3; ++round) {
+    int target = (primary_ + 1) % c_->size();
+    int other = (primary_ + 2) % c_->size();
+    auto target_pid = c_->postmaster_pid(target);
+    auto other_pid = c_->postmaster_pid(other);
+    ASSERT_TRUE(target_pid && other_pid);
+    fault_ms_ = monotonic_ms();
+    auto ok = c_->query(primary_, "SELECT pg_ha.switchover('" + c_->name(target) + "')");
+    ASSERT_TRUE(ok.ok()) << ok.error().message;
+    ASSERT_TRUE(c_->wait_until([&] { return c_->writable_primary() == target; }, kFailoverMs)) << logs();
+    ASSERT_TRUE(c_->wait_healthy(2, kFailoverMs)) << logs();
+    EXPECT_EQ(c_->postmaster_pid(other), other_pid)
+        << "round " << round << ": " << c_->name(other) << " was not part of the switchover but was restarted\n"
+        << c_->logs(other);
+    EXPECT_EQ(c_->postmaster_pid(target), target_pid) << "the candidate promotes in place";
+    primary_ = target;
+  }
+  finish(primary_, true);
+}
+
+TEST_F(Cluster, ReplicaWhoseWalIsGoneRecoversByItself) {
+  ClusterOptions o;
+  o.extra_node_settings = {"wal_keep_size = '0'"};
+  start(o);
+  int replica = (primary_ + 1) % c_->size();
+  c_->stop_node(replica);
+  // The primary moves on and recycles the WAL the stopped replica would need.
+  ASSERT_TRUE(c_->query(primary_, "CREATE TABLE gone (v int)").ok());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(c_->query(primary_, "INSERT INTO gone SELECT generate_series(1, 1000); SELECT pg_switch_wal()").ok());
+    if (i % 2 == 1) {
+      ASSERT_TRUE(c_->query(primary_, "CHECKPOINT").ok());
+    }
+  }
+  ASSERT_TRUE(c_->query(primary_, "INSERT INTO gone VALUES (-1)").ok());
+  c_->start_node(replica);
+  std::string seen;
+  bool recovered = c_->wait_until([&] {
+    std::string s = value(replica, "SELECT state || ': ' || reason FROM pg_ha.node_status()");
+    if (s.rfind("rewinding", 0) == 0 || s.rfind("recloning", 0) == 0 || s.find("no WAL received") != std::string::npos) seen = s;
+    return value(replica, "SELECT count(*) FROM gone WHERE v = -1") == "1";
+  }, 120000);
+  ASSERT_TRUE(recovered) << c_->name(replica) << " stayed stuck\n" << c_->logs(replica);
+  std::printf("[ measured ] the stuck replica said: %s\n", seen.c_str());
+  EXPECT_GE(moved_aside(c_->data_directory(replica)), 1) << "a re-clone keeps the old data aside";
+  EXPECT_TRUE(c_->wait_healthy(2, kFailoverMs)) << logs();
+}
+
+}  // namespace
+}  // namespace pg_ha::test
