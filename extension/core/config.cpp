@@ -115,19 +115,23 @@ std::string encode_cluster_config(const ClusterConfig& c) {
   return j.dump();
 }
 
-// The part of the lease we may use: etcd may run fast and we may run slow, each by up to the
-// drift bound, and the margin absorbs scheduling delay between the check and the commit.
-static double usable_lease_ms(const ClusterConfig& c) {
+// The part of a lease of `ttl_s` we may use: etcd may run fast and we may run slow, each by up
+// to the drift bound, and the margin absorbs scheduling delay between the check and the commit.
+static double usable_lease_ms(const ClusterConfig& c, int64_t ttl_s) {
 #ifdef PG_HA_CANARY_NO_FENCE_MARGIN
-  return c.ttl_s * 1000.0;
+  return ttl_s * 1000.0;
 #else
   double rho = c.max_clock_drift;
-  return c.ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
+  return ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
 #endif
 }
 
-TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms) {
-  double lease_ms = usable_lease_ms(c);
+TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms, int64_t granted_ttl_s) {
+#if defined(PG_HA_CANARY_CONFIG_TTL) || defined(PG_HA_CANARY_NO_FENCE_MARGIN)
+  granted_ttl_s = c.ttl_s;   // canary: trust the config instead of what etcd granted
+#endif
+  if (granted_ttl_s <= 0) return 0;
+  double lease_ms = usable_lease_ms(c, std::min<int64_t>(granted_ttl_s, c.ttl_s));
 #ifdef PG_HA_CANARY_NO_FENCE_MARGIN
   double window = lease_ms;
 #else
@@ -169,7 +173,7 @@ Status validate_cluster_config(const ClusterConfig& c) {
                 "fence_after_ms (" + std::to_string(c.fence_after_ms) + ") must exceed loop_wait_ms (" +
                     std::to_string(c.loop_wait_ms) + "), or every keep-alive interval would fence the primary");
   }
-  double usable = usable_lease_ms(c);
+  double usable = usable_lease_ms(c, c.ttl_s);
   if (usable <= c.loop_wait_ms) {
     return rule("fence before lease expiry",
                 "ttl " + std::to_string(c.ttl_s) + " s less drift and fence_margin_ms " +
