@@ -22,6 +22,7 @@ struct Args {
   int jobs = 1;
   bool trace = false;
   bool receive_time_canary = false;
+  std::string sim_canary;
   std::string expect;
   std::string skip;
   int print_failures = 3;
@@ -30,7 +31,7 @@ struct Args {
 void usage() {
   std::printf(
       "usage: pg_ha_sim [--seed S [--trace]] [--seeds N [--first F] [--jobs J]] [--nodes K]\n"
-      "                 [--expect I1,I2,...] [--skip I5,...] [--canary-receive-time] [--print-failures M]\n"
+      "                 [--expect I1,I2,...] [--skip I5,...] [--canary-receive-time] [--sim-canary NAME] [--print-failures M]\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");
 }
 
@@ -57,6 +58,8 @@ bool parse(int argc, char** argv, Args* a) {
       a->trace = true;
     } else if (k == "--canary-receive-time") {
       a->receive_time_canary = true;
+    } else if (k == "--sim-canary" && i + 1 < argc) {
+      a->sim_canary = argv[++i];
     } else if (k == "--skip" && i + 1 < argc) {
       a->skip = argv[++i];
     } else if (k == "--expect" && i + 1 < argc) {
@@ -77,6 +80,7 @@ void print_failure(const RunResult& r, const Args& a, bool with_trace) {
   std::printf("  reproduce: pg_ha_sim --seed %llu%s%s --trace\n", static_cast<unsigned long long>(r.seed),
               a.nodes ? (" --nodes " + std::to_string(a.nodes)).c_str() : "",
               a.receive_time_canary ? " --canary-receive-time" : "");
+  if (!a.sim_canary.empty()) std::printf("  (with --sim-canary %s)\n", a.sim_canary.c_str());
   if (!a.skip.empty()) std::printf("  (with --skip %s)\n", a.skip.c_str());
 }
 
@@ -91,6 +95,7 @@ int run_single(const Args& a) {
   o.nodes = a.nodes;
   o.echo_trace = a.trace;
   o.receive_time_canary = a.receive_time_canary;
+  o.sim_canary = a.sim_canary;
   o.skip = a.skip;
   RunResult r = run_one(o);
   if (!r.violation) {
@@ -111,6 +116,7 @@ int run_many(const Args& a) {
   b.nodes = a.nodes;
   b.jobs = a.jobs;
   b.receive_time_canary = a.receive_time_canary;
+  b.sim_canary = a.sim_canary;
   b.skip = a.skip;
   b.expect = a.expect;
   auto t0 = std::chrono::steady_clock::now();   // for the report only; never for behaviour
