@@ -95,13 +95,19 @@ COMMENT ON FUNCTION pg_ha.restart(text) IS 'ask the node''s sidecar to restart i
 CREATE FUNCTION pg_ha._test_raise(kind text) RETURNS void
 AS 'MODULE_PATHNAME', 'pg_ha_test_raise' LANGUAGE C VOLATILE;
 
+-- While hold is true, writing commits of sessions with pg_ha.enable_test_functions = on wait after
+-- the pre-commit fence check (an injection point for the COMMIT-time check); returns how many
+-- are held now.
+CREATE FUNCTION pg_ha._test_hold_commits(hold boolean) RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_ha_test_hold_commits' LANGUAGE C VOLATILE;
+
 -- ---------------------------------------------------------------- privileges
 
 REVOKE ALL ON FUNCTION
   pg_ha.node_status(), pg_ha.members(), pg_ha.cluster(), pg_ha.history(),
   pg_ha.health_primary(), pg_ha.health_replica(bigint), pg_ha.config(),
   pg_ha.switchover(text), pg_ha.failover(text, boolean), pg_ha.pause(), pg_ha.resume(),
-  pg_ha.set_config(jsonb), pg_ha.restart(text), pg_ha._test_raise(text)
+  pg_ha.set_config(jsonb), pg_ha.restart(text), pg_ha._test_raise(text), pg_ha._test_hold_commits(boolean)
 FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION

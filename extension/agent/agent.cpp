@@ -62,6 +62,9 @@ void Agent::release_leadership(const std::string& why) {
              s.ok() ? "pg_ha: released the lease (" + why + ")"
                     : "pg_ha: could not release the lease (" + why + "): " + s.error().message);
   lease_ = core::LeaseObservation{};
+  lease_asked_ttl_s_ = 0;
+  if (leftover_lease_ != 0) (void)etcd_.lease_revoke(leftover_lease_);
+  leftover_lease_ = 0;
 }
 
 // The lease outlives a worker restart: adopt the one our member record names, so a restarted
@@ -80,11 +83,12 @@ void Agent::maintain_lease(int64_t now) {
       int64_t sent = local_.monotonic_ms();
       auto adopted = etcd_.lease_keepalive(m->second.value.lease_id);
       if (adopted.ok()) {
-        confirm_view(*adopted, sent);
-        lease_.id = m->second.value.lease_id;
-        lease_.last_ok_sent_ms = sent;
+        confirm_view(adopted->revision, sent);
+        lease_ = core::LeaseObservation{m->second.value.lease_id, sent, adopted->ttl_s};
+        lease_asked_ttl_s_ = adopted->ttl_s;   // a ttl changed since is applied by a re-grant
         last_keepalive_attempt_ms_ = sent;
-        local_.log(LogLevel::Info, "pg_ha: adopted lease " + std::to_string(lease_.id) + " from the previous worker");
+        local_.log(LogLevel::Info, "pg_ha: adopted lease " + std::to_string(lease_.id) + " (ttl " +
+                                       std::to_string(adopted->ttl_s) + " s) from the previous worker");
         return;
       }
     }
@@ -98,23 +102,107 @@ void Agent::maintain_lease(int64_t now) {
       etcd_error_ = granted.error().message;
       return;
     }
-    lease_.id = *granted;
-    lease_.last_ok_sent_ms = sent;
+    lease_ = core::LeaseObservation{granted->id, sent, granted->ttl_s};
+    lease_asked_ttl_s_ = config_.ttl_s;
     return;
   }
-  if (last_keepalive_attempt_ms_ >= 0 && now - last_keepalive_attempt_ms_ < keepalive_interval_ms()) return;
-  int64_t sent = local_.monotonic_ms();
-  last_keepalive_attempt_ms_ = sent;
-  auto s = etcd_.lease_keepalive(lease_.id);
-  if (s.ok()) {
-    lease_.last_ok_sent_ms = sent;
-    confirm_view(*s, sent);
-  } else if (s.error().kind == ErrorKind::NotFound) {
-    local_.log(LogLevel::Warning, "pg_ha: lease " + std::to_string(lease_.id) + " expired; granting a new one");
-    lease_ = core::LeaseObservation{};
-  } else {
-    etcd_error_ = s.error().message;
+  if (last_keepalive_attempt_ms_ < 0 || now - last_keepalive_attempt_ms_ >= keepalive_interval_ms()) {
+    int64_t sent = local_.monotonic_ms();
+    last_keepalive_attempt_ms_ = sent;
+    auto s = etcd_.lease_keepalive(lease_.id);
+    if (s.ok()) {
+      lease_.last_ok_sent_ms = sent;
+      lease_.granted_ttl_s = s->ttl_s;
+      confirm_view(s->revision, sent);
+    } else if (s.error().kind == ErrorKind::NotFound) {
+      local_.log(LogLevel::Warning, "pg_ha: lease " + std::to_string(lease_.id) + " expired; granting a new one");
+      lease_ = core::LeaseObservation{};
+      return;
+    } else {
+      etcd_error_ = s.error().message;
+      return;
+    }
   }
+  if (leftover_lease_ != 0) settle_leftover_lease();
+  else if (lease_asked_ttl_s_ != config_.ttl_s) regrant_lease();
+}
+
+// Moves every cached key on lease `from_lease` onto `to_lease` in one txn that compares each key's
+// mod_revision. True when moved (or nothing was on it), false when a compare failed; an error
+// when the outcome is unknown.
+Result<bool> Agent::move_keys(int64_t from_lease, int64_t to_lease) {
+  kv::Txn move;
+  for (const kv::KeyValue& k : cache_.kvs()) {
+    if (k.lease != from_lease) continue;
+    move.compare.push_back(kv::Compare::mod_revision_is(k.key, k.mod_revision));
+    move.success.push_back(kv::RequestOp::put(k.key, k.value, to_lease));
+  }
+  if (move.success.empty()) return true;
+  auto r = etcd_.txn(move);
+  if (!r.ok()) return r.error();
+  if (!r->succeeded) return false;
+  written_revision_ = std::max(written_revision_, r->revision);
+  return true;
+}
+
+// etcd renews a lease to the TTL it was granted with, so a new `ttl` needs a new lease. The keys
+// on the old lease (member, leader, election report) move onto the new one in one compare txn
+// before the old one is revoked: at no moment does one of them lack a live lease. Until the move
+// the write deadline follows the old lease's granted TTL (write_deadline_after_keepalive); from
+// the move on, the new lease's grant. If the move's outcome is unknown, the new lease is ours from
+// now on: keys left on the old one make this node not hold `leader` (fenced) until they are moved.
+void Agent::regrant_lease() {
+  if (!cache_.valid() || view_stale_) return;   // the move compares against the cached keys
+  int64_t sent = local_.monotonic_ms();
+  auto granted = etcd_.lease_grant(config_.ttl_s);
+  if (!granted.ok()) {
+    etcd_error_ = granted.error().message;
+    return;
+  }
+  auto moved = move_keys(lease_.id, granted->id);
+  if (moved.ok() && !*moved) {   // something changed: nothing is on the new lease; retry on a fresh view
+    (void)etcd_.lease_revoke(granted->id);
+    view_stale_ = true;
+    return;
+  }
+  int64_t old = lease_.id;
+  lease_ = core::LeaseObservation{granted->id, sent, granted->ttl_s};
+  lease_asked_ttl_s_ = config_.ttl_s;
+  last_keepalive_attempt_ms_ = sent;
+  local_.log(LogLevel::Info, "pg_ha: ttl changed: moving this node's keys from lease " + std::to_string(old) +
+                                 " to lease " + std::to_string(lease_.id) + " (ttl " + std::to_string(granted->ttl_s) +
+                                 " s)" + (moved.ok() ? "" : ": outcome unknown (" + moved.error().message + ")"));
+  leftover_lease_ = old;
+  if (!moved.ok()) {
+    view_stale_ = true;
+    return;
+  }
+  catch_up(written_revision_);
+  settle_leftover_lease();
+}
+
+// The old lease of a re-grant: once no cached key is on it any more, it is revoked.
+void Agent::settle_leftover_lease() {
+  if (!cache_.valid() || view_stale_) return;
+  auto moved = move_keys(leftover_lease_, lease_.id);
+  if (!moved.ok() || !*moved) {
+    view_stale_ = true;
+    return;
+  }
+  if (written_revision_ > cache_.revision()) catch_up(written_revision_);
+  Status revoked = etcd_.lease_revoke(leftover_lease_);
+  if (!revoked.ok() && revoked.error().kind != ErrorKind::NotFound) {
+    local_.log(LogLevel::Warning, "pg_ha: could not revoke the old lease " + std::to_string(leftover_lease_) + ": " +
+                                      revoked.error().message);
+    return;
+  }
+  leftover_lease_ = 0;
+}
+
+// The lease's TTL as far as timing goes: what etcd granted, bounded by the config's.
+int64_t Agent::lease_ttl_ms() const {
+  int64_t ttl_s = lease_.granted_ttl_s > 0 ? std::min<int64_t>(lease_.granted_ttl_s, config_.ttl_s) : config_.ttl_s;
+  return ttl_s * 1000;
 }
 
 // The leader's keep-alive moves its write deadline, so it goes every loop, and so does everyone's
@@ -123,7 +211,7 @@ void Agent::maintain_lease(int64_t now) {
 int64_t Agent::keepalive_interval_ms() const {
   bool leading_or_open = !cache_.valid() || !view_.leader || view_.leader->value.name == settings_.node.name;
   if (leading_or_open) return config_.loop_wait_ms;
-  int64_t follower = std::min<int64_t>(config_.fence_after_ms, config_.ttl_s * 1000 / 3);
+  int64_t follower = std::min<int64_t>(config_.fence_after_ms, lease_ttl_ms() / 3);
   return std::max<int64_t>(config_.loop_wait_ms, follower);
 }
 

@@ -39,6 +39,10 @@ class Agent {
  private:
   void load_identity();
   void maintain_lease(int64_t now);
+  void regrant_lease();
+  void settle_leftover_lease();
+  Result<bool> move_keys(int64_t from_lease, int64_t to_lease);
+  int64_t lease_ttl_ms() const;
   int64_t keepalive_interval_ms() const;
   void refresh_view(int64_t now);
   void absorb(const Result<WatchBatch>& batch);
@@ -61,6 +65,8 @@ class Agent {
   core::ClusterConfig config_;
   core::NodeMemory memory_;
   core::LeaseObservation lease_;
+  int64_t lease_asked_ttl_s_ = 0;    // the ttl this lease was asked for (etcd may grant another)
+  int64_t leftover_lease_ = 0;       // a re-grant's old lease that may still hold keys (unknown outcome)
   bool lease_adoption_tried_ = false;
   std::string identity_error_;
   int64_t last_keepalive_attempt_ms_ = -1;

@@ -12,16 +12,17 @@ Result<PrefixSnapshot> EtcdClientPort::read_prefix(const std::string& prefix) {
 
 Result<kv::TxnResult> EtcdClientPort::txn(const kv::Txn& txn) { return client_.txn(txn); }
 
-Result<int64_t> EtcdClientPort::lease_grant(int ttl_s) {
+// The TTL etcd answers with is kept: the write deadline follows it, not the TTL asked for.
+Result<GrantedLease> EtcdClientPort::lease_grant(int ttl_s) {
   auto r = client_.lease_grant(ttl_s);
   if (!r.ok()) return r.error();
-  return r->id;
+  return GrantedLease{r->id, r->ttl_s};
 }
 
-Result<int64_t> EtcdClientPort::lease_keepalive(int64_t id) {
+Result<KeptAlive> EtcdClientPort::lease_keepalive(int64_t id) {
   auto r = client_.lease_keepalive(id);
   if (!r.ok()) return r.error();
-  return r->revision;
+  return KeptAlive{r->revision, r->ttl_s};
 }
 
 Status EtcdClientPort::lease_revoke(int64_t id) { return client_.lease_revoke(id); }

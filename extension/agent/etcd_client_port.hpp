@@ -16,8 +16,8 @@ class EtcdClientPort : public EtcdPort {
   explicit EtcdClientPort(etcd::Client& client) : client_(client) {}
   Result<PrefixSnapshot> read_prefix(const std::string& prefix) override;
   Result<kv::TxnResult> txn(const kv::Txn& txn) override;
-  Result<int64_t> lease_grant(int ttl_s) override;
-  Result<int64_t> lease_keepalive(int64_t id) override;
+  Result<GrantedLease> lease_grant(int ttl_s) override;
+  Result<KeptAlive> lease_keepalive(int64_t id) override;
   Status lease_revoke(int64_t id) override;
   Result<WatchBatch> watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) override;
 

@@ -24,15 +24,27 @@ struct WatchBatch {
   int64_t revision = 0;  // every change under the prefix up to here has been delivered
 };
 
+// A lease as etcd answered for it: the id and the TTL etcd granted it (what every keep-alive
+// renews it to; it may differ from the TTL asked for).
+struct GrantedLease {
+  int64_t id = 0;
+  int64_t ttl_s = 0;
+};
+
+struct KeptAlive {
+  int64_t revision = 0;  // the store revision the answering member had applied
+  int64_t ttl_s = 0;     // the TTL the lease was renewed to
+};
+
 class EtcdPort {
  public:
   virtual ~EtcdPort() = default;
   // Linearizable read of every key under prefix.
   virtual Result<PrefixSnapshot> read_prefix(const std::string& prefix) = 0;
   virtual Result<kv::TxnResult> txn(const kv::Txn& txn) = 0;
-  virtual Result<int64_t> lease_grant(int ttl_s) = 0;
-  // The store revision the answering member had applied; NotFound when the lease has expired.
-  virtual Result<int64_t> lease_keepalive(int64_t id) = 0;
+  virtual Result<GrantedLease> lease_grant(int ttl_s) = 0;
+  // NotFound when the lease has expired.
+  virtual Result<KeptAlive> lease_keepalive(int64_t id) = 0;
   virtual Status lease_revoke(int64_t id) = 0;
   // Waits up to timeout_ms for changes under the prefix after `after_revision` (one long-lived
   // watch; an empty batch on timeout). Compacted or a stopped watch mean "re-read everything".
@@ -47,6 +59,8 @@ class LocalPort {
   virtual int64_t monotonic_ms() = 0;
   virtual int64_t wall_clock_unix_ms() = 0;
   virtual core::LocalObservation observe() = 0;
+  // The lease clock (CLOCK_BOOTTIME in the worker: it counts system suspend, see
+  // docs/protocol.md) in ms. Keep-alive send times and the write deadline are on it.
   // The commit gate: commits are refused once monotonic_ms() reaches deadline_ms.
   virtual void publish_gate(int64_t deadline_ms, bool fenced, const std::string& reason) = 0;
   virtual void terminate_client_backends() = 0;

@@ -16,6 +16,7 @@ bool enable_canary(const std::string& name) {
     bool Canaries::*flag;
   };
   static const Entry kAll[] = {{"no_fence_margin", &Canaries::no_fence_margin},
+                               {"config_ttl", &Canaries::config_ttl},
                                {"no_term_compare", &Canaries::no_term_compare},
                                {"ignore_sync_set", &Canaries::ignore_sync_set},
                                {"ssn_before_record", &Canaries::ssn_before_record},

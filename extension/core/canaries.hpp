@@ -10,6 +10,7 @@ namespace pg_ha::core {
 
 struct Canaries {
   bool no_fence_margin = false;     // write deadline = keep-alive sent + ttl (no margin, no drift)
+  bool config_ttl = false;          // write deadline from the config's ttl, not the TTL etcd granted
   bool no_term_compare = false;     // take-leadership txn without its compares
   bool ignore_sync_set = false;     // automatic promotion ignores the recorded synchronous set
   bool ssn_before_record = false;   // synchronous_standby_names changed before the record

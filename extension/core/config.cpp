@@ -118,16 +118,19 @@ std::string encode_cluster_config(const ClusterConfig& c) {
   return j.dump();
 }
 
-// The part of the lease we may use: etcd may run fast and we may run slow, each by up to the
-// drift bound, and the margin absorbs scheduling delay between the check and the commit.
-static double usable_lease_ms(const ClusterConfig& c) {
-  if (canaries().no_fence_margin) return c.ttl_s * 1000.0;
+// The part of a lease of `ttl_s` we may use: etcd may run fast and we may run slow, each by up
+// to the drift bound, and the margin absorbs scheduling delay between the check and the commit.
+static double usable_lease_ms(const ClusterConfig& c, int64_t ttl_s) {
+  if (canaries().no_fence_margin) return ttl_s * 1000.0;
   double rho = c.max_clock_drift;
-  return c.ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
+  return ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
 }
 
-TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms) {
-  double lease_ms = usable_lease_ms(c);
+TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms, int64_t granted_ttl_s) {
+  // canary: trust the config instead of what etcd granted
+  if (canaries().config_ttl || canaries().no_fence_margin) granted_ttl_s = c.ttl_s;
+  if (granted_ttl_s <= 0) return 0;
+  double lease_ms = usable_lease_ms(c, std::min<int64_t>(granted_ttl_s, c.ttl_s));
   double window = canaries().no_fence_margin ? lease_ms : std::min<double>(c.fence_after_ms, lease_ms);
   if (window <= 0) return 0;
   return sent_ms + static_cast<TimeMs>(std::floor(window));
@@ -165,7 +168,7 @@ Status validate_cluster_config(const ClusterConfig& c) {
                 "fence_after_ms (" + std::to_string(c.fence_after_ms) + ") must exceed loop_wait_ms (" +
                     std::to_string(c.loop_wait_ms) + "), or every keep-alive interval would fence the primary");
   }
-  double usable = usable_lease_ms(c);
+  double usable = usable_lease_ms(c, c.ttl_s);
   if (usable <= c.loop_wait_ms) {
     return rule("fence before lease expiry",
                 "ttl " + std::to_string(c.ttl_s) + " s less drift and fence_margin_ms " +

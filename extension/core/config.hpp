@@ -41,9 +41,12 @@ std::string encode_cluster_config(const ClusterConfig& config);
 Status validate_cluster_config(const ClusterConfig& config);
 
 // The latest moment, on this node's clock, at which it may still commit after a keep-alive sent at
-// `sent_ms`: the lease cannot have expired on etcd's clock before then (drift and margin applied),
-// and fence-early cuts it shorter still.
-TimeMs write_deadline_after_keepalive(const ClusterConfig& config, TimeMs sent_ms);
+// `sent_ms` renewed a lease that etcd granted `granted_ttl_s`: the lease cannot have expired on
+// etcd's clock before then (drift and margin applied), and fence-early cuts it shorter still. The
+// lease's own TTL bounds it, not the config's current `ttl` (a lease keeps the TTL it was granted
+// with until it is replaced); the smaller of the two is used. 0 (no writes) when the granted TTL
+// is unknown or leaves nothing.
+TimeMs write_deadline_after_keepalive(const ClusterConfig& config, TimeMs sent_ms, int64_t granted_ttl_s);
 
 struct NodeConfig {
   std::string name;

@@ -36,6 +36,9 @@ struct LocalObservation {
 struct LeaseObservation {
   int64_t id = 0;                 // 0 = no lease yet (or it expired and a new one is pending)
   TimeMs last_ok_sent_ms = -1;    // send time of the last keep-alive (or grant) that succeeded
+  // The TTL etcd gave this lease (LeaseGrant / LeaseKeepAlive answer): what etcd renews it to,
+  // whatever the config says now. 0 = unknown: the primary then never gets a write deadline.
+  int64_t granted_ttl_s = 0;
 };
 
 // Requests carried from SQL to the core through shared memory are written to etcd by the worker

@@ -110,7 +110,7 @@ void prune_history(Ctx& c) {
 }
 
 void lead(Ctx& c, const StateRecord& s) {
-  TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms);
+  TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms, c.obs.lease.granted_ttl_s);
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
   if (sync_write_pending(c)) return;
   if (s.timeline != c.local.timeline) {

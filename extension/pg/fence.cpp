@@ -16,15 +16,19 @@ extern "C" {
 #include "access/xact.h"              // RegisterXactCallback, GetTopTransactionIdIfAny
 #include "access/xlog.h"              // RecoveryInProgress
 #include "libpq/auth.h"               // ClientAuthentication_hook
+#include "libpq/libpq.h"              // PqCommMethods: silence a session that must not acknowledge
 #include "libpq/libpq-be.h"           // Port
 #include "miscadmin.h"                // MyProcPid
 #include "replication/walsender.h"    // am_walsender
 #include "storage/pmsignal.h"         // PostmasterIsAlive
+#include "storage/latch.h"            // WaitLatch (the test-only commit hold)
 #include "storage/proc.h"             // MyProc
 #include "storage/procarray.h"        // BackendPidGetProc
+#include "tcop/tcopprot.h"            // whereToSendOutput
 #include "tcop/utility.h"             // ProcessUtility_hook
 #include "utils/acl.h"                // has_privs_of_role, get_role_oid
 #include "utils/backend_status.h"     // backend types and pids
+#include "utils/wait_event.h"         // PG_WAIT_EXTENSION
 }
 
 namespace pg_ha::pg {
@@ -54,16 +58,72 @@ void exit_if_orphaned_after_commit() {
   _exit(2);
 }
 
+// Output methods that send nothing: installed in a session that must end without acknowledging.
+void silent_reset() {}
+int silent_flush() { return 0; }
+int silent_flush_if_writable() { return 0; }
+bool silent_is_send_pending() { return false; }
+int silent_putmessage(char, const char*, size_t) { return 0; }
+void silent_putmessage_noblock(char, const char*, size_t) {}
+const PQcommMethods kSilentComm = {silent_reset,           silent_flush,      silent_flush_if_writable,
+                                   silent_is_send_pending, silent_putmessage, silent_putmessage_noblock};
+
+// A commit that passed PRE_COMMIT in time can reach COMMIT after the write deadline: its commit
+// record was flushed (or waited for a synchronous standby) in between, and the process may have
+// stalled there (slow fsync, SIGSTOP, a paused VM). By now etcd may have expired the lease and
+// another node may be primary, so it must not be acknowledged. It cannot be aborted either (the
+// commit record is written: an ERROR or FATAL here would PANIC), so the session ends instead:
+// from here on nothing more reaches the client (CommandComplete, ReadyForQuery and any error
+// report go nowhere; nothing of them was flushed yet), and a pending terminate makes the backend
+// exit at its next interrupt check, which comes, at the latest, before it reads another command,
+// once the commit has finished. The client sees a lost connection: an unknown outcome, as after a
+// crash, never a false acknowledgement.
+void end_session_if_deadline_passed() {
+  if (MyBackendType != B_BACKEND || whereToSendOutput != DestRemote) return;  // nobody to acknowledge
+  char reason[shmem::kFenceReasonCapacity + 64];
+  if (!writes_refused(reason, sizeof reason)) return;
+  PqCommMethods = &kSilentComm;
+  ereport(LOG, (errmsg("pg_ha: ending this session without acknowledging its commit: %s", reason),
+                errdetail("The commit passed the pre-commit check in time but reached its end after the write deadline; "
+                          "it is durable here but another node may be primary.")));
+  ProcDiePending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
+}
+
+// Tests only (pg_ha._test_hold_commits): a writing commit that passed the pre-commit check waits
+// here, as one stalled by a slow fsync or a SIGSTOP would, so a test can let the deadline pass
+// before it reaches COMMIT. Only sessions that have pg_ha.enable_test_functions on are held.
+// Cancel, terminate and postmaster death end the wait; cancel and terminate then abort the
+// transaction (this is still PRE_COMMIT, where an error aborts cleanly).
+void hold_commit_for_test() {
+  if (!test_functions_enabled() || !shmem::commit_hold()) return;
+  shmem::count_held_commit(1);
+  while (shmem::commit_hold() && !ProcDiePending && !QueryCancelPending) {
+    int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH, 10, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    if (rc & WL_POSTMASTER_DEATH) break;
+  }
+  shmem::count_held_commit(-1);
+  CHECK_FOR_INTERRUPTS();
+}
+
 void xact_callback(XactEvent event, void*) {
   switch (event) {
     case XACT_EVENT_PRE_COMMIT:
     case XACT_EVENT_PARALLEL_PRE_COMMIT:
     case XACT_EVENT_PRE_PREPARE:
       // Only a transaction that wrote has an XID; reads always go on.
-      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) refuse_commit_if_fenced();
+      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) {
+        refuse_commit_if_fenced();
+        hold_commit_for_test();
+      }
       break;
     case XACT_EVENT_COMMIT:
-      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) exit_if_orphaned_after_commit();
+      if (TransactionIdIsValid(GetTopTransactionIdIfAny())) {
+        exit_if_orphaned_after_commit();
+        end_session_if_deadline_passed();
+      }
       break;
     default:
       break;

@@ -28,6 +28,8 @@ struct SharedState {
   pg_atomic_uint32 fenced;
   pg_atomic_uint32 standalone;
   pg_atomic_uint32 worker_pid;
+  pg_atomic_uint32 commit_hold;     // tests only: hold commits between PRE_COMMIT and COMMIT
+  pg_atomic_uint32 held_commits;    // tests only: how many are held now
   slock_t reason_mutex;         // guards fence_reason
   char fence_reason[kFenceReasonCapacity];
   LWLock* snapshot_lock;        // guards the snapshot fields
@@ -59,6 +61,8 @@ void init_state(SharedState* s) {
   pg_atomic_init_u32(&s->fenced, standalone ? 0 : 1);
   pg_atomic_init_u32(&s->standalone, standalone ? 1 : 0);
   pg_atomic_init_u32(&s->worker_pid, 0);
+  pg_atomic_init_u32(&s->commit_hold, 0);
+  pg_atomic_init_u32(&s->held_commits, 0);
   SpinLockInit(&s->reason_mutex);
   strlcpy(s->fence_reason, standalone ? "" : "no leadership lease", sizeof s->fence_reason);
   s->snapshot_lock = &(GetNamedLWLockTranche(kName))->lock;
@@ -146,6 +150,17 @@ std::string read_snapshot(uint64_t* sequence) {
   lwlock_release(shared->snapshot_lock);
   return copy;
 }
+
+void set_commit_hold(bool hold) { pg_atomic_write_u32(&shared->commit_hold, hold ? 1 : 0); }
+
+bool commit_hold() { return shared && pg_atomic_read_u32(&shared->commit_hold) != 0; }
+
+void count_held_commit(int delta) {
+  if (delta > 0) pg_atomic_fetch_add_u32(&shared->held_commits, static_cast<int32>(delta));
+  else pg_atomic_fetch_sub_u32(&shared->held_commits, static_cast<int32>(-delta));
+}
+
+int held_commits() { return static_cast<int>(pg_atomic_read_u32(&shared->held_commits)); }
 
 void mark_session(int pgprocno, int pid, bool exempt) {
   if (!shared || pgprocno < 0 || pgprocno >= shared->session_slots) return;

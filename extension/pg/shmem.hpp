@@ -1,5 +1,5 @@
 // pg_ha's shared memory: what the worker publishes and every backend reads.
-//   - write deadline (CLOCK_MONOTONIC ms): commits are allowed only before it (the fence)
+//   - write deadline (CLOCK_BOOTTIME ms, pg/clock.hpp): commits are allowed only before it (the fence)
 //   - fenced and standalone flags (atomics: read on every commit, no lock) and the fence reason
 //     (under a spinlock, read only when refusing)
 //   - status snapshot: JSON text (format in docs/sql-api.md), under an LWLock; readers copy it
@@ -21,7 +21,7 @@ constexpr size_t kFenceReasonCapacity = 256;
 void install_hooks();
 
 // --- written by the worker ---
-// Moves the write deadline (monotonic ms; 0 = no writes). Only the worker calls this, after a
+// Moves the write deadline (pg::monotonic_ms(), CLOCK_BOOTTIME; 0 = no writes). Only the worker calls this, after a
 // successful keep-alive of the leader's lease.
 void publish_deadline(int64_t deadline_ms);
 void set_fence(bool fenced, const char* reason);
@@ -44,6 +44,13 @@ void read_fence_reason(char* out, size_t size);
 // Copy of the snapshot taken under the lock ("" until the worker first published), and its
 // sequence number (0 = never published).
 std::string read_snapshot(uint64_t* sequence);
+
+// --- test-only injection point (pg_ha._test_hold_commits): writing commits of sessions with
+// pg_ha.enable_test_functions on wait after passing the pre-commit check while it is set ---
+void set_commit_hold(bool hold);
+bool commit_hold();
+void count_held_commit(int delta);
+int held_commits();
 
 // --- client sessions exempt from termination while fenced (indexed by PGPROC number) ---
 void mark_session(int pgprocno, int pid, bool exempt);

@@ -72,6 +72,7 @@ class PgHaCluster {
   int64_t kill_node(int i);
   int64_t kill_postmaster(int i);        // kill -9 the postmaster only (the sidecar notices)
   bool postmaster_running(int i) const;
+  pid_t sidecar_pid(int i) const { return nodes_[i].sidecar ? nodes_[i].sidecar->pid() : -1; }
   std::optional<int> postmaster_pid(int i) const;
   // Children of node i's postmaster whose process title contains `title` ("pg_ha worker",
   // "walreceiver"), read from /proc.

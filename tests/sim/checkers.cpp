@@ -10,7 +10,7 @@ namespace pg_ha::sim {
 
 bool can_commit(const World& w, int n) {
   const Node& x = w.nodes[static_cast<size_t>(n)];
-  return x.up && x.pg.running && !x.pg.in_recovery && x.clock.local(w.now()) < x.w.deadline_ms;
+  return x.up && x.suspended_at_ms < 0 && x.pg.running && !x.pg.in_recovery && x.clock.local(w.now()) < x.w.deadline_ms;
 }
 
 void check_one_writer(World& w) {
@@ -59,25 +59,36 @@ const std::optional<core::StateRecord>& etcd_state(World& w) {
 // DESIGN.md §4: only the holder of `leader` may accept writes. Stronger than I1 and needs no
 // second primary to show a fence that ends too late: whenever a node can commit, etcd's
 // `leader` names it and its lease has not run out on etcd's clock.
+// Why node x may not commit now by etcd's ground truth ("" when it may): etcd's `leader` must
+// name it and its lease must not have run out on etcd's clock.
+std::string why_not_writer(World& w, const Node& x) {
+  const kv::KeyValue* l = w.etcd.get(w.keys.leader());
+  const auto& leader = etcd_leader(w);
+  if (!l || !leader) return "etcd has no leader";
+  if (leader->name != x.config.name) return "etcd's leader is " + leader->name;
+  if (w.etcd.lease_expiry_ms(l->lease) <= w.etcd_now())
+    return "its lease expired on etcd's clock " + std::to_string(w.etcd_now() - w.etcd.lease_expiry_ms(l->lease)) + " ms ago";
+  return "";
+}
+
 void check_writer_holds_leader(World& w) {
   for (const Node& x : w.nodes) {
     if (!can_commit(w, x.index)) continue;
-    const kv::KeyValue* l = w.etcd.get(w.keys.leader());
-    const auto& leader = etcd_leader(w);
-    std::string why;
-    if (!l || !leader) {
-      why = "etcd has no leader";
-    } else if (leader->name != x.config.name) {
-      why = "etcd's leader is " + leader->name;
-    } else if (w.etcd.lease_expiry_ms(l->lease) <= w.etcd_now()) {
-      why = "its lease expired on etcd's clock " + std::to_string(w.etcd_now() - w.etcd.lease_expiry_ms(l->lease)) + " ms ago";
-    }
+    std::string why = why_not_writer(w, x);
     if (!why.empty()) {
       w.fail("I1-lease", x.config.name + " can commit (local " + std::to_string(x.clock.local(w.now())) + " < deadline " +
                              std::to_string(x.w.deadline_ms) + ") but " + why);
       return;
     }
   }
+}
+
+// I1 at the moment a client is told "committed": a commit that passed its pre-commit check in time
+// but stalled before its end must not be acknowledged once another node may be writing.
+void check_ack_by_writer(World& w, int n) {
+  const Node& x = w.node(n);
+  std::string why = why_not_writer(w, x);
+  if (!why.empty()) w.fail("I1-ack", x.config.name + " acknowledged a commit but " + why);
 }
 
 // I3's precondition, checked at every instant rather than only when a promotion happens: a

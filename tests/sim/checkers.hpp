@@ -45,6 +45,7 @@ void before_txn(World& w, const kv::Txn& t);                       // I5 and I4 
 void after_txn(World& w, const std::vector<KvEvent>& events);     // I2: one winner per term
 void on_promote_start(World& w, int n, int64_t view_term);         // I2
 void on_promote_done(World& w, int n, int64_t term);               // I3, I4
+void check_ack_by_writer(World& w, int n);                         // I1-ack, before every acknowledgement
 void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync);
 void check_liveness_progress(World& w);                            // L1 timer after healing
 void check_liveness_end(World& w);                                 // L1

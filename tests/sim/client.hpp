@@ -23,10 +23,12 @@ struct PendingCommit {
 
 struct ClientState {
   std::vector<PendingCommit> waiting;   // committed locally, waiting for synchronous standbys
+  size_t stalled = 0;                   // past the pre-commit check, stalled before the commit record
 };
 
 void client_write(World& w);
-// Acknowledges waiting commits whose standbys have confirmed; drops those whose server died.
+// Acknowledges waiting commits whose standbys have confirmed; drops those whose server died or
+// whose write deadline passed meanwhile (the fence's COMMIT check ends such a session unacknowledged).
 void client_release(World& w);
 // The standbys streaming from node n (what pg_stat_replication shows there).
 std::vector<StandbyFlush> streaming_standbys(const World& w, int n);

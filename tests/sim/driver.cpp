@@ -94,13 +94,16 @@ void send_grant(World& w, int n, const core::ClusterConfig& cfg) {
   k.last_keepalive_sent_ms = sent;
   int64_t ttl_ms = static_cast<int64_t>(cfg.ttl_s) * 1000;
   w.rpc(n,
-        [&w, n, sent, ttl_ms]() -> std::function<void()> {
+        [&w, n, sent, ttl_ms, asked = cfg.ttl_s]() -> std::function<void()> {
           int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
+          int64_t granted = w.etcd.lease_ttl_s(id);
           w.schedule_expiry();
-          return then_continue(w, n, [&w, n, sent, id] {
+          return then_continue(w, n, [&w, n, sent, id, granted, asked] {
             Node& x = w.node(n);
             x.w.lease.id = id;
             x.w.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
+            x.w.lease.granted_ttl_s = granted;
+            x.w.lease_asked_ttl_s = asked;
             x.w.last_contact_sent_ms = sent;
             x.sc.lease_of_worker = id;
             x.w.step_wanted = true;
@@ -119,14 +122,16 @@ void send_keepalive(World& w, int n) {
   w.rpc(n,
         [&w, n, sent, id]() -> std::function<void()> {
           bool ok = w.etcd.keepalive(id, w.etcd_now());
+          int64_t granted = w.etcd.lease_ttl_s(id);
           if (ok) w.schedule_expiry();
-          return then_continue(w, n, [&w, n, sent, id, ok] {
+          return then_continue(w, n, [&w, n, sent, id, ok, granted] {
             Worker& k2 = w.node(n).w;
             if (k2.lease.id != id) return;
             k2.last_contact_sent_ms = sent;
             k2.step_wanted = true;
             if (ok) {
               k2.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
+              k2.lease.granted_ttl_s = granted;
             } else {
               w.log(n, "lease " + std::to_string(id) + " expired (keep-alive refused)");
               k2.lease = core::LeaseObservation{};
@@ -134,6 +139,132 @@ void send_keepalive(World& w, int n) {
           });
         },
         then_continue(w, n, [&w, n] { w.node(n).w.step_wanted = true; }), alive_check(w, n));
+}
+
+// --- re-grant after a ttl change, as the agent does it (Agent::regrant_lease) ---------------------
+
+// A txn moving every key the worker's view has on lease `from` onto lease `to` (compare: each
+// key unchanged since the view).
+kv::Txn move_txn(const Worker& k, int64_t from, int64_t to) {
+  kv::Txn t;
+  for (const auto& [key, v] : k.kvs) {
+    if (v.lease != from) continue;
+    t.compare.push_back(kv::Compare::mod_revision_is(key, v.mod_revision));
+    t.success.push_back(kv::RequestOp::put(key, v.value, to));
+  }
+  return t;
+}
+
+// 1. A new lease with the new ttl; nothing is on it yet.
+void send_regrant(World& w, int n, const core::ClusterConfig& cfg) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  TimeMs sent = w.local_now(n);
+  int64_t ttl_ms = static_cast<int64_t>(cfg.ttl_s) * 1000;
+  w.rpc(n,
+        [&w, n, sent, ttl_ms, asked = cfg.ttl_s]() -> std::function<void()> {
+          int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
+          int64_t granted = w.etcd.lease_ttl_s(id);
+          w.schedule_expiry();
+          return then_continue(w, n, [&w, n, sent, id, granted, asked] {
+            Worker& k2 = w.node(n).w;
+            k2.pending_lease = core::LeaseObservation{id, sent, granted};
+            k2.pending_asked_ttl_s = asked;
+            w.log(n, "lease " + std::to_string(id) + " granted (ttl " + std::to_string(granted) + " s) to replace " +
+                         std::to_string(k2.lease.id));
+          });
+        },
+        then_continue(w, n, [] {}), alive_check(w, n));
+}
+
+// 2. The keys move onto it in one compare txn; from then on it is the worker's lease. A lost
+// compare leaves nothing on the new lease (it is dropped); an unknown outcome makes it the lease
+// anyway, with the old one left over until its keys (if any) are moved too.
+void send_move(World& w, int n) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  kv::Txn t = move_txn(k, k.lease.id, k.pending_lease.id);
+  w.rpc(n,
+        [&w, n, t]() -> std::function<void()> {
+          bool ok = true;
+          if (!t.success.empty()) {
+            Result<kv::TxnResult> r = w.etcd_txn(t, n);
+            ok = r.ok() && r->succeeded;
+          }
+          return then_continue(w, n, [&w, n, ok] {
+            Worker& k2 = w.node(n).w;
+            if (!ok) {
+              w.log(n, "moving keys to lease " + std::to_string(k2.pending_lease.id) + ": compare failed");
+              k2.leftover_lease = k2.pending_lease.id;   // nothing on it: revoked when settled
+            } else {
+              w.log(n, "keys moved from lease " + std::to_string(k2.lease.id) + " to " + std::to_string(k2.pending_lease.id));
+              k2.leftover_lease = k2.lease.id;
+              k2.lease = k2.pending_lease;
+              k2.lease_asked_ttl_s = k2.pending_asked_ttl_s;
+              k2.last_keepalive_sent_ms = k2.lease.last_ok_sent_ms;
+            }
+            k2.pending_lease = core::LeaseObservation{};
+            k2.view_valid = false;   // read the move (or what beat it) before the next step
+            k2.step_wanted = true;
+          });
+        },
+        then_continue(w, n, [&w, n] {
+          Worker& k2 = w.node(n).w;
+          w.log(n, "moving keys to lease " + std::to_string(k2.pending_lease.id) + ": no answer (outcome unknown)");
+          k2.leftover_lease = k2.lease.id;
+          k2.lease = k2.pending_lease;
+          k2.lease_asked_ttl_s = k2.pending_asked_ttl_s;
+          k2.last_keepalive_sent_ms = k2.lease.last_ok_sent_ms;
+          k2.pending_lease = core::LeaseObservation{};
+          k2.view_valid = false;
+          k2.step_wanted = true;
+        }),
+        alive_check(w, n));
+}
+
+// 3. The left-over lease: keys still on it move to the current lease, then it is revoked.
+void send_settle(World& w, int n) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  int64_t old = k.leftover_lease;
+  kv::Txn t = move_txn(k, old, k.lease.id);
+  w.rpc(n,
+        [&w, n, t, old]() -> std::function<void()> {
+          bool ok = true;
+          if (!t.success.empty()) {
+            Result<kv::TxnResult> r = w.etcd_txn(t, n);
+            ok = r.ok() && r->succeeded;
+          }
+          if (ok) {
+            std::vector<KvEvent> events;
+            w.etcd.revoke(old, &events);
+            after_txn(w, events);
+            w.publish(events);
+          }
+          return then_continue(w, n, [&w, n, ok, old] {
+            Worker& k2 = w.node(n).w;
+            if (ok && k2.leftover_lease == old) k2.leftover_lease = 0;
+            if (ok) w.log(n, "old lease " + std::to_string(old) + " revoked");
+            if (!ok) k2.view_valid = false;
+          });
+        },
+        then_continue(w, n, [&w, n] { w.node(n).w.view_valid = false; }), alive_check(w, n));
+}
+
+// Which step of a re-grant is due, if any (the view must be current: moves compare against it).
+bool regrant_step(World& w, int n, const core::ClusterConfig& cfg, TimeMs now) {
+  Worker& k = w.node(n).w;
+  if (k.lease.id == 0 || !k.view_valid) return false;
+  if (k.pending_lease.id != 0) return send_move(w, n), true;
+  if (k.leftover_lease != 0) return send_settle(w, n), true;
+  if (k.lease_asked_ttl_s == cfg.ttl_s) {
+    k.ttl_mismatch_since_ms = -1;
+    return false;
+  }
+  if (k.ttl_mismatch_since_ms < 0) k.ttl_mismatch_since_ms = now;
+  if (now < k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms) return false;
+  send_regrant(w, n, cfg);
+  return true;
 }
 
 void write_failed(World& w, int n, const std::string& why) {
@@ -300,6 +431,7 @@ void worker_tick(World& w, int n) {
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
   if (k.lease.id != 0 && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
   if (k.next_write < k.writes.size()) return send_write(w, n);
+  if (regrant_step(w, n, cfg, now)) return;
   // Like the real agent: a full linearizable read at least every loop_wait, whatever the watch
   // delivered (a watch only wakes the agent early).
   if (now >= k.last_read_sent_ms + cfg.loop_wait_ms) return send_read(w, n);
@@ -310,6 +442,7 @@ void worker_tick(World& w, int n) {
     if (k.next_write < k.writes.size()) return send_write(w, n);
   }
   TimeMs next_local = std::min({k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms, k.last_read_sent_ms + cfg.loop_wait_ms});
+  if (k.ttl_mismatch_since_ms >= 0) next_local = std::min(next_local, k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
   schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));
 }

@@ -41,6 +41,11 @@ class FakeEtcd {
   // After an outage etcd's new leader gives every lease a full TTL again (etcd does this).
   void renew_all(TimeMs etcd_now_ms);
   bool lease_alive(int64_t id) const { return leases_.count(id) != 0; }
+  // The TTL the lease was granted with, as etcd reports it in grant and keep-alive answers (s).
+  int64_t lease_ttl_s(int64_t id) const {
+    auto it = leases_.find(id);
+    return it == leases_.end() ? 0 : it->second.ttl_ms / 1000;
+  }
   // When the lease expires on etcd's clock (0 = no such lease).
   TimeMs lease_expiry_ms(int64_t id) const {
     auto it = leases_.find(id);

@@ -1,6 +1,9 @@
 #include "faults.hpp"
 
+#include <cmath>
+
 #include "checkers.hpp"
+#include "client.hpp"
 #include "core/control.hpp"
 #include "driver.hpp"
 #include "pg_ops.hpp"
@@ -101,6 +104,31 @@ void operator_action(World& w, const Fault& f) {
   w.log(-1, "operator: " + what + (ok ? ": recorded" : ": txn failed"));
 }
 
+// set_config as an operator calls it: the real planner validates and writes the patch.
+void config_change(World& w, const Fault& f) {
+  auto view = operator_view(w);
+  if (!view) return w.log(-1, "operator: etcd is down, set_config not made");
+  std::string patch = "{\"ttl\":" + std::to_string(f.ttl_s) + ",\"fence_after_ms\":" + std::to_string(f.fence_after_ms) + "}";
+  auto plan = core::plan_config_patch(w.keys, *view, patch);
+  if (!plan.ok()) return w.log(-1, "operator: set_config " + patch + " refused: " + plan.error().message);
+  auto r = w.etcd_txn(plan->txn, -1);
+  bool ok = r.ok() && r->succeeded;
+  w.stats.operator_ok += ok ? 1 : 0;
+  w.log(-1, "operator: set_config " + patch + (ok ? ": recorded" : ": txn failed"));
+}
+
+// The whole machine sleeps: nothing on it runs. The deadline clock (CLOCK_BOOTTIME) counts the
+// sleep, so on waking the gate has passed if etcd may have expired the lease; the canary's
+// CLOCK_MONOTONIC stood still instead.
+void suspend(World& w, int n, TimeMs until) {
+  Node& x = w.node(n);
+  if (x.suspended_at_ms >= 0 || !x.up) return;
+  w.log(n, "FAULT machine suspended until " + std::to_string(until));
+  x.suspended_at_ms = w.now();
+  x.w.stalled_until_ms = std::max(x.w.stalled_until_ms, until);
+  w.q.at(until, [&w, n] { resume(w, n); });
+}
+
 void start_fault(World& w, const Fault& f) {
   w.stats.faults += 1;
   TimeMs until = w.now() + f.duration_ms;
@@ -152,6 +180,12 @@ void start_fault(World& w, const Fault& f) {
       w.log(-1, "FAULT lossy network for " + std::to_string(f.duration_ms) + " ms");
       w.lossy_until_ms = std::max(w.lossy_until_ms, until);
       break;
+    case FaultKind::ConfigChange:
+      config_change(w, f);
+      break;
+    case FaultKind::Suspend:
+      suspend(w, resolve(w, f.nodes[0]), until);
+      break;
     case FaultKind::Operator:
       operator_action(w, f);
       if (f.action == OperatorAction::Pause) {
@@ -165,6 +199,18 @@ void start_fault(World& w, const Fault& f) {
 
 }  // namespace
 
+void resume(World& w, int n) {
+  Node& x = w.node(n);
+  if (x.suspended_at_ms < 0) return;
+  if (w.sc.sim_canary == "clock-stops-in-suspend") {
+    x.clock.offset_ms -= static_cast<TimeMs>(std::floor((w.now() - x.suspended_at_ms) * x.clock.rate));
+  }
+  x.suspended_at_ms = -1;
+  w.log(n, "machine resumes");
+  if (x.w.alive) schedule_tick(w, n, w.now());
+  client_release(w);
+}
+
 void schedule_faults(World& w) {
   for (const Fault& f : w.sc.faults) w.q.at(f.at_ms, [&w, f] { start_fault(w, f); });
   w.q.at(w.sc.heal_at_ms, [&w] { heal_all(w); });
@@ -177,6 +223,7 @@ void heal_all(World& w) {
   w.lossy_until_ms = -1;
   if (!w.etcd_up) w.etcd_come_back(true);
   for (Node& x : w.nodes) {
+    resume(w, x.index);
     if (!x.up) node_restart(w, x.index);
     x.w.stalled_until_ms = -1;
   }

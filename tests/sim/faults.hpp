@@ -7,5 +7,7 @@ struct World;
 
 void schedule_faults(World& w);
 void heal_all(World& w);
+// A suspended machine wakes up (faults.cpp: suspend).
+void resume(World& w, int n);
 
 }  // namespace pg_ha::sim

@@ -27,6 +27,7 @@ struct Args {
   bool trace = false;
   std::string canary;                // tests/sim/CANARIES.md
   bool receive_time_canary = false;  // the one canary that lives in the driver, not the core
+  std::string sim_canary;            // a bug in the simulator's model of the glue
   std::string expect;
   std::string skip;
   int print_failures = 3;
@@ -35,11 +36,12 @@ struct Args {
 void usage() {
   std::printf(
       "usage: pg_ha_sim [--seed S [--trace]] [--seeds N [--first F] [--jobs J]] [--nodes K]\n"
-      "                 [--canary NAME --expect I1,I2,... [--skip I5,...]] [--print-failures M]\n"
+      "                 [--canary NAME | --sim-canary NAME] [--expect I1,I2,... [--skip I5,...]] [--print-failures M]\n"
       "  --jobs J: seeds run on J threads (default: one per core); each seed's run is deterministic.\n"
       "  --canary NAME: break one rule on purpose (tests/sim/CANARIES.md): no_fence_margin,\n"
       "    no_term_compare, ignore_sync_set, ssn_before_record, no_lag_check, worst_candidate,\n"
-      "    receive_time.\n"
+      "    receive_time, config_ttl.\n"
+      "  --sim-canary NAME: model a glue bug: no-commit-check, clock-stops-in-suspend.\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");
 }
 
@@ -72,6 +74,8 @@ bool parse(int argc, char** argv, Args* a) {
         std::fprintf(stderr, "pg_ha_sim: no canary called \"%s\"\n", a->canary.c_str());
         return false;
       }
+    } else if (k == "--sim-canary" && i + 1 < argc) {
+      a->sim_canary = argv[++i];
     } else if (k == "--skip" && i + 1 < argc) {
       a->skip = argv[++i];
     } else if (k == "--expect" && i + 1 < argc) {
@@ -93,6 +97,7 @@ void print_failure(const RunResult& r, const Args& a, bool with_trace) {
   std::printf("  reproduce: pg_ha_sim --seed %llu%s%s --trace\n", static_cast<unsigned long long>(r.seed),
               a.nodes ? (" --nodes " + std::to_string(a.nodes)).c_str() : "",
               a.canary.empty() ? "" : (" --canary " + a.canary).c_str());
+  if (!a.sim_canary.empty()) std::printf("  (with --sim-canary %s)\n", a.sim_canary.c_str());
   if (!a.skip.empty()) std::printf("  (with --skip %s)\n", a.skip.c_str());
 }
 
@@ -107,6 +112,7 @@ int run_single(const Args& a) {
   o.nodes = a.nodes;
   o.echo_trace = a.trace;
   o.receive_time_canary = a.receive_time_canary;
+  o.sim_canary = a.sim_canary;
   o.skip = a.skip;
   RunResult r = run_one(o);
   if (!r.violation) {
@@ -127,6 +133,7 @@ int run_many(const Args& a) {
   b.nodes = a.nodes;
   b.jobs = a.jobs;
   b.receive_time_canary = a.receive_time_canary;
+  b.sim_canary = a.sim_canary;
   b.skip = a.skip;
   b.expect = a.expect;
   auto t0 = std::chrono::steady_clock::now();   // for the report only; never for behaviour

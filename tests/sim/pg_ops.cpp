@@ -87,11 +87,11 @@ void pg_follow(World& w, int n, const std::string& upstream) {
 // (else stall, like a diverged standby); sometimes only part of the way (lag).
 static void stream_one(World& w, Node& r) {
   r.pg.streaming = false;
-  if (!r.up || !r.pg.running || !r.pg.in_recovery || r.pg.promoting || r.pg.upstream.empty()) return;
+  if (!r.up || r.suspended_at_ms >= 0 || !r.pg.running || !r.pg.in_recovery || r.pg.promoting || r.pg.upstream.empty()) return;
   int u = w.index_of(r.pg.upstream);
   if (u < 0 || u == r.index || w.replication_cut(r.index, u)) return;
   const Node& up = w.node(u);
-  if (!up.up || !up.pg.running) return;
+  if (!up.up || up.suspended_at_ms >= 0 || !up.pg.running) return;
   if (!up.pg.wal.contains(r.pg.wal.timeline, r.pg.wal.flush)) return;
   r.pg.streaming = true;
   Lsn target = up.pg.wal.flush;

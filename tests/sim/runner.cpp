@@ -40,6 +40,7 @@ BatchResult run_batch(const Batch& b) {
       o.seed = b.first_seed + i;
       o.nodes = b.nodes;
       o.receive_time_canary = b.receive_time_canary;
+      o.sim_canary = b.sim_canary;
       o.skip = b.skip;
       RunResult r = run_one(o);
       std::lock_guard<std::mutex> lock(mu);

@@ -15,6 +15,7 @@ struct Batch {
   int nodes = 0;
   int jobs = 1;
   bool receive_time_canary = false;
+  std::string sim_canary;
   std::string expect;             // canary mode: stop at the first violation of one of these
   std::string skip;
 };

@@ -1,6 +1,7 @@
 #include "scenario.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/no_postgres.hpp"
 
@@ -15,6 +16,8 @@ const char* fault_kind_name(FaultKind k) {
     case FaultKind::EtcdOutage: return "etcd outage";
     case FaultKind::LossySpell: return "lossy network";
     case FaultKind::Operator: return "operator";
+    case FaultKind::ConfigChange: return "config change";
+    case FaultKind::Suspend: return "suspend";
   }
   return "?";
 }
@@ -123,6 +126,62 @@ void draw_faults(Rng& rng, Scenario& s) {
   std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
+// A new ttl and fence_after_ms that set_config accepts (loop_wait and the rest unchanged), often
+// as late a fence as the new ttl allows: the case where trusting the config's ttl over the lease's
+// granted one lets the gate outlive the lease.
+std::optional<Fault> draw_config_change(Rng& rng, const Scenario& s) {
+  const std::vector<int64_t> ttls{3, 4, 5, 6, 8, 10, 15, 20};
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    core::ClusterConfig c = s.config;
+    c.ttl_s = static_cast<int>(rng.pick(ttls));
+    double usable = c.ttl_s * 1000.0 * (1 - c.max_clock_drift) / (1 + c.max_clock_drift) - c.fence_margin_ms;
+    int64_t lo = c.loop_wait_ms + 1;
+    int64_t hi = std::max<int64_t>(lo, static_cast<int64_t>(usable));
+    c.fence_after_ms = static_cast<int>(rng.chance(0.6) ? hi : rng.range(lo, hi));
+    if (c.ttl_s == s.config.ttl_s || !core::validate_cluster_config(c).ok()) continue;
+    Fault f;
+    f.kind = FaultKind::ConfigChange;
+    f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 200);
+    f.ttl_s = c.ttl_s;
+    f.fence_after_ms = c.fence_after_ms;
+    return f;
+  }
+  return std::nullopt;
+}
+
+// Issue 12's faults: a ttl change (often followed by a partition of the primary, as in its
+// reproduction), a whole node suspended, commits that stall before their end, late re-grants.
+void draw_lease_faults(Rng& rng, Scenario& s) {
+  s.regrant_delay_ms = rng.chance(0.7) ? 0 : rng.range(500, 20000);
+  if (rng.chance(0.5)) {
+    s.commit_stall_prob = rng.range(1, 30) / 1000.0;
+    s.commit_stall_max_ms = rng.range(100, 3LL * s.config.ttl_s * 1000);
+  }
+  if (rng.chance(0.3)) {
+    if (auto f = draw_config_change(rng, s)) {
+      s.faults.push_back(*f);
+      if (rng.chance(0.5) && f->at_ms + 500 < s.heal_at_ms) {
+        Fault cut;
+        cut.kind = FaultKind::Partition;
+        cut.at_ms = rng.range(f->at_ms + 1, std::min<TimeMs>(f->at_ms + 3000, s.heal_at_ms - 200));
+        cut.duration_ms = std::min<TimeMs>(rng.range(1000, 15000), s.heal_at_ms - cut.at_ms);
+        cut.nodes.push_back(-1);
+        cut.replication_too = rng.chance(0.5);
+        s.faults.push_back(cut);
+      }
+    }
+  }
+  if (rng.chance(0.25)) {
+    Fault f;
+    f.kind = FaultKind::Suspend;
+    f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 200);
+    f.duration_ms = std::min<TimeMs>(rng.range(500, 20000), s.heal_at_ms - f.at_ms);
+    f.nodes.push_back(pick_node(rng, s.nodes));
+    s.faults.push_back(f);
+  }
+  std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
 }  // namespace
 
 Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
@@ -151,6 +210,12 @@ Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
   s.liveness_bound_ms = liveness_bound_ms(s.config);
   s.end_ms = s.heal_at_ms + s.liveness_bound_ms + 500;
   draw_faults(rng, s);
+  draw_lease_faults(rng, s);
+  // L1's bound follows the longest ttl the cluster may run with (a lease outlives a ttl change).
+  core::ClusterConfig longest = s.config;
+  for (const Fault& f : s.faults) longest.ttl_s = std::max(longest.ttl_s, f.ttl_s);
+  s.liveness_bound_ms = liveness_bound_ms(longest);
+  s.end_ms = s.heal_at_ms + s.liveness_bound_ms + 500;
   return s;
 }
 
@@ -164,6 +229,14 @@ std::string describe(const Scenario& s) {
                     (c.synchronous_mode_strict ? " strict" : "") + " x" + std::to_string(c.synchronous_node_count) +
                     ", primary_start_timeout " + std::to_string(c.primary_start_timeout_s) + "s; faults " +
                     std::to_string(s.faults.size()) + ", heal at " + std::to_string(s.heal_at_ms) + "ms";
+  for (const Fault& f : s.faults) {
+    if (f.kind == FaultKind::ConfigChange)
+      out += "; at " + std::to_string(f.at_ms) + "ms ttl -> " + std::to_string(f.ttl_s) + "s, fence_after -> " +
+             std::to_string(f.fence_after_ms) + "ms";
+  }
+  if (s.regrant_delay_ms > 0) out += "; re-grant after " + std::to_string(s.regrant_delay_ms) + "ms";
+  if (s.commit_stall_prob > 0)
+    out += "; commit stalls " + std::to_string(s.commit_stall_prob) + " up to " + std::to_string(s.commit_stall_max_ms) + "ms";
   std::string tagged;
   for (size_t i = 0; i < s.tags.size(); ++i) {
     const core::Tags& t = s.tags[i];

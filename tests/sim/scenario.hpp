@@ -11,7 +11,7 @@
 
 namespace pg_ha::sim {
 
-enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator };
+enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator, ConfigChange, Suspend };
 const char* fault_kind_name(FaultKind k);
 
 enum class PartitionMode { Both, RequestsOnly, ResponsesOnly, SlowResponses };
@@ -27,6 +27,8 @@ struct Fault {
   bool renew_leases = false;         // EtcdOutage: leases get a full TTL when etcd returns
   OperatorAction action = OperatorAction::Switchover;
   bool force = false;                // Operator failover
+  int ttl_s = 0;                     // ConfigChange: the new ttl (set_config, as an operator would)
+  int fence_after_ms = 0;            // ConfigChange: the new fence_after_ms
 };
 
 struct Scenario {
@@ -52,7 +54,18 @@ struct Scenario {
   TimeMs liveness_bound_ms = 0;
   TimeMs end_ms = 0;
   std::vector<Fault> faults;
+  // The worker re-grants its lease this long after it first saw a new ttl (0: at once; more
+  // models re-grants that fail or lag: the core must stay safe on the old lease meanwhile).
+  TimeMs regrant_delay_ms = 0;
+  // A commit stalls between its pre-commit check and its end (fsync, SIGSTOP) with this chance,
+  // for up to commit_stall_max_ms.
+  double commit_stall_prob = 0.0;
+  TimeMs commit_stall_max_ms = 0;
   bool receive_time_canary = false;   // driver bug on purpose: deadline from keep-alive receive time
+  // Glue bugs on purpose (CANARIES.md): "no-commit-check" (a stalled commit is acknowledged
+  // without the COMMIT-time deadline check), "clock-stops-in-suspend" (the deadline clock is
+  // CLOCK_MONOTONIC, which stands still while the node is suspended).
+  std::string sim_canary;
   std::string skip;                   // invariants not checked (",I5,"): lets a canary reach the one it targets
 };
 

@@ -54,6 +54,7 @@ RunResult run_one(const RunOptions& o) {
   Rng plan_rng(o.seed);
   Scenario sc = make_scenario(o.seed, out.nodes, plan_rng);
   sc.receive_time_canary = o.receive_time_canary;
+  sc.sim_canary = o.sim_canary;
   sc.skip = "," + o.skip + ",";
   out.scenario = describe(sc);
   World w(sc, o.echo_trace);

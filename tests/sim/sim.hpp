@@ -14,6 +14,7 @@ struct RunOptions {
   int nodes = 0;                 // 0 = chosen from the seed among 2, 3, 5, 9
   bool echo_trace = false;
   bool receive_time_canary = false;
+  std::string sim_canary;        // a glue bug on purpose (Scenario::sim_canary)
   std::string skip;              // comma-separated invariants not to check
 };
 

@@ -58,6 +58,14 @@ struct Worker {
   TimeMs last_read_sent_ms = -1000000000;       // local; the agent re-reads every loop_wait
   TimeMs last_contact_sent_ms = -1;   // local send time of the last request etcd answered
   int64_t last_txn_revision = 0;
+  // The lease's re-grant after a ttl change (docs/protocol.md, "Leases"): the ttl this lease was
+  // asked for, when the worker first saw another (local), the new lease granted but not yet
+  // holding the keys, and an old lease that may still hold some.
+  int64_t lease_asked_ttl_s = 0;
+  TimeMs ttl_mismatch_since_ms = -1;
+  core::LeaseObservation pending_lease;
+  int64_t pending_asked_ttl_s = 0;
+  int64_t leftover_lease = 0;
   TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
   bool read_backoff = false;          // the last read failed: step on the stale view first
   uint64_t tick_gen = 0;
@@ -86,6 +94,7 @@ struct Node {
   Worker w;
   Sidecar sc;
   bool up = true;                     // the machine (a whole-node crash takes everything down)
+  TimeMs suspended_at_ms = -1;        // real time the whole machine was suspended (-1: running)
   int64_t last_promoted_term = 0;
   int64_t promoting_term = 0;
 };

@@ -32,19 +32,24 @@ class FakeEtcd : public EtcdPort {
     r.revision = kv_.revision();
     return r;
   }
-  Result<int64_t> lease_grant(int) override {
+  Result<GrantedLease> lease_grant(int ttl_s) override {
     kv_.grant_lease(++last_lease_);
-    return last_lease_;
+    ttl_s_[last_lease_] = ttl_s;
+    return GrantedLease{last_lease_, ttl_s};
   }
-  Result<int64_t> lease_keepalive(int64_t) override {
+  Result<KeptAlive> lease_keepalive(int64_t id) override {
     ++keepalives;
-    return kv_.revision() + foreign_revisions;
+    if (!kv_.lease_alive(id)) return make_error(ErrorKind::NotFound, "no such lease");
+    return KeptAlive{kv_.revision() + foreign_revisions, ttl_s_[id]};
   }
   Status lease_revoke(int64_t id) override {
     ++revokes;
     kv_.expire_lease(id);
     return ok_status();
   }
+  // A lease granted earlier (by a previous worker) with the given ttl.
+  int64_t grant_outside(int ttl_s) { return lease_grant(ttl_s)->id; }
+  int64_t ttl_of(int64_t id) { return ttl_s_[id]; }
   Result<WatchBatch> watch_changes(const std::string&, int64_t after, int timeout_ms) override {
     if (watch_broken) {
       watch_broken = false;
@@ -95,6 +100,7 @@ class FakeEtcd : public EtcdPort {
   unit::FakeKv& kv_;
   Clock& clock_;
   int64_t last_lease_ = 100;
+  std::map<int64_t, int64_t> ttl_s_;
   bool watching_ = false;
   int64_t delivered_ = 0;
   std::map<std::string, kv::KeyValue> seen_;
@@ -113,7 +119,7 @@ class FakeServer : public LocalPort {
     o.system_identifier = 7;
     return o;
   }
-  void publish_gate(int64_t, bool, const std::string&) override {}
+  void publish_gate(int64_t deadline_ms, bool, const std::string&) override { gate_deadline_ms = deadline_ms; }
   void terminate_client_backends() override {}
   void promote() override {}
   void reload_configuration() override {}
@@ -122,6 +128,7 @@ class FakeServer : public LocalPort {
   bool should_stop() override { return clock_.now >= stop_at_ms_; }
 
   std::string snapshot;
+  int64_t gate_deadline_ms = 0;
 
  private:
   Clock& clock_;
@@ -178,6 +185,64 @@ TEST(AgentEtcdTraffic, AStoppedWatchMakesTheNodeReadAgain) {
   w.etcd.watch_broken = true;
   w.agent.run();
   EXPECT_EQ(w.etcd.reads, 2);
+}
+
+const kv::KeyValue* find_key(const unit::FakeKv& kv, const std::string& key) {
+  static kv::KeyValue found;
+  for (const kv::KeyValue& k : kv.all()) {
+    if (k.key == key) return &(found = k);
+  }
+  return nullptr;
+}
+
+// Iterations of the agent (without the shutdown that releases the lease), the fake clock moving
+// one keep-alive interval between them.
+void step_for(World& w, int64_t ms) {
+  for (int64_t end = w.clock.now + ms; w.clock.now < end; w.clock.now += 1'001) w.agent.iterate();
+}
+
+// issue 12: `ttl` changed after the lease was granted. etcd renews a lease only to its granted TTL,
+// so the agent grants a new one, moves its keys onto it in one txn (never deleted: the same
+// create_revision) and only then revokes the old one.
+TEST(AgentLease, AChangedTtlMovesTheKeysToANewLeaseBeforeRevokingTheOld) {
+  World w(3'000);
+  w.agent.iterate();
+  const std::string member = std::string(kRoot) + "members/n1";
+  const kv::KeyValue* before = find_key(w.kv, member);
+  ASSERT_NE(before, nullptr);
+  int64_t old_lease = before->lease;
+  int64_t created = before->create_revision;
+  EXPECT_EQ(w.etcd.ttl_of(old_lease), 10);
+  w.kv.put(std::string(kRoot) + "leader", R"({"version":1,"name":"n1","term":1})", old_lease);
+  w.kv.put(std::string(kRoot) + "config", R"({"version":1,"ttl":20})");
+  step_for(w, 3'000);
+  const kv::KeyValue* after = find_key(w.kv, member);
+  ASSERT_NE(after, nullptr);
+  EXPECT_NE(after->lease, old_lease);
+  EXPECT_EQ(w.etcd.ttl_of(after->lease), 20);
+  EXPECT_EQ(after->create_revision, created) << "the member key was deleted and written again";
+  EXPECT_FALSE(w.kv.lease_alive(old_lease));
+  EXPECT_EQ(w.etcd.revokes, 1);   // the old lease, after the move
+  const kv::KeyValue* leader = find_key(w.kv, std::string(kRoot) + "leader");
+  ASSERT_NE(leader, nullptr);
+  EXPECT_EQ(leader->lease, after->lease);
+}
+
+// An adopted lease keeps the TTL it was granted with: the agent learns it from the keep-alive
+// answer and re-grants when the config says otherwise.
+TEST(AgentLease, AnAdoptedLeaseWithAnotherTtlIsReplaced) {
+  World w(3'000);
+  int64_t previous = w.etcd.grant_outside(30);
+  core::MemberRecord m;
+  m.name = "n1";
+  m.lease_id = previous;
+  w.kv.put(std::string(kRoot) + "members/n1", core::encode(m), previous);
+  step_for(w, 3'000);
+  const kv::KeyValue* after = find_key(w.kv, std::string(kRoot) + "members/n1");
+  ASSERT_NE(after, nullptr);
+  EXPECT_NE(after->lease, previous);
+  EXPECT_EQ(w.etcd.ttl_of(after->lease), 10);
+  EXPECT_FALSE(w.kv.lease_alive(previous));
 }
 
 }  // namespace

@@ -164,8 +164,43 @@ TEST(Config, ParsesEveryKnob) {
 
 TEST(WriteDeadline, DefaultsGiveSentPlusFenceAfter) {
   ClusterConfig c;
-  EXPECT_EQ(write_deadline_after_keepalive(c, 0), c.fence_after_ms);
-  EXPECT_EQ(write_deadline_after_keepalive(c, 123456), 123456 + c.fence_after_ms);
+  EXPECT_EQ(write_deadline_after_keepalive(c, 0, c.ttl_s), c.fence_after_ms);
+  EXPECT_EQ(write_deadline_after_keepalive(c, 123456, c.ttl_s), 123456 + c.fence_after_ms);
+}
+
+// issue 12: set_config('{"ttl":60,"fence_after_ms":30000}') while the lease etcd holds was granted
+// with ttl 10. etcd expires that lease 10 s after the keep-alive, so the deadline must end before.
+TEST(WriteDeadline, BoundByTheGrantedTtlNotTheConfiguredOne) {
+  ClusterConfig c;
+  c.ttl_s = 60;
+  c.fence_after_ms = 30000;
+  ASSERT_TRUE(validate_cluster_config(c).ok());
+  const TimeMs sent = 1000000;
+  TimeMs deadline = write_deadline_after_keepalive(c, sent, 10);
+  double safe = 10000.0 * (1 - c.max_clock_drift) / (1 + c.max_clock_drift) - c.fence_margin_ms;
+  EXPECT_GT(deadline, sent);
+  EXPECT_LE(static_cast<double>(deadline - sent), safe);
+  // Once the lease is re-granted with the new ttl, the config's fence_after_ms applies.
+  EXPECT_EQ(write_deadline_after_keepalive(c, sent, 60), sent + 30000);
+}
+
+// The other way round: ttl lowered while the lease still has the old, longer TTL. The smaller of
+// the two bounds the deadline (the operator asked for the shorter window).
+TEST(WriteDeadline, BoundByTheConfiguredTtlWhenItIsSmaller) {
+  ClusterConfig c;
+  c.ttl_s = 3;
+  c.fence_after_ms = 100000;
+  c.loop_wait_ms = 500;
+  c.election_wait_ms = 1000;
+  TimeMs with_old_lease = write_deadline_after_keepalive(c, 0, 60);
+  EXPECT_EQ(with_old_lease, write_deadline_after_keepalive(c, 0, 3));
+  EXPECT_LT(with_old_lease, 3000);
+}
+
+TEST(WriteDeadline, UnknownGrantedTtlGivesNoWrites) {
+  ClusterConfig c;
+  EXPECT_EQ(write_deadline_after_keepalive(c, 123456, 0), 0);
+  EXPECT_EQ(write_deadline_after_keepalive(c, 123456, -1), 0);
 }
 
 TEST(WriteDeadline, NeverPastTheDriftAndMarginSafeLease) {
@@ -180,7 +215,7 @@ TEST(WriteDeadline, NeverPastTheDriftAndMarginSafeLease) {
           c.fence_after_ms = fence_after;
           c.loop_wait_ms = 100;
           const TimeMs sent = 5000000;
-          TimeMs deadline = write_deadline_after_keepalive(c, sent);
+          TimeMs deadline = write_deadline_after_keepalive(c, sent, ttl);
           double safe = ttl * 1000.0 * (1 - rho) / (1 + rho) - margin;
           if (safe <= 0) {
             EXPECT_LE(deadline, sent) << "no safe window, yet a future deadline";
@@ -204,7 +239,7 @@ TEST(WriteDeadline, RealTimeWindowEndsBeforeEtcdCanExpireTheLease) {
   c.fence_after_ms = 1000000;  // let the lease bound decide
   for (double rho : {0.0, 0.01, 0.05, 0.099}) {
     c.max_clock_drift = rho;
-    double w = static_cast<double>(write_deadline_after_keepalive(c, 0));
+    double w = static_cast<double>(write_deadline_after_keepalive(c, 0, c.ttl_s));
     EXPECT_LT(w / (1 - rho), c.ttl_s * 1000.0 / (1 + rho)) << "rho=" << rho;
   }
 }

@@ -99,7 +99,7 @@ TEST(Lead, UnfencedUntilSentPlusWindowWhileKeepAliveIsFresh) {
   EXPECT_FALSE(d.fenced) << describe(d);
   EXPECT_TRUE(d.fence_reason.empty());
   EXPECT_EQ(d.state, "primary");
-  EXPECT_EQ(d.write_deadline_ms, write_deadline_after_keepalive(w.config, sent));
+  EXPECT_EQ(d.write_deadline_ms, write_deadline_after_keepalive(w.config, sent, w.config.ttl_s));
   EXPECT_EQ(d.write_deadline_ms, sent + w.config.fence_after_ms);
   EXPECT_LE(d.wake_at_ms, d.write_deadline_ms);
   EXPECT_FALSE(d.promote);
@@ -123,6 +123,35 @@ TEST(Lead, DeadlineNeverPassesTheLeaseSafeWindow) {
   World w = World::cluster(2, c);
   Decision d = w.step("n1").decision;
   EXPECT_EQ(d.write_deadline_ms, w.now + 8801);
+}
+
+// issue 12: the config says ttl 60 / fence_after 30 s, but the lease this primary holds was granted
+// with ttl 10 before the change (or adopted from a previous worker): etcd expires it 10 s after the
+// keep-alive, so the write deadline must end before that, not 30 s later.
+TEST(Lead, DeadlineFollowsTheGrantedTtlAfterTheConfigChanged) {
+  World w = World::cluster(2);
+  ClusterConfig changed = w.config;
+  changed.ttl_s = 60;
+  changed.fence_after_ms = 30000;
+  ASSERT_TRUE(validate_cluster_config(changed).ok());
+  w.config = changed;   // the node's lease still has the ttl it was granted with (10 s)
+  TimeMs sent = w.now;
+  Decision d = w.step("n1").decision;
+  EXPECT_FALSE(d.fenced) << describe(d);
+  EXPECT_EQ(d.write_deadline_ms, sent + 8801);   // 10000 * 0.99 / 1.01 - 1000
+  w.advance(9000);                               // past it, with no keep-alive since
+  w.node("n1").obs.keepalive(sent);
+  d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced) << describe(d);
+  EXPECT_EQ(d.write_deadline_ms, 0);
+}
+
+TEST(Lead, NoWriteDeadlineWithoutAGrantedTtl) {
+  World w = World::cluster(2);
+  w.node("n1").obs.get().lease.granted_ttl_s = 0;
+  Decision d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced) << describe(d);
+  EXPECT_EQ(d.write_deadline_ms, 0);
 }
 
 TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
