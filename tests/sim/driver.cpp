@@ -179,10 +179,14 @@ void send_regrant(World& w, int n, const core::ClusterConfig& cfg) {
 
 // 2. The keys move onto it in one compare txn; from then on it is the worker's lease. A lost
 // compare leaves nothing on the new lease (it is dropped); an unknown outcome makes it the lease
-// anyway, with the old one left over until its keys (if any) are moved too.
-void send_move(World& w, int n) {
+// anyway, with the old one left over until its keys (if any) are moved too. Before the txn is
+// sent, the gate closes no later than the new lease allows (Agent::clamp_gate): once the move
+// applies, `leader` lives as long as the new lease, whether or not the worker hears the answer.
+void send_move(World& w, int n, const core::ClusterConfig& cfg) {
   Worker& k = w.node(n).w;
   k.busy = true;
+  TimeMs bound = core::write_deadline_after_keepalive(cfg, k.pending_lease.last_ok_sent_ms, k.pending_lease.granted_ttl_s);
+  if (k.deadline_ms > bound) k.deadline_ms = bound;
   kv::Txn t = move_txn(k, k.lease.id, k.pending_lease.id);
   w.rpc(n,
         [&w, n, t]() -> std::function<void()> {
@@ -255,7 +259,7 @@ void send_settle(World& w, int n) {
 bool regrant_step(World& w, int n, const core::ClusterConfig& cfg, TimeMs now) {
   Worker& k = w.node(n).w;
   if (k.lease.id == 0 || !k.view_valid) return false;
-  if (k.pending_lease.id != 0) return send_move(w, n), true;
+  if (k.pending_lease.id != 0) return send_move(w, n, cfg), true;
   if (k.leftover_lease != 0) return send_settle(w, n), true;
   if (k.lease_asked_ttl_s == cfg.ttl_s) {
     k.ttl_mismatch_since_ms = -1;
