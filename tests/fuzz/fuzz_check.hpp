@@ -17,6 +17,16 @@ namespace pg_ha::fuzz {
     }                                                                                      \
   } while (0)
 
+// Prints a value a check is about to reject, bytes outside printable ASCII as \xNN.
+inline void show(const char* label, const std::string& value) {
+  std::fprintf(stderr, "%s: ", label);
+  for (unsigned char c : value) {
+    if (c >= 0x20 && c < 0x7f) std::fputc(c, stderr);
+    else std::fprintf(stderr, "\\x%02x", c);
+  }
+  std::fputc('\n', stderr);
+}
+
 inline std::string bytes(const uint8_t* data, size_t size) { return std::string(reinterpret_cast<const char*>(data), size); }
 
 // Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).

@@ -52,7 +52,10 @@ Parsed parse_lines(const std::string& text) {
 }
 
 void check_view(const EtcdView& view) {
-  for (const auto& problem : view.problems) PG_HA_FUZZ_CHECK(fuzz::valid_utf8(problem), "a view problem is not UTF-8");
+  for (const auto& problem : view.problems) {
+    if (!fuzz::valid_utf8(problem)) fuzz::show("problem", problem);
+    PG_HA_FUZZ_CHECK(fuzz::valid_utf8(problem), "a view problem is not UTF-8");
+  }
   for (const auto& [name, m] : view.members) {
     PG_HA_FUZZ_CHECK(m.value.name == name && validate_node_name(name).ok(), "member filed under a bad name");
     if (!m.value.host.empty())
