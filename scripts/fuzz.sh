@@ -25,7 +25,9 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
 fi
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPG_HA_FUZZ=ON >/dev/null
+# -O1 with asserts on and line tables for the reports: about as fast to fuzz as -O2, quicker to build.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+  -DCMAKE_CXX_COMPILER=clang++ -DPG_HA_FUZZ=ON >/dev/null
 cmake --build "$build" -j "$jobs" --target fuzz_targets
 
 targets=${PG_HA_FUZZ_TARGETS:-$(ls tests/fuzz/corpus)}
