@@ -62,8 +62,8 @@ asan() {
       pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests &&
     (cd build-asan && PG_HA_SIM_SEEDS=150 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
 }
-# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 30 s runs in about 2 min
-# after a clang build of the pure code and the sidecar's library.
+# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 30 s runs take 2 min, after
+# a clang build of the sources they read (about 200 s of CPU): about 4 min on 2 free cores.
 fuzz_seconds=${PG_HA_FUZZ_SECONDS:-30}
 fuzz() { PG_HA_FUZZ_SECONDS=$fuzz_seconds PG_HA_JOBS=$jobs bash scripts/fuzz.sh; }
 
