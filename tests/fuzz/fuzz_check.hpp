@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <string>
 
-namespace pg_ha::fuzz {
-
 #define PG_HA_FUZZ_CHECK(cond, what)                                                      \
   do {                                                                                     \
     if (!(cond)) {                                                                         \
@@ -16,6 +14,8 @@ namespace pg_ha::fuzz {
       std::abort();                                                                        \
     }                                                                                      \
   } while (0)
+
+namespace pg_ha::fuzz {
 
 // Prints a value a check is about to reject, bytes outside printable ASCII as \xNN.
 inline void show(const char* label, const std::string& value) {
@@ -35,7 +35,7 @@ inline bool valid_utf8(const std::string& s) {
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-    if (n == 9 || i + n >= s.size() + 1) return false;   // a bad lead byte, or cut short
+    if (n == 9 || i + n >= s.size()) return false;   // a bad lead byte, or cut short
     uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
     for (size_t k = 1; k <= n; ++k) {
       unsigned char d = static_cast<unsigned char>(s[i + k]);

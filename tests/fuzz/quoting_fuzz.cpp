@@ -24,7 +24,8 @@ std::string without_nul(std::string s) {
   return s;
 }
 
-// The value libpq gives `keyword` in `conninfo`, or nullptr text when it refuses the string.
+// The value libpq gives `keyword` in `conninfo` and how many keywords are set; false when libpq
+// refuses the string.
 bool libpq_value(const std::string& conninfo, const char* keyword, std::string* out, int* options) {
   char* err = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(conninfo.c_str(), &err), &PQconninfoFree);
