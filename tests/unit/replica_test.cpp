@@ -166,6 +166,19 @@ TEST(Rewind, AtOrBeforeTheBranchPointJustFollows) {
   EXPECT_EQ(d.follow->name, "n2");
 }
 
+// Issue 12 item 6, seen in a switchover: an uninvolved standby had received the old primary's
+// last WAL (past the new primary's branch point) but not replayed it. Recovery switches to the
+// new timeline at the branch, so it only needs its upstream changed; pg_rewind said "no rewind
+// was needed" after a needless restart.
+TEST(Rewind, ReceivedButNotReplayedPastTheBranchPointJustFollows) {
+  World w = diverged_world(World::kBase + 0x180, 1);
+  w.node("n3").obs.replay(World::kBase + 0x100);
+  Decision d = w.step("n3").decision;
+  EXPECT_FALSE(d.sidecar.has_value()) << describe(d);
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n2");
+}
+
 TEST(Rewind, AlreadyOnTheNewTimelineJustFollows) {
   World w = diverged_world(World::kBase + 0x5000, 2);
   EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
