@@ -8,11 +8,11 @@
 #   compute lane: the simulator (10,000 seeds and the canaries), then the sanitizer build and its
 #                 tests; its output goes to build/test-logs/compute.log and is shown at the end
 #   servers lane: unit, etcd, agent, sidecar, integration and fault tests (ctest), pg_regress,
-#                 then the fuzz targets (scripts/fuzz.sh, 30 s each: the two lanes end together)
+#                 then the fuzz targets (scripts/fuzz.sh, 15 s each: the two lanes end together)
 #   PG_HA_JOBS=N      parallel build jobs (default: nproc)
 #   PG_HA_SKIP_ASAN=1 skip the sanitizer build (local iterations only)
 #   PG_HA_SKIP_FUZZ=1 skip the fuzz targets (local iterations only)
-#   PG_HA_FUZZ_SECONDS=N  seconds per fuzz target (default here 30; scripts/fuzz.sh alone: 60)
+#   PG_HA_FUZZ_SECONDS=N  seconds per fuzz target (default here 15; scripts/fuzz.sh alone: 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -56,15 +56,15 @@ regress() {
 # The pure code, its unit tests, the simulator and the agent under ASan + UBSan. Debug (-O0)
 # compiles fast; only the targets these tests need are built.
 asan() {
-  # 150 seeds under the sanitizers (the plain build runs 10,000): the point here is memory and UB.
+  # 60 seeds under the sanitizers (the plain build runs 10,000): the point here is memory and UB.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPG_HA_SANITIZE=ON -DPG_HA_PURE_ONLY=ON >/dev/null &&
     cmake --build build-asan -j "$jobs" --target pg_ha_unit_tests pg_ha_etcd_codec_tests \
       pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests &&
-    (cd build-asan && PG_HA_SIM_SEEDS=150 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
+    (cd build-asan && PG_HA_SIM_SEEDS=60 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
 }
-# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 30 s runs take 2 min, after
+# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 15 s runs take 1 min, after
 # a clang build of the sources they read (about 200 s of CPU): about 4 min on 2 free cores.
-fuzz_seconds=${PG_HA_FUZZ_SECONDS:-30}
+fuzz_seconds=${PG_HA_FUZZ_SECONDS:-15}
 fuzz() { PG_HA_FUZZ_SECONDS=$fuzz_seconds PG_HA_JOBS=$jobs bash scripts/fuzz.sh; }
 
 # The compute lane, in a subshell of its own: its phase times come back through a file.

@@ -2,7 +2,8 @@
 // own OS user (pgha_n1..pgha_n3) and a Firewall cuts links by socket owner. Every scenario runs the
 // integration suite's recording writer and split-brain watch (tests/integration/fixture.hpp) and
 // ends with the same checks:
-//   - never two nodes writable in one sweep, and the old primary acknowledged nothing after
+//   - never two writable lineages (no node writable on an older timeline after one was writable
+//     on a newer one, never two on one timeline), and the old primary acknowledged nothing after
 //     another node did (finish());
 //   - synchronous mode: no acknowledged commit missing on the final primary (finish());
 //   - a writable primary again within kRecoverMs (generous: ttl is 5 s in these tests);

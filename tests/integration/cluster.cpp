@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -135,11 +137,20 @@ void PgHaCluster::stop_node(int i) {
   if (nodes_[i].sidecar) nodes_[i].sidecar->stop(30000);
 }
 
+// postmaster.pid outlives a killed postmaster, and pids wrap (pid_max is 32768 here, and every
+// connection forks a backend): the pid in it is this node's postmaster only if that process
+// still works in this node's data directory (a postmaster chdir()s there). Without the check a
+// test signalled another test's server that had been given the recycled pid.
 std::optional<int> PgHaCluster::postmaster_pid(int i) const {
   std::ifstream in(data_dir(i) + "/postmaster.pid");
   int pid = 0;
   if (!(in >> pid) || pid <= 0) return std::nullopt;
-  if (::kill(pid, 0) != 0) return std::nullopt;
+  char cwd[PATH_MAX];
+  ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/cwd").c_str(), cwd, sizeof cwd - 1);
+  if (n <= 0) return std::nullopt;
+  cwd[n] = '\0';
+  char data[PATH_MAX];
+  if (!::realpath(data_dir(i).c_str(), data) || std::string(cwd) != data) return std::nullopt;
   return pid;
 }
 
@@ -232,6 +243,19 @@ int PgHaCluster::count_writable() const {
     n += (r.ok() && !r->empty() && (*r)[0][0] == "t") ? 1 : 0;
   }
   return n;
+}
+
+std::optional<WritableSample> PgHaCluster::writable_sample(int i) const {
+  // The target list is evaluated in order: a clock reading, the health check, a clock reading.
+  // A primary's timeline is the one its current WAL file is named for (a primary never changes
+  // timeline; a standby's ok is false, and the CASE spares it pg_current_wal_lsn()).
+  auto r = pq_query(conninfo(i, 1),
+                    "SELECT (extract(epoch FROM clock_timestamp()) * 1e6)::bigint, (pg_ha.health_primary()).ok, "
+                    "(extract(epoch FROM clock_timestamp()) * 1e6)::bigint, CASE WHEN pg_is_in_recovery() THEN 0 "
+                    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");
+  if (!r.ok() || r->empty() || (*r)[0][1] != "t") return std::nullopt;
+  const auto& row = (*r)[0];
+  return WritableSample{i, std::stoll(row[3]), std::stoll(row[0]), std::stoll(row[2])};
 }
 
 bool PgHaCluster::wait_until(const std::function<bool()>& cond, int timeout_ms) const {

@@ -34,6 +34,16 @@ struct ClusterOptions {
   std::vector<std::string> os_users;
 };
 
+// A node that said it may be written to (pg_ha.health_primary() true), on which timeline, and
+// when: the answer was computed between before_us and after_us (this machine's clock, as
+// PostgreSQL's clock_timestamp() reads it), whatever the probe's own connection delays were.
+struct WritableSample {
+  int node = -1;
+  int64_t timeline = 0;
+  int64_t before_us = 0;
+  int64_t after_us = 0;
+};
+
 class PgHaCluster {
  public:
   explicit PgHaCluster(ClusterOptions options = {});
@@ -84,6 +94,8 @@ class PgHaCluster {
   std::optional<int> writable_primary() const;
   // How many nodes report themselves writable (primary and unfenced) in one sweep.
   int count_writable() const;
+  // Node i's answer if it reports itself writable, with its timeline and when it answered.
+  std::optional<WritableSample> writable_sample(int i) const;
   // Waits for one writable primary and `replicas` streaming replicas (as members() says).
   std::optional<int> wait_healthy(int replicas, int timeout_ms);
   bool wait_until(const std::function<bool()>& cond, int timeout_ms) const;

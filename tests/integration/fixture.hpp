@@ -1,7 +1,8 @@
 // The fixture every end-to-end test shares: a real cluster (cluster.hpp), a recording writer
 // (writer.hpp) running through each fault, a watch that asks every node whether it is writable
 // every 50 ms, and the checks every fault test ends with:
-//   - never two nodes writable in one sweep;
+//   - never two writable lineages (two_writers.hpp): no node writable on an older timeline after
+//     a node was writable on a newer one, never two nodes writable on one timeline;
 //   - the old primary acknowledged nothing it should not have: after a kill, no statement sent
 //     after the kill on a session opened before it (an orphaned backend); after any node other
 //     than the old primary acknowledged a commit, no statement sent later on the old primary;
@@ -17,12 +18,14 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster.hpp"
+#include "two_writers.hpp"
 #include "writer.hpp"
 
 namespace pg_ha::test {
@@ -36,7 +39,8 @@ inline std::string config_with(const std::string& extra = "") {
          (extra.empty() ? std::string() : "," + extra) + "}";
 }
 
-// Polls every node's health_primary() and remembers the largest number writable in one sweep.
+// Asks every node every 50 ms whether it is writable (health_primary()) and keeps the answers
+// that said yes, with their timelines and the instants they were computed between (two_writers()).
 class SplitBrainWatch {
  public:
   explicit SplitBrainWatch(const PgHaCluster& c) : c_(c), thread_([this] { run(); }) {}
@@ -45,18 +49,27 @@ class SplitBrainWatch {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
   }
-  int max_writable() const { return max_; }
+  // "" or what shows two writable lineages.
+  std::string two_writers_seen() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return two_writers(samples_);
+  }
 
  private:
   void run() {
     while (!stop_) {
-      max_ = std::max(max_.load(), c_.count_writable());
+      for (int i = 0; i < c_.size(); ++i) {
+        auto s = c_.writable_sample(i);
+        std::lock_guard<std::mutex> lock(mu_);
+        if (s) samples_.push_back(*s);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
   const PgHaCluster& c_;
   std::atomic<bool> stop_{false};
-  std::atomic<int> max_{0};
+  mutable std::mutex mu_;
+  std::vector<WritableSample> samples_;
   std::thread thread_;
 };
 
@@ -169,7 +182,8 @@ class Cluster : public ::testing::Test {
   void finish(int primary, bool expect_no_loss) {
     writer_->stop();
     watch_->stop();
-    EXPECT_LE(watch_->max_writable(), 1) << "two nodes were writable at once";
+    std::string two = watch_->two_writers_seen();
+    EXPECT_EQ(two, "") << "two nodes were writable at once: " << two;
     if (old_primary_ >= 0) expect_no_forbidden_acks(old_primary_, fault_ms_, killed_old_primary_, monotonic_ms());
     expect_no_orphaned_workers();
     auto missing = writer_->missing_on(c_->conninfo(primary));
