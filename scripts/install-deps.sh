@@ -15,8 +15,9 @@ PACKAGES=(
   etcd-server etcd-client openssl curl procps iproute2 nftables psmisc
   python3 python3-psycopg2
   python3-prometheus-client   # /metrics checked by a real parser
+  haproxy pgbouncer           # the example configs in docs/examples, run by the integration tests
 )
-if [ "${PG_HA_WITH_BENCH:-0}" = 1 ]; then PACKAGES+=(patroni haproxy); fi
+if [ "${PG_HA_WITH_BENCH:-0}" = 1 ]; then PACKAGES+=(patroni); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,6 +31,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The Debian etcd unit must not hold the default ports: tests start their own etcd.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true; fi
+# The Debian units must not hold the default ports or run beside the tests: tests start their own
+# etcd, HAProxy and pgbouncer.
+if command -v systemctl >/dev/null 2>&1; then
+  for unit in etcd haproxy pgbouncer; do $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true; done
+fi
 pkill -x etcd -u etcd 2>/dev/null || true

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include <libpq-fe.h>
 
@@ -327,14 +329,35 @@ Status prepare_data(const Node& node, ClusterView& cluster, std::string* cloned_
 
 }  // namespace
 
+namespace {
+
+// A clone that failed (its source died, say) must not leave the node with no data at all: that
+// node could then only crash-loop until someone moved its data back by hand. Its own cluster
+// goes back in place, as it was before the clone; whatever made a clone necessary (the rewind
+// marker of a pg_rewind that did not finish) stays, so the next attempt clones again.
+void restore_after_failed_clone(const Node& node, const std::string& previous) {
+  if (inspect_data_dir(node.config.data_dir) == DataDirState::Empty) rmdir(node.config.data_dir.c_str());
+  if (rename(previous.c_str(), node.config.data_dir.c_str()) != 0) {
+    log_warn("the clone failed and " + previous + " could not be moved back to " + node.config.data_dir +
+             ": move it back by hand, or let the next clone replace it");
+    return;
+  }
+  clear_marker(node, kCloneMarker);
+  log_info("the clone failed: moved this node's own data back from " + previous + " to " + node.config.data_dir);
+}
+
+}  // namespace
+
 Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) {
   int64_t t0 = monotonic_ms();
   Status s = set_marker(node, kCloneMarker);
   if (!s) return s;
   DataDirState state = inspect_data_dir(node.config.data_dir);
+  std::optional<std::string> previous;   // this node's own cluster, moved aside for the clone
   if (state == DataDirState::Cluster || state == DataDirState::Other) {
     auto aside = move_aside(node.config.data_dir);
     if (!aside) return aside.error();
+    if (state == DataDirState::Cluster) previous = *aside;
   }
   log_info("cloning " + from.name + " (" + from.host + ":" + std::to_string(from.port) + ") with pg_basebackup");
   s = run_basebackup(node, from);
@@ -344,6 +367,7 @@ Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) 
       auto aside = move_aside(node.config.data_dir);   // what a failed pg_basebackup left behind
       (void)aside;
     }
+    if (previous) restore_after_failed_clone(node, *previous);
     return s;
   }
   s = write_standby_signal(node);

@@ -56,8 +56,9 @@ SidecarRequest request_to_follow(SidecarRequest::Kind kind, std::string id, cons
 // A replica whose WAL receiver cannot stream from the leader (its history diverged in a way the
 // history records do not show: incorrect prev-link, not a child of the timeline; or the WAL it
 // needs is gone) makes no progress while the primary is ahead. After stuck_bound_ms it asks the
-// sidecar to rewind; if it is stuck at the same place after that rewind, to re-clone (the old
-// data is kept aside). Each position gets its own request ids, so nothing repeats in a loop.
+// sidecar to rewind; if it is stuck again after that rewind (at the same place or another), to
+// re-clone (the old data is kept aside). Each position gets its own request ids, so nothing
+// repeats in a loop.
 void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, const MemberRecord& m) {
   bool leading = c.leader() && c.leader()->name == primary && s.primary == primary && s.timeline != 0 &&
                  m.role == Role::Primary && m.postgres_running;
@@ -77,9 +78,15 @@ void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, 
     c.wake_in(stuck_bound_ms(c.cfg) - stuck_ms);
     return;
   }
-  std::string id = "unstick-" + std::to_string(s.term) + "-" + primary + "-" + std::to_string(c.local.timeline) + "-" +
-                   lsn_to_string(c.local.flush_lsn);
-  bool rewound = c.local.sidecar_done_id == id;
+  std::string prefix = "unstick-" + std::to_string(s.term) + "-" + primary + "-";
+  std::string id = prefix + std::to_string(c.local.timeline) + "-" + lsn_to_string(c.local.flush_lsn);
+  // A rewind for this term and primary already ran and the replica is stuck again, wherever:
+  // (a rewind restarts it, and replay may then stop short of where it stood).
+  const std::string& done = c.local.sidecar_done_id;
+  const std::string reclone_suffix = "-reclone";
+  bool rewound = done.rfind(prefix, 0) == 0 &&
+                 (done.size() < reclone_suffix.size() ||
+                  done.compare(done.size() - reclone_suffix.size(), reclone_suffix.size(), reclone_suffix) != 0);
   std::string why = "cannot stream from " + primary + " for " + std::to_string(stuck_ms / 1000) + " s (" + where + ")";
   c.d.sidecar = rewound ? request_to_follow(SidecarRequest::Kind::Reclone, id + "-reclone", primary, m,
                                             why + "; a rewind did not help: re-cloning")

@@ -283,4 +283,9 @@ std::string PgHaCluster::logs(int i) const {
          " postgresql.log\n" + tail_file(state_dir(i) + "/postgresql.log", 3000);
 }
 
+std::string PgHaCluster::sidecar_log(int i) const {
+  std::ifstream in(nodes_[i].base + "/sidecar.log");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 }  // namespace pg_ha::test

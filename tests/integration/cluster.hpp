@@ -100,6 +100,7 @@ class PgHaCluster {
   std::optional<int> wait_healthy(int replicas, int timeout_ms);
   bool wait_until(const std::function<bool()>& cond, int timeout_ms) const;
   std::string logs(int i) const;  // tails of the node's sidecar and postgres logs, for failures
+  std::string sidecar_log(int i) const;  // the whole of it
 
  private:
   struct Node {

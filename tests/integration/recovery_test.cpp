@@ -125,5 +125,36 @@ TEST_F(Cluster, ReplicaWhoseWalIsGoneRecoversByItself) {
   EXPECT_TRUE(c_->wait_healthy(2, kFailoverMs)) << logs();
 }
 
+// The new primary of a switchover dies while the old one is being demoted (stopped, and perhaps
+// rewound from it): the third node must take over, and the old primary, whatever state its
+// demotion left its data in, must rejoin as its replica.
+TEST_F(Cluster, NewPrimaryKilledWhileTheOldOneIsDemotedLeavesAWorkingCluster) {
+  start();
+  start_writer();
+  int old = primary_, target = (primary_ + 1) % c_->size(), third = (primary_ + 2) % c_->size();
+  auto stops = [&] {
+    std::string log = c_->sidecar_log(old);
+    size_t n = 0;
+    for (size_t at = log.find("stopping postgres"); at != std::string::npos; at = log.find("stopping postgres", at + 1)) ++n;
+    return n;
+  };
+  size_t before = stops();
+  control(old, "SELECT pg_ha.switchover('" + c_->name(target) + "')");
+  ASSERT_TRUE(c_->wait_until([&] { return stops() > before; }, kFailoverMs))
+      << c_->name(old) << " was never stopped for its demotion\n" << logs();
+  primary_ = target;
+  kill_primary_node();
+  auto np = wait_new_primary(target);
+  ASSERT_TRUE(np) << "no new primary after the switchover's target died\n" << logs();
+  EXPECT_EQ(*np, third) << "the old primary, being demoted, became primary again";
+  ASSERT_TRUE(wait_writes_resume(fault_ms_)) << logs();
+  ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(1, 1000) == *np; }, kFailoverMs))
+      << "the old primary did not rejoin\n" << logs();
+  c_->start_node(target);
+  ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(2, 1000) == *np; }, kFailoverMs))
+      << "the killed node did not rejoin\n" << logs();
+  finish(*np, false);
+}
+
 }  // namespace
 }  // namespace pg_ha::test

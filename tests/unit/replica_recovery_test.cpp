@@ -71,6 +71,25 @@ TEST(StuckReplica, StillStuckAfterTheRewindIsRecloned) {
   EXPECT_EQ(d.state, "recloning");
 }
 
+// Seen end to end: a rewind that finds nothing to do (the two nodes' timelines had the same
+// number, so pg_rewind saw no fork) restarts the replica, whose replay then stops at another
+// place, short of where it stood. Keyed on the position, every round was a "first" rewind, for
+// ever; a rewind for this term and primary that did not help leads to a re-clone wherever the
+// replica is stuck next.
+TEST(StuckReplica, StuckElsewhereAfterTheRewindIsRecloned) {
+  World w = n2_leads_term_2(World::kBase + 0x80);
+  w.step("n3");
+  w.advance(kStuckMs);
+  std::string rewind_id = w.step("n3").decision.sidecar->id;
+  w.node("n3").mem = NodeMemory{};
+  w.node("n3").obs.sidecar_done(rewind_id).flush(World::kBase + 0x40);
+  EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
+  w.advance(kStuckMs);
+  Decision d = w.step("n3").decision;
+  ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
+  EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone) << describe(d);
+}
+
 TEST(StuckReplica, ProgressKeepsItFollowing) {
   World w = n2_leads_term_2(World::kBase + 0x80);
   w.step("n3");
