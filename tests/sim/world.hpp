@@ -31,6 +31,7 @@ struct Link {
   int responses_cut = 0;   // etcd -> node
   int isolated = 0;        // node <-> other nodes (replication)
   int responses_slow = 0;  // etcd -> node answers arrive late, but before the timeout
+  int requests_slow = 0;   // node -> etcd requests arrive late, often after the worker gave up
 };
 
 // The pg_ha background worker: lives inside PostgreSQL, so it starts and dies with the postmaster.
@@ -67,6 +68,12 @@ struct Worker {
   int64_t pending_asked_ttl_s = 0;
   int64_t leftover_lease = 0;
   TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
+  // Fast takeover: the lease whose TimeToLive the core wants read, the last reading, and whether
+  // the core asked to stop renewing our own lease.
+  int64_t ttl_lease_wanted = 0;
+  core::LeaseTtlReading leader_lease;
+  TimeMs last_ttl_read_sent_ms = -1000000000;   // local
+  bool hold_keepalive = false;
   bool read_backoff = false;          // the last read failed: step on the stale view first
   uint64_t tick_gen = 0;
   TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)

@@ -1,0 +1,21 @@
+#include "core/takeover.hpp"
+
+#include <algorithm>
+
+#include "core/canaries.hpp"
+#include "common/no_postgres.hpp"
+
+namespace pg_ha::core {
+
+int64_t lease_silence_lower_bound_ms(int64_t granted_s, int64_t remaining_s) {
+  if (canaries().no_silence_margin) return (granted_s - remaining_s) * 1000;
+  return (granted_s - remaining_s - 1) * 1000;
+}
+
+TimeMs rearm_backoff_ms(const ClusterConfig& c) {
+  // The arm window itself, the silence a replica needs, one second of TTL rounding, the election
+  // wait and a few loops for the reading, the reports and the takeover transaction.
+  return c.fence_after_ms + takeover_silence_ms(c) + 1000 + c.election_wait_ms + 3 * c.loop_wait_ms;
+}
+
+}  // namespace pg_ha::core
