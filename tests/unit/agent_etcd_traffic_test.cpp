@@ -42,6 +42,11 @@ class FakeEtcd : public EtcdPort {
     if (!kv_.lease_alive(id)) return make_error(ErrorKind::NotFound, "no such lease");
     return KeptAlive{kv_.revision() + foreign_revisions, ttl_s_[id]};
   }
+  Result<LeaseTtl> lease_time_to_live(int64_t id) override {
+    ++ttl_reads;
+    if (!kv_.lease_alive(id)) return make_error(ErrorKind::NotFound, "no such lease");
+    return LeaseTtl{ttl_s_[id], ttl_s_[id], kv_.revision()};
+  }
   Status lease_revoke(int64_t id) override {
     ++revokes;
     kv_.expire_lease(id);
@@ -68,6 +73,7 @@ class FakeEtcd : public EtcdPort {
   int reads = 0;
   int writes = 0;
   int keepalives = 0;
+  int ttl_reads = 0;
   int revokes = 0;
   int64_t foreign_revisions = 0;   // writes by other users of the etcd, outside our prefix
   bool watch_broken = false;
