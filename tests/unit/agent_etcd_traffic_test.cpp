@@ -253,3 +253,29 @@ TEST(AgentLease, AnAdoptedLeaseWithAnotherTtlIsReplaced) {
 
 }  // namespace
 }  // namespace pg_ha::agent
+
+namespace pg_ha::agent {
+namespace {
+
+// Fast takeover: a replica of an armed leader reads the leader's lease once a loop, no more.
+TEST(AgentTakeover, AReplicaReadsTheLeadersLeaseOnceALoop) {
+  World w(10'000);
+  int64_t leader_lease = w.etcd.grant_outside(10);
+  w.kv.put(std::string(kRoot) + "state", R"({"version":1,"term":1,"primary":"n9","timeline":1})");
+  w.kv.put(std::string(kRoot) + "leader", R"({"version":1,"name":"n9","term":1,"arm":5,"silence_ms":3561})", leader_lease);
+  w.agent.run();
+  EXPECT_GE(w.etcd.ttl_reads, 8);
+  EXPECT_LE(w.etcd.ttl_reads, 11);
+}
+
+TEST(AgentTakeover, AnUnarmedLeadersLeaseIsNotRead) {
+  World w(5'000);
+  int64_t leader_lease = w.etcd.grant_outside(10);
+  w.kv.put(std::string(kRoot) + "state", R"({"version":1,"term":1,"primary":"n9","timeline":1})");
+  w.kv.put(std::string(kRoot) + "leader", R"({"version":1,"name":"n9","term":1})", leader_lease);
+  w.agent.run();
+  EXPECT_EQ(w.etcd.ttl_reads, 0);
+}
+
+}  // namespace
+}  // namespace pg_ha::agent
