@@ -332,6 +332,9 @@ bool Agent::execute_writes(const core::Decision& d) {
       return any;
     }
     written_revision_ = std::max(written_revision_, r->revision);
+    // An arm opens a short window in which a keep-alive answer re-opens the gate: send one now
+    // rather than at the next interval.
+    if (w.what.rfind(core::kArmWhat, 0) == 0) last_keepalive_attempt_ms_ = -1;
     if (w.what != "heartbeat") local_.log(LogLevel::Info, "pg_ha: " + w.what);
   }
   return any;

@@ -30,6 +30,9 @@ struct FollowTarget {
   bool operator==(const FollowTarget& o) const { return name == o.name && host == o.host && port == o.port; }
 };
 
+// EtcdWrite::what of the primary's arm (rules_gate.cpp): its driver sends a keep-alive right after.
+inline constexpr const char* kArmWhat = "arm the write gate";
+
 // One etcd transaction with the reason it is made (logged; used by the simulator's trace).
 struct EtcdWrite {
   std::string what;     // "heartbeat", "election report", "take leadership", ...

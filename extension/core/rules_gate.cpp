@@ -44,7 +44,7 @@ void send_arm(Ctx& c) {
   next.arm = new_arm_stamp(c);
   next.silence_ms = takeover_silence_ms(c.cfg);
   t.success = {kv::RequestOp::put(c.keys.leader(), encode(next), c.obs.lease.id)};
-  c.write("arm the write gate (term " + std::to_string(next.term) + ")", std::move(t));
+  c.write(std::string(kArmWhat) + " (term " + std::to_string(next.term) + ")", std::move(t));
 }
 
 // Lapsed: wait for a pending arm's window, arm again, or (backing off after an arm that gave no

@@ -113,7 +113,7 @@ void prune_history(Ctx& c) {
 std::string lapse_reason(const Ctx& c) {
   std::string why = "no successful etcd keep-alive for " + std::to_string(c.now - c.obs.lease.last_ok_sent_ms) + " ms";
   if (c.d.hold_keepalive) return why + "; not renewing the lease, so that a replica can take over";
-  bool arming = !c.d.writes.empty() && c.d.writes.back().what.rfind("arm the write gate", 0) == 0;
+  bool arming = !c.d.writes.empty() && c.d.writes.back().what.rfind(kArmWhat, 0) == 0;
   return arming ? why + "; re-arming the write gate" : why;
 }
 

@@ -312,6 +312,8 @@ void send_write(World& w, int n) {
             if (!ok) return write_failed(w, n, "txn " + write.what + ": " + err);
             w.log(n, "txn " + write.what + ": ok @" + std::to_string(rev));
             k2.last_txn_revision = rev;
+            // As the agent does: a keep-alive right after an arm, inside the window it opened.
+            if (write.what.rfind(core::kArmWhat, 0) == 0) k2.last_keepalive_sent_ms = -1000000000;
             k2.next_write += 1;
             if (k2.next_write == k2.writes.size()) {
               // Like the real agent: after its writes, re-read before stepping again, so the core
