@@ -50,6 +50,10 @@ struct Worker {
   int64_t config_mod_revision = -1;
   core::ClusterConfig config;
   uint64_t watch_gen = 0;
+  // The watch a read starts can deliver before the read's answer is back: those events are held
+  // until the read that started their watch has been applied (`view_gen`), then replayed on it.
+  uint64_t view_gen = 0;
+  std::vector<KvEvent> early_events;
   bool busy = false;                  // a request is in flight (the worker is sequential)
   uint64_t request_id = 0;
   std::vector<core::EtcdWrite> writes;       // left to send from the last decision
