@@ -106,7 +106,10 @@ void Agent::maintain_lease(int64_t now) {
     lease_asked_ttl_s_ = config_.ttl_s;
     return;
   }
-  if (last_keepalive_attempt_ms_ < 0 || now - last_keepalive_attempt_ms_ >= keepalive_interval_ms()) {
+  // A primary whose gate lapsed lets its lease fall silent on the core's request: a replica can
+  // then see the silence and take over (a late keep-alive would hide it).
+  bool due = last_keepalive_attempt_ms_ < 0 || now - last_keepalive_attempt_ms_ >= keepalive_interval_ms();
+  if (due && !hold_keepalive_) {
     int64_t sent = local_.monotonic_ms();
     last_keepalive_attempt_ms_ = sent;
     auto s = etcd_.lease_keepalive(lease_.id);
@@ -125,6 +128,20 @@ void Agent::maintain_lease(int64_t now) {
   }
   if (leftover_lease_ != 0) settle_leftover_lease();
   else if (lease_asked_ttl_s_ != config_.ttl_s) regrant_lease();
+}
+
+// A replica reads the leader's lease once a loop while the core asks for it. The send time goes
+// with the answer: the core counts the silence from it.
+void Agent::read_leader_lease(int64_t now) {
+  if (ttl_lease_wanted_ == 0 || (last_ttl_read_ms_ >= 0 && now - last_ttl_read_ms_ < config_.loop_wait_ms)) return;
+  int64_t sent = local_.monotonic_ms();
+  last_ttl_read_ms_ = sent;
+  auto r = etcd_.lease_time_to_live(ttl_lease_wanted_);
+  if (r.ok()) {
+    leader_lease_ = core::LeaseTtlReading{ttl_lease_wanted_, r->remaining_s, r->granted_s, r->revision, sent};
+  } else if (r.error().kind == ErrorKind::NotFound) {
+    leader_lease_ = core::LeaseTtlReading{ttl_lease_wanted_, -1, 0, 0, sent};
+  }
 }
 
 // Closes the gate no later than `deadline_ms` without waiting for the next step (which a stalled
@@ -293,6 +310,7 @@ core::Observation Agent::observe(int64_t now) {
     if (decoded.ok()) obs.local.sidecar_done_id = decoded->id;
   }
   obs.lease = lease_;
+  obs.leader_lease = leader_lease_;
   obs.etcd_view_fresh =
       cache_.valid() && cache_.revision() >= written_revision_ && now - view_ok_ms_ <= 2 * keepalive_interval_ms();
   obs.etcd_view_ms = view_ok_ms_;
@@ -327,6 +345,9 @@ bool Agent::execute_writes(const core::Decision& d) {
       return any;
     }
     written_revision_ = std::max(written_revision_, r->revision);
+    // An arm opens a short window in which a keep-alive answer re-opens the gate: send one now
+    // rather than at the next interval.
+    if (w.what.rfind(core::kArmWhat, 0) == 0) last_keepalive_attempt_ms_ = -1;
     if (w.what != "heartbeat") local_.log(LogLevel::Info, "pg_ha: " + w.what);
   }
   return any;
@@ -394,6 +415,7 @@ int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
   if (view_stale_ || !cache_.valid()) refresh_view(now);
   maintain_lease(now);
+  read_leader_lease(local_.monotonic_ms());
   now = local_.monotonic_ms();
   if (cache_.valid() && now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);  // nothing confirmed it lately
   core::Decision last;
@@ -405,6 +427,8 @@ int Agent::iterate() {
     core::StepOutput out = core::step(in, memory_);
     memory_ = out.memory;
     apply_gate(out.decision);
+    ttl_lease_wanted_ = out.decision.read_lease_ttl;
+    hold_keepalive_ = out.decision.hold_keepalive;
     bool wrote = cache_.valid() && execute_writes(out.decision);
     apply_local_actions(out.decision);
     log_decision(out.decision);
@@ -414,7 +438,9 @@ int Agent::iterate() {
   }
   publish_snapshot(last, obs);
   now = local_.monotonic_ms();
-  int64_t next = std::min<int64_t>(last.wake_at_ms, last_keepalive_attempt_ms_ + keepalive_interval_ms());
+  int64_t next = last.wake_at_ms;
+  if (!hold_keepalive_) next = std::min<int64_t>(next, last_keepalive_attempt_ms_ + keepalive_interval_ms());
+  if (ttl_lease_wanted_ != 0) next = std::min<int64_t>(next, last_ttl_read_ms_ + config_.loop_wait_ms);
   return static_cast<int>(std::clamp<int64_t>(next - now, 0, config_.loop_wait_ms));
 }
 

@@ -39,6 +39,7 @@ class Agent {
  private:
   void load_identity();
   void maintain_lease(int64_t now);
+  void read_leader_lease(int64_t now);
   void regrant_lease();
   void settle_leftover_lease();
   Result<bool> move_keys(int64_t from_lease, int64_t to_lease);
@@ -71,6 +72,12 @@ class Agent {
   bool lease_adoption_tried_ = false;
   std::string identity_error_;
   int64_t last_keepalive_attempt_ms_ = -1;
+  // Fast takeover (docs/protocol.md): the leader's lease the core wants read, its last reading and
+  // when it was asked; and whether the core asked us to stop renewing our own lease.
+  int64_t ttl_lease_wanted_ = 0;
+  core::LeaseTtlReading leader_lease_;
+  int64_t last_ttl_read_ms_ = -1;
+  bool hold_keepalive_ = false;
   ViewCache cache_;
   core::EtcdView view_;              // built from cache_ (meaningful once cache_.valid())
   bool view_stale_ = true;           // the cache may miss changes: read before deciding

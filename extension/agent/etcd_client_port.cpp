@@ -27,6 +27,12 @@ Result<KeptAlive> EtcdClientPort::lease_keepalive(int64_t id) {
 
 Status EtcdClientPort::lease_revoke(int64_t id) { return client_.lease_revoke(id); }
 
+Result<LeaseTtl> EtcdClientPort::lease_time_to_live(int64_t id) {
+  auto r = client_.lease_time_to_live(id);
+  if (!r.ok()) return r.error();
+  return LeaseTtl{r->ttl_s, r->granted_ttl_s, r->revision};
+}
+
 // One long-lived watch, started from the revision the agent last read; the client resumes it
 // after a dropped stream without losing or repeating events.
 Result<WatchBatch> EtcdClientPort::watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) {

@@ -19,6 +19,7 @@ class EtcdClientPort : public EtcdPort {
   Result<GrantedLease> lease_grant(int ttl_s) override;
   Result<KeptAlive> lease_keepalive(int64_t id) override;
   Status lease_revoke(int64_t id) override;
+  Result<LeaseTtl> lease_time_to_live(int64_t id) override;
   Result<WatchBatch> watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) override;
 
  private:

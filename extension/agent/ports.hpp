@@ -36,6 +36,13 @@ struct KeptAlive {
   int64_t ttl_s = 0;     // the TTL the lease was renewed to
 };
 
+// LeaseTimeToLive as etcd answered it: whole seconds, and the answering member's store revision.
+struct LeaseTtl {
+  int64_t remaining_s = 0;
+  int64_t granted_s = 0;
+  int64_t revision = 0;
+};
+
 class EtcdPort {
  public:
   virtual ~EtcdPort() = default;
@@ -46,6 +53,8 @@ class EtcdPort {
   // NotFound when the lease has expired.
   virtual Result<KeptAlive> lease_keepalive(int64_t id) = 0;
   virtual Status lease_revoke(int64_t id) = 0;
+  // Fast takeover: how long the lease has left. NotFound when it has expired.
+  virtual Result<LeaseTtl> lease_time_to_live(int64_t id) = 0;
   // Waits up to timeout_ms for changes under the prefix after `after_revision` (one long-lived
   // watch; an empty batch on timeout). Compacted or a stopped watch mean "re-read everything".
   virtual Result<WatchBatch> watch_changes(const std::string& prefix, int64_t after_revision, int timeout_ms) = 0;

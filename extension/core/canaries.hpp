@@ -16,6 +16,9 @@ struct Canaries {
   bool ssn_before_record = false;   // synchronous_standby_names changed before the record
   bool no_lag_check = false;        // automatic promotion ignores maximum_lag_on_failover
   bool worst_candidate = false;     // election picks the lowest (timeline, LSN)
+  bool no_sticky_fence = false;     // a late keep-alive answer re-opens a gate whose deadline passed
+  bool no_rearm_compare = false;    // the primary's re-arm puts `leader` without comparing its revision
+  bool no_silence_margin = false;   // takeover after fence_after of silence, TTL rounding ignored
 };
 
 // The flags in force (all false unless a test set them).

@@ -33,7 +33,7 @@ static const std::set<std::string>& known_config_fields() {
   static const std::set<std::string> fields = {
       "version", "ttl", "loop_wait_ms", "fence_after_ms", "fence_margin_ms", "max_clock_drift",
       "election_wait_ms", "switchover_timeout_ms", "maximum_lag_on_failover", "primary_start_timeout",
-      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "history_limit", "postgresql"};
+      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "history_limit", "fast_takeover", "postgresql"};
   return fields;
 }
 
@@ -85,6 +85,7 @@ Result<ClusterConfig> parse_cluster_config(const std::string& text) {
       json_fields::read(obj, "synchronous_node_count", &c.synchronous_node_count, 1, 64),
       json_fields::read(obj, "maximum_lag_on_syncnode", &c.maximum_lag_on_syncnode, 0, INT64_MAX),
       json_fields::read(obj, "history_limit", &c.history_limit, 1, 100000),
+      json_fields::read(obj, "fast_takeover", &c.fast_takeover),
       read_parameters(obj, &c),
   };
   for (const Status& s : checks) {
@@ -111,7 +112,8 @@ std::string encode_cluster_config(const ClusterConfig& c) {
             {"synchronous_mode_strict", c.synchronous_mode_strict},
             {"synchronous_node_count", c.synchronous_node_count},
             {"maximum_lag_on_syncnode", c.maximum_lag_on_syncnode},
-            {"history_limit", c.history_limit}};
+            {"history_limit", c.history_limit},
+            {"fast_takeover", c.fast_takeover}};
   json params = json::object();
   for (const auto& [k, v] : c.postgresql_parameters) params[k] = v;
   j["postgresql"] = {{"parameters", params}};
@@ -134,6 +136,20 @@ TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms, in
   double window = canaries().no_fence_margin ? lease_ms : std::min<double>(c.fence_after_ms, lease_ms);
   if (window <= 0) return 0;
   return sent_ms + static_cast<TimeMs>(std::floor(window));
+}
+
+TimeMs takeover_silence_ms(const ClusterConfig& c) {
+  if (canaries().no_silence_margin) return c.fence_after_ms;
+  double rho = c.max_clock_drift;
+  // The primary's window lasts at most fence_after/(1-rho) real ms; a silence measured on a clock
+  // that may run fast by rho must be stretched by (1+rho) to be that long in real time.
+  return static_cast<TimeMs>(std::ceil((1.0 + rho) * (c.fence_after_ms / (1.0 - rho) + c.fence_margin_ms)));
+}
+
+TimeMs window_for_silence_ms(const ClusterConfig& c, TimeMs silence_ms) {
+  if (canaries().no_silence_margin) return silence_ms;
+  double rho = c.max_clock_drift;
+  return static_cast<TimeMs>(std::floor((silence_ms / (1.0 + rho) - c.fence_margin_ms) * (1.0 - rho)));
 }
 
 static Error rule(const std::string& name, const std::string& text) {

@@ -30,6 +30,9 @@ struct ClusterConfig {
   // healthy one when there is one (0: never). Patroni's maximum_lag_on_syncnode.
   int64_t maximum_lag_on_syncnode = 33554432;
   int history_limit = 100;             // history entries kept in etcd; the primary deletes older ones
+  // Replicas take over from a primary whose lease etcd shows silent for longer than the primary's
+  // own fence window (docs/protocol.md, "Fast takeover"), instead of waiting for the lease to expire.
+  bool fast_takeover = true;
   std::map<std::string, std::string> postgresql_parameters;
 };
 
@@ -47,6 +50,14 @@ Status validate_cluster_config(const ClusterConfig& config);
 // with until it is replaced); the smaller of the two is used. 0 (no writes) when the granted TTL
 // is unknown or leaves nothing.
 TimeMs write_deadline_after_keepalive(const ClusterConfig& config, TimeMs sent_ms, int64_t granted_ttl_s);
+
+// Fast takeover (docs/protocol.md): how long, on etcd's clock or a candidate's, a leader lease must
+// have been silent before the primary's gate is surely closed: its fence window stretched by the
+// slowest clock, plus fence_margin_ms for the step between the COMMIT-time check and the answer.
+TimeMs takeover_silence_ms(const ClusterConfig& config);
+// The inverse: the longest fence window whose takeover silence is at most `silence_ms` (a primary
+// whose `leader` records that silence must not use a longer window).
+TimeMs window_for_silence_ms(const ClusterConfig& config, TimeMs silence_ms);
 
 struct NodeConfig {
   std::string name;

@@ -30,6 +30,9 @@ struct FollowTarget {
   bool operator==(const FollowTarget& o) const { return name == o.name && host == o.host && port == o.port; }
 };
 
+// EtcdWrite::what of the primary's arm (rules_gate.cpp): its driver sends a keep-alive right after.
+inline constexpr const char* kArmWhat = "arm the write gate";
+
 // One etcd transaction with the reason it is made (logged; used by the simulator's trace).
 struct EtcdWrite {
   std::string what;     // "heartbeat", "election report", "take leadership", ...
@@ -47,6 +50,11 @@ struct Decision {
   std::optional<std::string> synchronous_standby_names;  // primary: the setting to apply
   std::optional<SidecarRequest> sidecar;                 // the request that should be pending
   std::vector<EtcdWrite> writes;      // in order; each is checked by the driver, never assumed
+  // Fast takeover: a replica asks for LeaseTimeToLive of this lease (the leader's) before its next
+  // step (0 = none); a primary whose gate lapsed asks its driver to stop renewing its own lease, so
+  // that its silence shows in etcd and a replica can take over (docs/protocol.md).
+  int64_t read_lease_ttl = 0;
+  bool hold_keepalive = false;
   TimeMs wake_at_ms = kNever;         // step again no later than this
   std::string state;                  // short state name for status: "primary", "replica", "electing"...
   std::string reason;                 // why this decision, one line for the log and status

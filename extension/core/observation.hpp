@@ -41,12 +41,24 @@ struct LeaseObservation {
   int64_t granted_ttl_s = 0;
 };
 
+// LeaseTimeToLive of the lease `leader` is held under, as etcd answered it (whole seconds, as
+// etcd reports them). Asked for by the core (Decision::read_lease_ttl) on replicas when fast
+// takeover may apply; id 0 = no answer yet.
+struct LeaseTtlReading {
+  int64_t id = 0;
+  int64_t remaining_s = -1;       // -1: etcd no longer knows the lease (expired)
+  int64_t granted_s = 0;
+  int64_t header_revision = 0;    // etcd's store revision when it answered
+  TimeMs sent_ms = -1;            // local time the request was sent
+};
+
 // Requests carried from SQL to the core through shared memory are written to etcd by the worker
 // directly (they are transactions on `state`), so the core sees them in the view, not here.
 struct Observation {
   TimeMs now_ms = 0;
   LocalObservation local;
   LeaseObservation lease;
+  LeaseTtlReading leader_lease;   // replicas: the last reading of the leader's lease
   bool etcd_view_fresh = false;   // read (or watched) recently, and after this node's last successful write
   TimeMs etcd_view_ms = -1;       // when the view was last confirmed current
   int64_t wall_clock_unix_ms = 0; // for display in history records only; never for decisions

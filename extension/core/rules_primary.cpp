@@ -34,7 +34,7 @@ void bootstrap_leadership(Ctx& c) {
   }
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.state()), kv::Compare::absent(c.keys.leader())};
-  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, 1}), c.obs.lease.id),
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(leader_record(c, 1)), c.obs.lease.id),
                kv::RequestOp::put(c.keys.state(), encode(s)),
                history_put(c, 1, "bootstrap", "", c.me, 0, c.local.flush_lsn)};
   c.write("take leadership for term 1 (bootstrap)", std::move(t));
@@ -48,7 +48,7 @@ void reclaim_leadership(Ctx& c, const StateRecord& s) {
   if (!c.has_lease()) return;
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
-  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, s.term}), c.obs.lease.id)};
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(leader_record(c, s.term)), c.obs.lease.id)};
   c.write("reclaim leadership", std::move(t));
 }
 
@@ -109,8 +109,16 @@ void prune_history(Ctx& c) {
   c.write("prune history to the newest " + std::to_string(limit) + " entries", std::move(t));
 }
 
+// Why the gate is closed when the keep-alive deadline is not in the future.
+std::string lapse_reason(const Ctx& c) {
+  std::string why = "no successful etcd keep-alive for " + std::to_string(c.now - c.obs.lease.last_ok_sent_ms) + " ms";
+  if (c.d.hold_keepalive) return why + "; not renewing the lease, so that a replica can take over";
+  bool arming = !c.d.writes.empty() && c.d.writes.back().what.rfind(kArmWhat, 0) == 0;
+  return arming ? why + "; re-arming the write gate" : why;
+}
+
 void lead(Ctx& c, const StateRecord& s) {
-  TimeMs deadline = write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms, c.obs.lease.granted_ttl_s);
+  TimeMs deadline = gate_deadline(c);   // first: it keeps the licence current whatever follows
   c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
   if (sync_write_pending(c)) return;
   if (s.timeline != c.local.timeline) {
@@ -146,10 +154,12 @@ void lead(Ctx& c, const StateRecord& s) {
     c.d.write_deadline_ms = deadline;
     c.d.wake_at_ms = std::min(c.d.wake_at_ms, deadline);
   } else {
-    c.fence("no successful etcd keep-alive for " + std::to_string(c.now - c.obs.lease.last_ok_sent_ms) + " ms");
+    c.fence(lapse_reason(c));
     c.set("fenced", c.d.fence_reason);
   }
-  if (!c.view.reports.empty()) {
+  // Reports of an election replicas hold against our silence are theirs to finish: deleting them
+  // while fenced could keep a takeover from ever completing.
+  if (!c.view.reports.empty() && !c.d.fenced) {
     kv::Txn t;
     t.success = {kv::RequestOp::del_prefix(c.keys.election_prefix())};
     c.write("remove finished election reports", std::move(t));

@@ -117,7 +117,11 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
 void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool election) {
   int64_t term = s.term + 1;
   kv::Txn t;
-  t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
+  // A silent leader (fast takeover) is replaced only at the revision whose silence we measured:
+  // an arm by the old primary changes it, and etcd lets exactly one of the two through.
+  kv::Compare leader = c.view.leader ? kv::Compare::mod_revision_is(c.keys.leader(), c.view.leader->mod_revision)
+                                     : kv::Compare::absent(c.keys.leader());
+  t.compare = {leader, kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
   if (election) {
     t.compare.push_back(kv::Compare::prefix_unchanged_since(c.keys.election_term_prefix(term), c.view.revision));
     // A ranged compare does not see deletions: our own report, on which the decision rests,
@@ -128,7 +132,7 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
   }
   if (canaries().no_term_compare) t.compare.clear();
   StateRecord next = new_term_state(c, s, c.me);
-  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{c.me, term}), c.obs.lease.id),
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(leader_record(c, term)), c.obs.lease.id),
                kv::RequestOp::put(c.keys.state(), encode(next)),
                history_put(c, term, why, s.primary, c.me, c.local.timeline, c.local.flush_lsn),
                kv::RequestOp::del_prefix(c.keys.election_prefix())};
@@ -175,7 +179,7 @@ bool report_once(Ctx& c, int64_t term) {
   return current;
 }
 
-void elect(Ctx& c, const StateRecord& s) {
+void elect(Ctx& c, const StateRecord& s, const std::string& why_open = "no leader") {
   int64_t term = s.term + 1;
   if (c.mem.leaderless_term != term) {
     c.mem.leaderless_term = term;
@@ -185,7 +189,7 @@ void elect(Ctx& c, const StateRecord& s) {
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
   std::string waiting = position_known(c) ? "" : " (this node waits for recovery to set its position before it reports)";
-  c.set("electing", "no leader; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
+  c.set("electing", why_open + "; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
   if (c.now < wait_end) c.d.wake_at_ms = std::min(c.d.wake_at_ms, wait_end);
   if (outcome.winner == c.me && reported && c.has_lease()) take_leadership(c, s, "failover", true);
 }
@@ -224,6 +228,7 @@ void replica_side(Ctx& c) {
     return;
   }
   const LeaderRecord* l = c.leader();
+  note_leader_revision(c);
   if (l && l->name == c.me) {
     if (c.holds_leader() && s->primary == c.me && s->term == l->term) {
       c.d.promote = true;
@@ -234,7 +239,12 @@ void replica_side(Ctx& c) {
     }
     return;
   }
-  if (l) return follow(c, *s, l->name);
+  if (l) {
+    follow(c, *s, l->name);
+    std::string silence = s->paused || s->request ? "" : leader_silence(c);
+    if (!silence.empty()) elect(c, *s, silence);   // keep streaming from it meanwhile
+    return;
+  }
   if (!s->primary.empty() && s->primary != c.me) follow(c, *s, s->primary);  // keep streaming meanwhile
   if (s->request && s->request->failover && s->request->to == c.me) return manual_failover(c, *s);
   if (s->paused) {

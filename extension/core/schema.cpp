@@ -118,7 +118,12 @@ std::string encode(const MemberRecord& r) {
 }
 
 std::string encode(const LeaderRecord& r) {
-  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}});
+  json j = {{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}};
+  if (r.arm != 0) {
+    j["arm"] = r.arm;
+    j["silence_ms"] = r.silence_ms;
+  }
+  return json_fields::dump(j);
 }
 
 std::string encode(const StateRecord& r) {
@@ -196,7 +201,9 @@ Result<MemberRecord> decode_member(const std::string& text) {
 Result<LeaderRecord> decode_leader(const std::string& text) {
   PG_HA_PARSE("leader");
   LeaderRecord r;
-  Status s = finish("leader", {read_name(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX)});
+  Status s = finish("leader", {read_name(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX),
+                               read(j, "arm", &r.arm, INT64_MIN, INT64_MAX),
+                               read(j, "silence_ms", &r.silence_ms, 0, INT64_MAX)});
   if (!s.ok()) return s.error();
   if (r.name.empty()) return make_error(ErrorKind::Protocol, "leader: no \"name\"");
   return r;

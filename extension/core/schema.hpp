@@ -84,6 +84,13 @@ constexpr const char* kIdentityFile = "member.identity";
 struct LeaderRecord {
   std::string name;
   int64_t term = 0;
+  // Fast takeover (docs/protocol.md): the holder's local time when it last armed its write gate
+  // by writing this key; 0 = written by a primary that does not keep the sticky fence, so replicas
+  // must wait for the lease to expire. Unique per write: it tells the holder its own write landed.
+  int64_t arm = 0;
+  // With an arm: the silence (ms, takeover_silence_ms) replicas must see before they take over.
+  // The holder's windows never exceed what this allows, whatever its config says since.
+  int64_t silence_ms = 0;
 };
 
 struct SwitchoverRequest {

@@ -39,6 +39,15 @@ struct NodeMemory {
   uint32_t stuck_timeline = 0;
   Lsn stuck_lsn = 0;
   TimeMs stuck_since_ms = -1;
+  // The primary's write gate (gate.cpp): the licence keep-alives gave it, and its last arm (the
+  // `arm` stamp it wrote into `leader`). Losing these fences the primary until it re-arms.
+  TimeMs licence_until_ms = -1;       // local: writes allowed before this
+  TimeMs arm_stamp_ms = 0;            // local time of the step that wrote our last arm (0 = none)
+  TimeMs rearm_after_ms = -1;         // no new arm before this (an arm that gave no licence backs off)
+  // A replica: the leader key's mod_revision it last saw, and since when (fast takeover waits for
+  // a silence longer than the window any write of the key could have armed).
+  int64_t leader_seen_rev = 0;
+  TimeMs leader_seen_ms = -1;
 };
 
 struct StepInput {

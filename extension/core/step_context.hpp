@@ -70,5 +70,16 @@ void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
 // our name with another identity, under a lease that is not ours.
 std::string name_conflict(const Ctx& c);
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
+// rules_gate.cpp: the leading primary's write deadline with the sticky fence (0 = lapsed); emits
+// the arm when lapsed. new_arm_stamp: the stamp for a write of `leader` by us (0 when fast
+// takeover is off), remembered so that we know the write when the view shows it.
+TimeMs gate_deadline(Ctx& c);
+TimeMs new_arm_stamp(Ctx& c);
+// `leader` = us for `term`, armed (stamped) when fast takeover is on: bootstrap, reclaim, election.
+LeaderRecord leader_record(Ctx& c, int64_t term);
+// rules_takeover.cpp: remember when the leader key's revision changed; why the leader may be
+// taken over from now ("" = it may not).
+void note_leader_revision(Ctx& c);
+std::string leader_silence(Ctx& c);
 
 }  // namespace pg_ha::core::detail

@@ -146,6 +146,7 @@ Result<LeaseTimeToLive> decode_lease_time_to_live(const std::string& body) {
     r.id = detail::read_int(doc, "ID");
     r.ttl_s = detail::read_int(doc, "TTL");
     r.granted_ttl_s = detail::read_int(doc, "grantedTTL");
+    r.revision = detail::header_revision(doc);
     if (const json* keys = detail::read_array(doc, "keys")) {
       for (const json& k : *keys) {
         if (!k.is_string()) detail::fail("a lease key is not a string");

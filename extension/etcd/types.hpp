@@ -75,6 +75,7 @@ struct LeaseTimeToLive {
   int64_t ttl_s = 0;          // remaining
   int64_t granted_ttl_s = 0;
   std::vector<std::string> keys;
+  int64_t revision = 0;       // header: the answering member's store revision
 };
 
 enum class EventType { Put, Delete };

@@ -51,10 +51,26 @@ std::function<void()> then_continue(World& w, int n, std::function<void()> fn) {
   };
 }
 
+// Watch events in revision order onto the view; those it already holds (a read served at or after
+// their revision) are skipped.
+void apply_watch_events(Worker& k, const std::vector<KvEvent>& events) {
+  for (const KvEvent& e : events) {
+    if (e.revision <= k.view_revision && e.revision != 0) continue;
+    if (e.deleted) {
+      k.kvs.erase(e.kv.key);
+    } else {
+      k.kvs[e.kv.key] = e.kv;
+    }
+  }
+  for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
+  k.view_dirty = true;
+}
+
 void send_read(World& w, int n) {
   Worker& k = w.node(n).w;
   k.busy = true;
   uint64_t gen = ++k.watch_gen;
+  k.early_events.clear();
   uint64_t inc = k.incarnation;
   TimeMs sent = w.local_now(n);
   k.last_read_sent_ms = sent;
@@ -73,6 +89,9 @@ void send_read(World& w, int n) {
             k2.kvs.clear();
             for (const kv::KeyValue& v : kvs) k2.kvs[v.key] = v;
             k2.view_revision = rev;
+            k2.view_gen = gen;
+            apply_watch_events(k2, k2.early_events);
+            k2.early_events.clear();
             k2.view_valid = true;
             k2.view_dirty = true;
             k2.read_backoff = false;
@@ -145,6 +164,25 @@ void send_keepalive(World& w, int n) {
           });
         },
         then_continue(w, n, [&w, n] { w.node(n).w.step_wanted = true; }), alive_check(w, n));
+}
+
+// Fast takeover: LeaseTimeToLive of the leader's lease, with etcd's revision when it answered.
+void send_ttl_read(World& w, int n, int64_t id) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  TimeMs sent = w.local_now(n);
+  k.last_ttl_read_sent_ms = sent;
+  w.rpc(n,
+        [&w, n, id, sent]() -> std::function<void()> {
+          auto ttl = w.etcd.time_to_live(id, w.etcd_now(), w.sc.ttl_ceil);
+          int64_t rev = w.etcd.revision();
+          return then_continue(w, n, [&w, n, id, sent, ttl, rev] {
+            Worker& k2 = w.node(n).w;
+            k2.leader_lease = core::LeaseTtlReading{id, ttl ? ttl->remaining_s : -1, ttl ? ttl->granted_s : 0, rev, sent};
+            k2.step_wanted = true;
+          });
+        },
+        then_continue(w, n, [] {}), alive_check(w, n));
 }
 
 // --- re-grant after a ttl change, as the agent does it (Agent::regrant_lease) ---------------------
@@ -292,6 +330,8 @@ void send_write(World& w, int n) {
             if (!ok) return write_failed(w, n, "txn " + write.what + ": " + err);
             w.log(n, "txn " + write.what + ": ok @" + std::to_string(rev));
             k2.last_txn_revision = rev;
+            // As the agent does: a keep-alive right after an arm, inside the window it opened.
+            if (write.what.rfind(core::kArmWhat, 0) == 0) k2.last_keepalive_sent_ms = -1000000000;
             k2.next_write += 1;
             if (k2.next_write == k2.writes.size()) {
               // Like the real agent: after its writes, re-read before stepping again, so the core
@@ -325,6 +365,7 @@ core::Observation observe(const World& w, const Node& x, const core::ClusterConf
   o.local.system_identifier = x.pg.system_identifier;
   o.local.sidecar_done_id = x.sc.done_id;
   o.lease = x.w.lease;
+  o.leader_lease = x.w.leader_lease;
   o.etcd_view_fresh = x.w.view_valid && x.w.last_contact_sent_ms >= 0 && o.now_ms - x.w.last_contact_sent_ms <= 2 * cfg.loop_wait_ms;
   o.etcd_view_ms = x.w.last_contact_sent_ms;
   o.wall_clock_unix_ms = 1763800000000 + w.now();
@@ -354,6 +395,9 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   if (d.follow) pg_follow(w, n, d.follow->name);
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);
+  x.w.ttl_lease_wanted = d.read_lease_ttl;
+  if (d.hold_keepalive && !x.w.hold_keepalive) w.log(n, "keep-alives held: the gate lapsed");
+  x.w.hold_keepalive = d.hold_keepalive;
   x.w.writes = d.writes;
   x.w.next_write = 0;
   x.w.wake_at_ms = d.wake_at_ms;
@@ -428,9 +472,12 @@ void worker_tick(World& w, int n) {
   TimeMs now = w.local_now(n);
   if (!k.view_valid && !k.read_backoff) return send_read(w, n);
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
-  if (k.lease.id != 0 && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
+  bool renew = k.lease.id != 0 && !k.hold_keepalive;
+  if (renew && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
   if (k.next_write < k.writes.size()) return send_write(w, n);
   if (regrant_step(w, n, cfg, now)) return;
+  bool read_ttl = k.ttl_lease_wanted != 0 && k.view_valid;
+  if (read_ttl && now >= k.last_ttl_read_sent_ms + cfg.loop_wait_ms) return send_ttl_read(w, n, k.ttl_lease_wanted);
   // Like the real agent: a full linearizable read at least every loop_wait, whatever the watch
   // delivered (a watch only wakes the agent early).
   if (now >= k.last_read_sent_ms + cfg.loop_wait_ms) return send_read(w, n);
@@ -440,7 +487,9 @@ void worker_tick(World& w, int n) {
     do_step(w, n, cfg);
     if (k.next_write < k.writes.size()) return send_write(w, n);
   }
-  TimeMs next_local = std::min({k.wake_at_ms, k.last_keepalive_sent_ms + cfg.loop_wait_ms, k.last_read_sent_ms + cfg.loop_wait_ms});
+  TimeMs next_local = std::min(k.wake_at_ms, k.last_read_sent_ms + cfg.loop_wait_ms);
+  if (renew) next_local = std::min(next_local, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
+  if (read_ttl) next_local = std::min(next_local, k.last_ttl_read_sent_ms + cfg.loop_wait_ms);
   if (k.ttl_mismatch_since_ms >= 0) next_local = std::min(next_local, k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
   schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));
@@ -471,17 +520,16 @@ void worker_stop(World& w, int n) {
 void on_watch_events(World& w, int n, uint64_t incarnation, uint64_t gen, const std::vector<KvEvent>& events) {
   at_worker(w, n, incarnation, [&w, n, gen, events] {
     Worker& k = w.node(n).w;
-    if (k.watch_gen != gen || !k.view_valid) return;
-    for (const KvEvent& e : events) {
-      if (e.revision <= k.view_revision && e.revision != 0) continue;
-      if (e.deleted) {
-        k.kvs.erase(e.kv.key);
-      } else {
-        k.kvs[e.kv.key] = e.kv;
-      }
+    if (k.watch_gen != gen) return;
+    // Before the read that started this watch is applied, the view is older than the watch's
+    // start: applying the events to it (or dropping them) would leave a view that claims a
+    // revision whose earlier changes it misses, and a compare at that revision would pass.
+    if (k.view_gen != gen) {
+      k.early_events.insert(k.early_events.end(), events.begin(), events.end());
+      return;
     }
-    for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
-    k.view_dirty = true;
+    if (!k.view_valid) return;
+    apply_watch_events(k, events);
     k.step_wanted = true;
     worker_tick(w, n);
   });

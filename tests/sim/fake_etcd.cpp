@@ -147,10 +147,18 @@ std::optional<TimeMs> FakeEtcd::next_expiry_ms() const {
   return best;
 }
 
-void FakeEtcd::renew_all(TimeMs etcd_now_ms) {
+void FakeEtcd::renew_all(TimeMs etcd_now_ms, TimeMs extend_ms) {
   for (auto& [id, l] : leases_) {
-    if (l.expiry_ms < etcd_now_ms + l.ttl_ms) l.expiry_ms = etcd_now_ms + l.ttl_ms;
+    if (l.expiry_ms < etcd_now_ms + l.ttl_ms + extend_ms) l.expiry_ms = etcd_now_ms + l.ttl_ms + extend_ms;
   }
+}
+
+std::optional<FakeEtcd::TimeToLive> FakeEtcd::time_to_live(int64_t id, TimeMs etcd_now_ms, bool ceil) const {
+  auto it = leases_.find(id);
+  if (it == leases_.end()) return std::nullopt;
+  TimeMs left = std::max<TimeMs>(0, it->second.expiry_ms - etcd_now_ms);
+  int64_t remaining = ceil ? (left + 999) / 1000 : left / 1000;
+  return TimeToLive{remaining, it->second.ttl_ms / 1000};
 }
 
 }  // namespace pg_ha::sim

@@ -38,8 +38,16 @@ class FakeEtcd {
   // Expires every lease whose deadline passed on etcd's clock; returns the ids expired.
   std::vector<int64_t> expire(TimeMs etcd_now_ms, std::vector<KvEvent>* events);
   std::optional<TimeMs> next_expiry_ms() const;
-  // After an outage etcd's new leader gives every lease a full TTL again (etcd does this).
-  void renew_all(TimeMs etcd_now_ms);
+  // After an outage etcd's new leader gives every lease a full TTL again (etcd does this);
+  // `extend_ms` more, as etcd's lessor adds on promotion.
+  void renew_all(TimeMs etcd_now_ms, TimeMs extend_ms = 0);
+  // LeaseTimeToLive: remaining and granted TTL in whole seconds; etcd truncates the remaining time
+  // (`ceil` rounds it up instead: the core must be safe either way). nullopt: no such lease.
+  struct TimeToLive {
+    int64_t remaining_s = 0;
+    int64_t granted_s = 0;
+  };
+  std::optional<TimeToLive> time_to_live(int64_t id, TimeMs etcd_now_ms, bool ceil) const;
   bool lease_alive(int64_t id) const { return leases_.count(id) != 0; }
   // The TTL the lease was granted with, as etcd reports it in grant and keep-alive answers (s).
   int64_t lease_ttl_s(int64_t id) const {

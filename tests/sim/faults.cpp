@@ -31,8 +31,8 @@ void partition(World& w, const Fault& f, int sign) {
   for (int raw : f.nodes) {
     int n = resolve(w, raw);
     Link& l = w.links[static_cast<size_t>(n)];
-    if (f.mode == PartitionMode::SlowResponses) {
-      l.responses_slow += sign;
+    if (f.mode == PartitionMode::SlowResponses || f.mode == PartitionMode::SlowRequests) {
+      (f.mode == PartitionMode::SlowResponses ? l.responses_slow : l.requests_slow) += sign;
       who += " n" + std::to_string(n);
       continue;
     }
@@ -44,6 +44,7 @@ void partition(World& w, const Fault& f, int sign) {
   const char* mode = f.mode == PartitionMode::Both           ? "both ways"
                      : f.mode == PartitionMode::RequestsOnly   ? "requests lost"
                      : f.mode == PartitionMode::ResponsesOnly  ? "responses lost"
+                     : f.mode == PartitionMode::SlowRequests   ? "requests slow"
                                                                : "responses slow";
   w.log(-1, std::string(sign > 0 ? "FAULT partition" : "heal partition") + who + " from etcd (" + mode + ")" +
                 (f.replication_too ? " and from peers" : ""));
@@ -185,6 +186,12 @@ void start_fault(World& w, const Fault& f) {
       break;
     case FaultKind::Suspend:
       suspend(w, resolve(w, f.nodes[0]), until);
+      break;
+    case FaultKind::EtcdLeaderChange:
+      if (!w.etcd_up) break;
+      w.log(-1, "FAULT etcd leader change: every lease renewed (+" + std::to_string(f.duration_ms) + " ms)");
+      w.etcd.renew_all(w.etcd_now(), f.duration_ms);
+      w.schedule_expiry();
       break;
     case FaultKind::Operator:
       operator_action(w, f);

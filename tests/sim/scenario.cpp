@@ -18,6 +18,7 @@ const char* fault_kind_name(FaultKind k) {
     case FaultKind::Operator: return "operator";
     case FaultKind::ConfigChange: return "config change";
     case FaultKind::Suspend: return "suspend";
+    case FaultKind::EtcdLeaderChange: return "etcd leader change";
   }
   return "?";
 }
@@ -52,6 +53,7 @@ core::ClusterConfig draw_config(Rng& rng, int nodes) {
   c.synchronous_node_count = static_cast<int>(rng.range(1, std::max(1, std::min(2, nodes - 1))));
   const std::vector<int64_t> sync_lags{0, 4000, 33554432};
   c.maximum_lag_on_syncnode = rng.pick(sync_lags);
+  c.fast_takeover = rng.chance(0.85);
   return c;
 }
 
@@ -182,6 +184,31 @@ void draw_lease_faults(Rng& rng, Scenario& s) {
   std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
+// Issue 15's faults, aimed at fast takeover: etcd leader changes that give every lease a full TTL
+// again (and more), the primary's requests slowed one way so that keep-alives land after it gave
+// up on them (issue 14's slow link), and the same cut from etcd that the takeover answers.
+void draw_takeover_faults(Rng& rng, Scenario& s) {
+  s.ttl_ceil = rng.chance(0.3);
+  int changes = rng.chance(0.3) ? static_cast<int>(rng.range(1, 3)) : 0;
+  for (int i = 0; i < changes; ++i) {
+    Fault f;
+    f.kind = FaultKind::EtcdLeaderChange;
+    f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 200);
+    f.duration_ms = rng.range(0, 2000);   // the lessor's extension
+    s.faults.push_back(f);
+  }
+  if (rng.chance(0.25)) {
+    Fault f;
+    f.kind = FaultKind::Partition;
+    f.mode = PartitionMode::SlowRequests;
+    f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 200);
+    f.duration_ms = std::min<TimeMs>(rng.range(1000, 20000), s.heal_at_ms - f.at_ms);
+    f.nodes.push_back(-1);
+    s.faults.push_back(f);
+  }
+  std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
 }  // namespace
 
 Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
@@ -211,6 +238,7 @@ Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
   s.end_ms = s.heal_at_ms + s.liveness_bound_ms + 500;
   draw_faults(rng, s);
   draw_lease_faults(rng, s);
+  draw_takeover_faults(rng, s);
   // L1's bound follows the longest ttl the cluster may run with (a lease outlives a ttl change).
   core::ClusterConfig longest = s.config;
   for (const Fault& f : s.faults) longest.ttl_s = std::max(longest.ttl_s, f.ttl_s);
@@ -233,6 +261,13 @@ std::string describe(const Scenario& s) {
     if (f.kind == FaultKind::ConfigChange)
       out += "; at " + std::to_string(f.at_ms) + "ms ttl -> " + std::to_string(f.ttl_s) + "s, fence_after -> " +
              std::to_string(f.fence_after_ms) + "ms";
+  }
+  if (!c.fast_takeover) out += "; fast_takeover off";
+  if (s.ttl_ceil) out += "; TimeToLive rounded up";
+  for (const Fault& f : s.faults) {
+    if (f.kind == FaultKind::EtcdLeaderChange) out += "; at " + std::to_string(f.at_ms) + "ms etcd leader change";
+    if (f.mode == PartitionMode::SlowRequests && f.kind == FaultKind::Partition)
+      out += "; at " + std::to_string(f.at_ms) + "ms primary's requests slow for " + std::to_string(f.duration_ms) + "ms";
   }
   if (s.regrant_delay_ms > 0) out += "; re-grant after " + std::to_string(s.regrant_delay_ms) + "ms";
   if (s.commit_stall_prob > 0)

@@ -11,10 +11,11 @@
 
 namespace pg_ha::sim {
 
-enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator, ConfigChange, Suspend };
+enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator, ConfigChange, Suspend,
+                       EtcdLeaderChange };
 const char* fault_kind_name(FaultKind k);
 
-enum class PartitionMode { Both, RequestsOnly, ResponsesOnly, SlowResponses };
+enum class PartitionMode { Both, RequestsOnly, ResponsesOnly, SlowResponses, SlowRequests };
 enum class OperatorAction { Switchover, Failover, Pause, Resume };
 
 struct Fault {
@@ -61,6 +62,8 @@ struct Scenario {
   // for up to commit_stall_max_ms.
   double commit_stall_prob = 0.0;
   TimeMs commit_stall_max_ms = 0;
+  // etcd rounds LeaseTimeToLive's remaining seconds down; in some runs up (the core must not care).
+  bool ttl_ceil = false;
   bool receive_time_canary = false;   // driver bug on purpose: deadline from keep-alive receive time
   // Glue bugs on purpose (CANARIES.md): "no-commit-check" (a stalled commit is acknowledged
   // without the COMMIT-time deadline check), "clock-stops-in-suspend" (the deadline clock is

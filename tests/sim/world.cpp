@@ -46,7 +46,14 @@ static std::optional<TimeMs> message_delay(World& w, bool cut) {
   return w.rng.range(w.sc.delay_min_ms, w.sc.delay_max_ms);
 }
 
-std::optional<TimeMs> World::request_delay(int n) { return message_delay(*this, links[static_cast<size_t>(n)].requests_cut > 0); }
+std::optional<TimeMs> World::request_delay(int n) {
+  const Link& l = links[static_cast<size_t>(n)];
+  std::optional<TimeMs> d = message_delay(*this, l.requests_cut > 0);
+  // A slow link one way: the request lands, often after the worker stopped waiting for it (a
+  // keep-alive that renews the lease although its sender already counted it lost).
+  if (d && l.requests_slow > 0) *d = std::max(*d, rng.range(sc.request_timeout_ms / 2, sc.request_timeout_ms * 3));
+  return d;
+}
 std::optional<TimeMs> World::response_delay(int n) {
   const Link& l = links[static_cast<size_t>(n)];
   std::optional<TimeMs> d = message_delay(*this, l.responses_cut > 0);

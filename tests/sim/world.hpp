@@ -31,6 +31,7 @@ struct Link {
   int responses_cut = 0;   // etcd -> node
   int isolated = 0;        // node <-> other nodes (replication)
   int responses_slow = 0;  // etcd -> node answers arrive late, but before the timeout
+  int requests_slow = 0;   // node -> etcd requests arrive late, often after the worker gave up
 };
 
 // The pg_ha background worker: lives inside PostgreSQL, so it starts and dies with the postmaster.
@@ -49,6 +50,10 @@ struct Worker {
   int64_t config_mod_revision = -1;
   core::ClusterConfig config;
   uint64_t watch_gen = 0;
+  // The watch a read starts can deliver before the read's answer is back: those events are held
+  // until the read that started their watch has been applied (`view_gen`), then replayed on it.
+  uint64_t view_gen = 0;
+  std::vector<KvEvent> early_events;
   bool busy = false;                  // a request is in flight (the worker is sequential)
   uint64_t request_id = 0;
   std::vector<core::EtcdWrite> writes;       // left to send from the last decision
@@ -67,6 +72,12 @@ struct Worker {
   int64_t pending_asked_ttl_s = 0;
   int64_t leftover_lease = 0;
   TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
+  // Fast takeover: the lease whose TimeToLive the core wants read, the last reading, and whether
+  // the core asked to stop renewing our own lease.
+  int64_t ttl_lease_wanted = 0;
+  core::LeaseTtlReading leader_lease;
+  TimeMs last_ttl_read_sent_ms = -1000000000;   // local
+  bool hold_keepalive = false;
   bool read_backoff = false;          // the last read failed: step on the stale view first
   uint64_t tick_gen = 0;
   TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)

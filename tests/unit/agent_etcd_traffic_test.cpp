@@ -42,6 +42,11 @@ class FakeEtcd : public EtcdPort {
     if (!kv_.lease_alive(id)) return make_error(ErrorKind::NotFound, "no such lease");
     return KeptAlive{kv_.revision() + foreign_revisions, ttl_s_[id]};
   }
+  Result<LeaseTtl> lease_time_to_live(int64_t id) override {
+    ++ttl_reads;
+    if (!kv_.lease_alive(id)) return make_error(ErrorKind::NotFound, "no such lease");
+    return LeaseTtl{ttl_s_[id], ttl_s_[id], kv_.revision()};
+  }
   Status lease_revoke(int64_t id) override {
     ++revokes;
     kv_.expire_lease(id);
@@ -68,6 +73,7 @@ class FakeEtcd : public EtcdPort {
   int reads = 0;
   int writes = 0;
   int keepalives = 0;
+  int ttl_reads = 0;
   int revokes = 0;
   int64_t foreign_revisions = 0;   // writes by other users of the etcd, outside our prefix
   bool watch_broken = false;
@@ -243,6 +249,32 @@ TEST(AgentLease, AnAdoptedLeaseWithAnotherTtlIsReplaced) {
   EXPECT_NE(after->lease, previous);
   EXPECT_EQ(w.etcd.ttl_of(after->lease), 10);
   EXPECT_FALSE(w.kv.lease_alive(previous));
+}
+
+}  // namespace
+}  // namespace pg_ha::agent
+
+namespace pg_ha::agent {
+namespace {
+
+// Fast takeover: a replica of an armed leader reads the leader's lease once a loop, no more.
+TEST(AgentTakeover, AReplicaReadsTheLeadersLeaseOnceALoop) {
+  World w(10'000);
+  int64_t leader_lease = w.etcd.grant_outside(10);
+  w.kv.put(std::string(kRoot) + "state", R"({"version":1,"term":1,"primary":"n9","timeline":1})");
+  w.kv.put(std::string(kRoot) + "leader", R"({"version":1,"name":"n9","term":1,"arm":5,"silence_ms":3561})", leader_lease);
+  w.agent.run();
+  EXPECT_GE(w.etcd.ttl_reads, 8);
+  EXPECT_LE(w.etcd.ttl_reads, 11);
+}
+
+TEST(AgentTakeover, AnUnarmedLeadersLeaseIsNotRead) {
+  World w(5'000);
+  int64_t leader_lease = w.etcd.grant_outside(10);
+  w.kv.put(std::string(kRoot) + "state", R"({"version":1,"term":1,"primary":"n9","timeline":1})");
+  w.kv.put(std::string(kRoot) + "leader", R"({"version":1,"name":"n9","term":1})", leader_lease);
+  w.agent.run();
+  EXPECT_EQ(w.etcd.ttl_reads, 0);
 }
 
 }  // namespace

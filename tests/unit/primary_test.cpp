@@ -129,7 +129,9 @@ TEST(Lead, DeadlineNeverPassesTheLeaseSafeWindow) {
 // with ttl 10 before the change (or adopted from a previous worker): etcd expires it 10 s after the
 // keep-alive, so the write deadline must end before that, not 30 s later.
 TEST(Lead, DeadlineFollowsTheGrantedTtlAfterTheConfigChanged) {
-  World w = World::cluster(2);
+  ClusterConfig plain;
+  plain.fast_takeover = false;   // with it, the silence `leader` records bounds the window too
+  World w = World::cluster(2, plain);
   ClusterConfig changed = w.config;
   changed.ttl_s = 60;
   changed.fence_after_ms = 30000;
@@ -174,7 +176,9 @@ TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
 }
 
 TEST(Lead, UnfencesWhenAKeepAliveSucceedsWhileStillHoldingLeader) {
-  World w = World::cluster(3);
+  ClusterConfig plain;
+  plain.fast_takeover = false;   // with it, the gate is sticky (fast_takeover_test.cpp)
+  World w = World::cluster(3, plain);
   w.isolate("n1");
   w.advance(5000);
   ASSERT_TRUE(w.step("n1").decision.fenced);

@@ -1,0 +1,261 @@
+// Fast takeover (issue 15, docs/protocol.md): the silence bound, the primary's sticky gate and its
+// re-arm through `leader`, and the replica's takeover of a silent lease.
+#include <gtest/gtest.h>
+
+#include "core/takeover.hpp"
+#include "fixture/world.hpp"
+
+namespace pg_ha::unit {
+namespace {
+
+using namespace pg_ha::core;
+
+// ---- arithmetic ---------------------------------------------------------------------------------
+
+TEST(Silence, LowerBoundTakesOneSecondOffForRounding) {
+  // etcd truncates: remaining 5 means 5.0..5.999 s left, so 4.001..5 s of silence.
+  EXPECT_EQ(lease_silence_lower_bound_ms(10, 5), 4000);
+  EXPECT_EQ(lease_silence_lower_bound_ms(10, 9), 0);
+  EXPECT_LT(lease_silence_lower_bound_ms(10, 10), 0) << "a fresh renewal (or a leader change) shows no silence";
+  EXPECT_LT(lease_silence_lower_bound_ms(10, 12), 0) << "an etcd leader change extends: silence looks shorter";
+}
+
+TEST(Silence, TakeoverWaitsForTheStretchedWindowAndTheMargin) {
+  ClusterConfig c;   // fence_after 2500, margin 1000, drift 1 %
+  EXPECT_EQ(takeover_silence_ms(c), 3561);   // 1.01 * (2500 / 0.99 + 1000), rounded up
+  c.max_clock_drift = 0;
+  c.fence_margin_ms = 0;
+  EXPECT_EQ(takeover_silence_ms(c), 2500);
+}
+
+TEST(Silence, WindowForARecordedSilenceNeverExceedsTheWindowThatGaveIt) {
+  for (int f : {1100, 2500, 4000, 8000}) {
+    for (double rho : {0.0, 0.01, 0.05}) {
+      ClusterConfig c;
+      c.fence_after_ms = f;
+      c.max_clock_drift = rho;
+      TimeMs w = window_for_silence_ms(c, takeover_silence_ms(c));
+      EXPECT_LE(w, f);
+      EXPECT_GE(w, f - 2) << "a primary keeps (almost) its whole window";
+    }
+  }
+}
+
+TEST(Silence, ADefaultCandidateNeedsRemainingAtMostFiveOfTen) {
+  ClusterConfig c;
+  EXPECT_LT(lease_silence_lower_bound_ms(10, 6), takeover_silence_ms(c));
+  EXPECT_GE(lease_silence_lower_bound_ms(10, 5), takeover_silence_ms(c));
+}
+
+// ---- the primary's sticky gate ------------------------------------------------------------------
+
+// n1 leads; its gate lapses while it is cut off (its step emits an arm that goes nowhere).
+World lapsed_primary() {
+  World w = World::cluster(3);
+  EXPECT_FALSE(w.step("n1").decision.fenced);
+  w.isolate("n1");
+  w.advance(w.config.fence_after_ms + 1);
+  Decision d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced) << describe(d);
+  w.reconnect("n1");
+  return w;
+}
+
+TEST(StickyGate, AKeepAliveAnsweredAfterTheLapseDoesNotReopenIt) {
+  World w = lapsed_primary();
+  // A keep-alive sent before the deadline but answered after it: its window would still be open.
+  TimeMs sent = w.now - 200;
+  w.node("n1").obs.keepalive(sent);
+  Decision d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced) << describe(d);
+  EXPECT_EQ(d.write_deadline_ms, 0);
+}
+
+TEST(StickyGate, ReArmComparesTheLeaderRevisionAndOurLease) {
+  World w = World::cluster(3);
+  w.step("n1");
+  w.advance(w.config.fence_after_ms + 1);   // no step in between: the licence lapsed
+  int64_t rev = w.view().leader->mod_revision;
+  Decision d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced);
+  const EtcdWrite* arm = find_write(d, "arm the write gate");
+  ASSERT_NE(arm, nullptr) << describe(d);
+  EXPECT_TRUE(has_compare(arm->txn, kv::Compare::mod_revision_is(w.keys.leader(), rev)));
+  EXPECT_TRUE(has_compare(arm->txn, kv::Compare::lease_is(w.keys.leader(), w.lease_of("n1"))));
+  const kv::RequestOp* put = find_put(arm->txn, w.keys.leader());
+  ASSERT_NE(put, nullptr);
+  auto l = decode_leader(put->value);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->arm, w.now);
+  EXPECT_EQ(l->silence_ms, takeover_silence_ms(w.config));
+  EXPECT_EQ(put->lease, w.lease_of("n1"));
+
+  w.apply_writes(d);
+  w.advance(10);   // a keep-alive sent after the arm, answered inside its window
+  Decision open = w.step("n1").decision;
+  EXPECT_FALSE(open.fenced) << describe(open);
+  EXPECT_EQ(open.write_deadline_ms, w.now + window_for_silence_ms(w.config, takeover_silence_ms(w.config)));
+}
+
+TEST(StickyGate, ReArmLosesToATakeoverAndTheOldPrimaryDemotes) {
+  World w = World::cluster(3);
+  w.step("n1");
+  w.advance(w.config.fence_after_ms + 1);
+  Decision d = w.step("n1").decision;
+  ASSERT_NE(find_write(d, "arm the write gate"), nullptr) << describe(d);
+  StateRecord s = w.state();
+  s.term = 2;
+  s.primary = "n2";
+  w.put_state(s);
+  w.put_leader("n2", 2);   // a replica's takeover landed first
+  std::vector<TxnOutcome> out = w.apply_writes(d);
+  for (size_t i = 0; i < d.writes.size(); ++i) {
+    if (d.writes[i].what.rfind("arm the write gate", 0) == 0) {
+      EXPECT_EQ(out[i], TxnOutcome::Failed);
+    }
+  }
+  w.advance(10);
+  Decision after = w.step("n1").decision;
+  EXPECT_TRUE(after.fenced);
+  EXPECT_EQ(after.state, "demoting") << describe(after);
+}
+
+TEST(StickyGate, AnArmThatGaveNoLicenceBacksOffAndStopsRenewingTheLease) {
+  World w = World::cluster(3);
+  w.step("n1");
+  w.advance(w.config.fence_after_ms + 1);
+  Decision d = w.step("n1").decision;
+  w.apply_writes(d);   // the arm lands, but no keep-alive answer comes back in its window
+  TimeMs armed_at = w.now;
+  w.isolate("n1");
+  w.advance(w.config.fence_after_ms + 1);
+  w.reconnect("n1");
+  Decision held = w.step("n1").decision;
+  EXPECT_TRUE(held.fenced);
+  EXPECT_TRUE(held.hold_keepalive) << describe(held);
+  EXPECT_EQ(find_write(held, "arm the write gate"), nullptr) << "backing off";
+  EXPECT_NE(held.fence_reason.find("not renewing the lease"), std::string::npos) << held.fence_reason;
+  w.now = armed_at + rearm_backoff_ms(w.config);
+  Decision again = w.step("n1").decision;
+  EXPECT_NE(find_write(again, "arm the write gate"), nullptr) << describe(again);
+  EXPECT_FALSE(again.hold_keepalive);
+}
+
+TEST(StickyGate, OffWithAnUnstampedLeaderKeepsTheOldRule) {
+  ClusterConfig plain;
+  plain.fast_takeover = false;
+  World w = World::cluster(3, plain);
+  w.step("n1");
+  w.advance(plain.fence_after_ms + 1);
+  Decision d = w.step("n1").decision;
+  EXPECT_FALSE(d.fenced) << "the keep-alive sent now counts: " << describe(d);
+  EXPECT_EQ(find_write(d, "arm the write gate"), nullptr);
+}
+
+// ---- the replica's takeover ---------------------------------------------------------------------
+
+// n2 has seen the leader key; time passes; its reading of n1's lease says `remaining` of 10 s.
+World silent_leader(int64_t remaining, TimeMs after_ms) {
+  World w = World::cluster(3);
+  w.step("n2");
+  w.step("n3");
+  w.advance(after_ms);
+  for (const char* n : {"n2", "n3"}) {
+    w.node(n).obs.get().leader_lease = LeaseTtlReading{w.lease_of("n1"), remaining, 10, w.etcd.revision(), w.now};
+  }
+  return w;
+}
+
+TEST(Takeover, ReplicaAsksForTheLeadersLeaseTtl) {
+  World w = World::cluster(3);
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
+  EXPECT_EQ(d.state, "streaming") << describe(d);
+}
+
+TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevision) {
+  World w = silent_leader(5, 4000);
+  int64_t rev = w.view().leader->mod_revision;
+  Decision d2 = w.run("n2").decision;
+  EXPECT_EQ(d2.state, "electing") << describe(d2);
+  EXPECT_NE(d2.reason.find("silent"), std::string::npos) << d2.reason;
+  w.run("n3");
+  Decision take = w.step("n2").decision;
+  const EtcdWrite* t = find_write(take, "take leadership for term 2");
+  ASSERT_NE(t, nullptr) << describe(take);
+  EXPECT_TRUE(has_compare(t->txn, kv::Compare::mod_revision_is(w.keys.leader(), rev)));
+  EXPECT_FALSE(has_compare(t->txn, kv::Compare::absent(w.keys.leader())));
+  auto l = decode_leader(find_put(t->txn, w.keys.leader())->value);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->name, "n2");
+  EXPECT_NE(l->arm, 0) << "the new primary is armed by its own write";
+}
+
+TEST(Takeover, TooShortASilenceAfterRoundingIsNotEnough) {
+  World w = silent_leader(6, 4000);   // 3 s for sure, 3.561 s needed
+  Decision d = w.step("n2").decision;
+  EXPECT_NE(d.state, "electing") << describe(d);
+  EXPECT_TRUE(find_write(d, "report position") == nullptr);
+}
+
+TEST(Takeover, AReadingOlderThanTheLastLeaderWriteDoesNotCount) {
+  World w = silent_leader(5, 4000);
+  w.node("n2").obs.get().leader_lease.header_revision = w.view().leader->mod_revision - 1;
+  EXPECT_NE(w.step("n2").decision.state, "electing");
+}
+
+TEST(Takeover, AReadingSentSoonAfterTheLeaderWasWrittenDoesNotCount) {
+  World w = silent_leader(5, 4000);
+  w.put_leader("n1", 1);   // an arm (say) lands; n2 sees it now
+  w.node("n2").obs.get().leader_lease.header_revision = w.etcd.revision();
+  EXPECT_NE(w.step("n2").decision.state, "electing");
+  w.advance(takeover_silence_ms(w.config) - 1);
+  w.node("n2").obs.get().leader_lease.sent_ms = w.now;
+  EXPECT_NE(w.step("n2").decision.state, "electing");
+  w.advance(1);
+  w.node("n2").obs.get().leader_lease.sent_ms = w.now;
+  EXPECT_EQ(w.step("n2").decision.state, "electing");
+}
+
+TEST(Takeover, AnUnarmedLeaderIsLeftToItsLease) {
+  World w = silent_leader(5, 4000);
+  w.etcd.put(w.keys.leader(), encode(LeaderRecord{"n1", 1}), w.lease_of("n1"));
+  w.step("n2");
+  w.advance(5000);
+  auto& r = w.node("n2").obs.get().leader_lease;
+  r.header_revision = w.etcd.revision();
+  r.sent_ms = w.now;
+  Decision d = w.step("n2").decision;
+  EXPECT_NE(d.state, "electing");
+  EXPECT_EQ(d.read_lease_ttl, 0) << "no use reading it";
+}
+
+TEST(Takeover, TheRecordedSilenceWinsWhenLongerThanOurs) {
+  World w = silent_leader(5, 4000);
+  LeaderRecord l = decode_leader(w.etcd.get(w.keys.leader())->value).value();
+  l.silence_ms = 6000;   // the primary's config had a longer fence window
+  w.etcd.put(w.keys.leader(), encode(l), w.lease_of("n1"));
+  w.step("n2");
+  w.advance(7000);
+  auto& r = w.node("n2").obs.get().leader_lease;
+  r.header_revision = w.etcd.revision();
+  r.sent_ms = w.now;
+  EXPECT_NE(w.step("n2").decision.state, "electing") << "4 s of 6 s";
+  r.remaining_s = 3;
+  EXPECT_EQ(w.step("n2").decision.state, "electing");
+}
+
+TEST(Takeover, OffMeansNoReadingAndNoTakeover) {
+  ClusterConfig plain;
+  plain.fast_takeover = false;
+  World w = World::cluster(3, plain);
+  w.step("n2");
+  w.advance(8000);
+  w.node("n2").obs.get().leader_lease = LeaseTtlReading{w.lease_of("n1"), 1, 10, w.etcd.revision(), w.now};
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(d.read_lease_ttl, 0);
+  EXPECT_NE(d.state, "electing");
+}
+
+}  // namespace
+}  // namespace pg_ha::unit
