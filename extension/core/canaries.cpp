@@ -21,7 +21,8 @@ bool enable_canary(const std::string& name) {
                                {"ignore_sync_set", &Canaries::ignore_sync_set},
                                {"ssn_before_record", &Canaries::ssn_before_record},
                                {"no_lag_check", &Canaries::no_lag_check},
-                               {"worst_candidate", &Canaries::worst_candidate}};
+                               {"worst_candidate", &Canaries::worst_candidate},
+                               {"foreign_identity", &Canaries::foreign_identity}};
   for (const Entry& e : kAll) {
     if (name == e.name) {
       g_canaries.*e.flag = true;

@@ -16,6 +16,7 @@ struct Canaries {
   bool ssn_before_record = false;   // synchronous_standby_names changed before the record
   bool no_lag_check = false;        // automatic promotion ignores maximum_lag_on_failover
   bool worst_candidate = false;     // election picks the lowest (timeline, LSN)
+  bool foreign_identity = false;    // no identity guard: a node acts under a record of another identity
 };
 
 // The flags in force (all false unless a test set them).

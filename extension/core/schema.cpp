@@ -125,6 +125,7 @@ std::string encode(const StateRecord& r) {
   json j = {{"version", kSchemaVersion}, {"term", r.term}, {"primary", r.primary}, {"timeline", r.timeline},
             {"paused", r.paused}, {"sync_active", r.sync_active}, {"sync_quorum", r.sync_quorum},
             {"sync_standbys", r.sync_standbys}};
+  if (!r.primary_id.empty()) j["primary_id"] = r.primary_id;
   if (r.request) {
     j["request"] = {{"from", r.request->from}, {"to", r.request->to}, {"failover", r.request->failover},
                     {"force", r.request->force}};
@@ -206,7 +207,7 @@ Result<StateRecord> decode_state(const std::string& text) {
   PG_HA_PARSE("state");
   StateRecord r;
   auto res = finish("state", {read(j, "term", &r.term, 0, INT64_MAX), read_name(j, "primary", &r.primary),
-                                 read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
+                                 read(j, "primary_id", &r.primary_id), read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
                                  read(j, "sync_active", &r.sync_active), read(j, "sync_quorum", &r.sync_quorum, 0, 64),
                                  read_name_list(j, "sync_standbys", &r.sync_standbys)});
   if (!res.ok()) return res.error();

@@ -97,6 +97,9 @@ struct SwitchoverRequest {
 struct StateRecord {
   int64_t term = 0;
   std::string primary;
+  // The primary's member_id (docs/keys.md, member identity): a name can pass to another node, a
+  // term cannot. "" = not known (written before identities, or by a node without one).
+  std::string primary_id;
   uint32_t timeline = 0;          // the primary's timeline once known (0 = being promoted)
   bool paused = false;
   // I3: the recorded synchronous set. `sync_active` false means commits are not guaranteed on

@@ -26,6 +26,11 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
   StateRecord s;
   s.term = old.term + 1;
   s.primary = primary;
+  if (primary == c.me) {
+    s.primary_id = c.node.member_id;
+  } else if (const MemberRecord* m = c.member(primary)) {
+    s.primary_id = m->member_id;   // a hand-over: the candidate's record is compared in the same txn
+  }
   s.timeline = 0;  // recorded by the new primary once promoted
   s.paused = old.paused;
   // The record keeps covering every commit acknowledged so far: the previous record (its
@@ -70,6 +75,7 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     // would make two servers one member. Stay fenced and touch nothing of it.
     c.fence(conflict);
     c.set("conflict", conflict);
+    detail::give_up_name(c);
   } else if (!c.local.postgres_running) {
     c.fence("postgres is not running");
     c.set("stopped", "postgres is not running");

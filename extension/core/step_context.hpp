@@ -69,6 +69,9 @@ void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
 // rules_heartbeat.cpp: why another node holds our name ("" = it does not): a member record under
 // our name with another identity, under a lease that is not ours.
 std::string name_conflict(const Ctx& c);
+// rules_heartbeat.cpp: in conflict, deletes what this node still holds under the name with its own
+// lease (`leader`, election reports), each only while it is under that lease.
+void give_up_name(Ctx& c);
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
 
 }  // namespace pg_ha::core::detail

@@ -39,6 +39,7 @@ struct PgModel {
   Lineage wal;
   std::string upstream;         // recovery: the member primary_conninfo names
   bool streaming = false;
+  int streaming_from = -1;      // the machine it streams from (names may be duplicated)
   std::string synchronous_standby_names;
   uint64_t system_identifier = 0;
 };

@@ -21,9 +21,10 @@ void pg_start(World& w, int n, bool in_recovery, const std::string& why) {
   worker_start(w, n);
 }
 
-void pg_stop(World& w, int n, const std::string& why) {
+void pg_stop(World& w, int n, const std::string& why, bool lease_kept) {
   Node& x = w.node(n);
   if (!x.pg.running) return;
+  x.lease_kept = lease_kept;
   x.pg.running = false;
   x.pg.promoting = false;
   x.pg.streaming = false;
@@ -37,7 +38,7 @@ void pg_crash(World& w, int n) {
   Node& x = w.node(n);
   if (!x.pg.running) return;
   bool was_primary = !x.pg.in_recovery;
-  pg_stop(w, n, "postmaster crashed");
+  pg_stop(w, n, "postmaster crashed", true);
   sidecar_on_crash(w, n, was_primary);
 }
 
@@ -94,6 +95,7 @@ static void stream_one(World& w, Node& r) {
   if (!up.up || up.suspended_at_ms >= 0 || !up.pg.running) return;
   if (!up.pg.wal.contains(r.pg.wal.timeline, r.pg.wal.flush)) return;
   r.pg.streaming = true;
+  r.pg.streaming_from = u;
   Lsn target = up.pg.wal.flush;
   if (w.rng.chance(0.2)) target -= std::min<Lsn>(target, static_cast<Lsn>(w.rng.range(0, 20000)));
   Lsn mine = r.pg.wal.flush;

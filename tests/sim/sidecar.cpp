@@ -58,7 +58,7 @@ void run(World& w, int n, const core::SidecarRequest& r) {
     finish(w, n, r.id, true, "release lease");
     return;
   }
-  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind));
+  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind), r.kind == K::Restart);
   TimeMs delay = w.rng.range(r.kind == K::Restart || r.kind == K::Demote ? 200 : 500, 2500);
   later(w, n, delay, [&w, n, r] {
     Node& y = w.node(n);
