@@ -97,9 +97,6 @@ struct SwitchoverRequest {
 struct StateRecord {
   int64_t term = 0;
   std::string primary;
-  // The primary's member_id (docs/keys.md, member identity): a name can pass to another node, a
-  // term cannot. "" = not known (written before identities, or by a node without one).
-  std::string primary_id;
   uint32_t timeline = 0;          // the primary's timeline once known (0 = being promoted)
   bool paused = false;
   // I3: the recorded synchronous set. `sync_active` false means commits are not guaranteed on
@@ -108,6 +105,10 @@ struct StateRecord {
   int sync_quorum = 0;            // commits are acknowledged by this many of sync_standbys
   std::vector<std::string> sync_standbys;
   std::optional<SwitchoverRequest> request;
+  // The primary's member_id (docs/keys.md, member identity): a name can pass to another node, a
+  // term cannot. "" = not known (written before identities, or by a node without one). Last, so
+  // that aggregate initialisers of the fields above stay valid.
+  std::string primary_id;
 };
 
 // optime, no lease: the primary's last published WAL position, for lag checks when it is gone.
