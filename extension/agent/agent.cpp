@@ -159,6 +159,11 @@ void Agent::regrant_lease() {
     etcd_error_ = granted.error().message;
     return;
   }
+  // The published deadline rests on the old lease's keep-alives and TTL. Once the move lands,
+  // `leader` is on the new lease, which began at its grant and may have a shorter TTL (a ttl that
+  // shrank, before any step re-published the gate under the new config): the gate must not
+  // outlive what the new lease guarantees either (FINDINGS.md F10).
+  cap_gate(core::write_deadline_after_keepalive(config_, sent, granted->ttl_s));
   auto moved = move_keys(lease_.id, granted->id);
   if (moved.ok() && !*moved) {   // something changed: nothing is on the new lease; retry on a fresh view
     (void)etcd_.lease_revoke(granted->id);
@@ -295,6 +300,15 @@ void Agent::apply_gate(const core::Decision& d) {
   local_.publish_gate(d.write_deadline_ms, d.fenced, d.fence_reason);
   if (d.fenced && !fenced_published_) local_.terminate_client_backends();
   fenced_published_ = d.fenced;
+  deadline_published_ = d.write_deadline_ms;
+  fence_reason_published_ = d.fence_reason;
+}
+
+// Brings the published deadline forward to `deadline_ms` if it lies later (never moves it back).
+void Agent::cap_gate(int64_t deadline_ms) {
+  if (deadline_published_ <= deadline_ms) return;
+  deadline_published_ = deadline_ms;
+  local_.publish_gate(deadline_ms, fenced_published_, fence_reason_published_);
 }
 
 bool Agent::execute_writes(const core::Decision& d) {

@@ -224,7 +224,15 @@ void send_regrant(World& w, int n, const core::ClusterConfig& cfg) {
 // compare leaves nothing on the new lease (it is dropped); an unknown outcome makes it the lease
 // anyway, with the old one left over until its keys (if any) are moved too.
 void send_move(World& w, int n) {
-  Worker& k = w.node(n).w;
+  Node& x = w.node(n);
+  Worker& k = x.w;
+  // Like Agent::regrant_lease: the gate must not outlive the new lease once `leader` is on it.
+  TimeMs cap = core::write_deadline_after_keepalive(config_of(w, x), k.pending_lease.last_ok_sent_ms,
+                                                    k.pending_lease.granted_ttl_s);
+  if (w.sc.sim_canary != "uncapped-regrant" && k.deadline_ms > cap) {
+    k.deadline_ms = cap;
+    w.log(n, "gate capped to " + std::to_string(cap) + " for the new lease");
+  }
   k.busy = true;
   kv::Txn t = move_txn(k, k.lease.id, k.pending_lease.id);
   w.rpc(n,
