@@ -1,5 +1,7 @@
 #include "sidecar.hpp"
 
+#include <memory>
+
 #include "pg_ops.hpp"
 #include "world.hpp"
 #include "common/no_postgres.hpp"
@@ -110,6 +112,39 @@ void sidecar_release_lease(World& w, int n, int64_t lease) {
   });
 }
 
+// The supervisor's revoke after a crash: synchronous, with the etcd client's timeout. A request
+// that timed out may still reach etcd later, as a real one can.
+void release_before_restart(World& w, int n, int64_t lease) {
+  Node& x = w.node(n);
+  x.sc.releasing = true;
+  uint64_t gen = x.sc.gen;
+  auto done = std::make_shared<bool>(false);
+  auto finish = [&w, n, gen, done] {
+    Node& y = w.node(n);
+    if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
+    *done = true;
+    y.sc.releasing = false;
+    if (!y.sc.start_after_release) return;
+    y.sc.start_after_release = false;
+    pg_start(w, n, y.pg.in_recovery, "restart after crash");
+  };
+  w.q.after(w.sc.request_timeout_ms, finish);
+  std::optional<TimeMs> d = w.request_delay(n);
+  if (!d || lease == 0) {
+    if (lease != 0) w.log(n, "sidecar: release of lease " + std::to_string(lease) + " lost");
+    return;
+  }
+  w.q.after(*d, [&w, n, lease, finish] {
+    if (!w.etcd_up) return;
+    std::vector<KvEvent> events;
+    bool ok = w.etcd.revoke(lease, &events);
+    w.log(n, "sidecar: lease " + std::to_string(lease) + (ok ? " revoked" : " already gone"));
+    after_txn(w, events);
+    w.publish(events);
+    if (std::optional<TimeMs> back = w.response_delay(n)) w.q.after(*back, finish);
+  });
+}
+
 // The postmaster died. A replica is simply restarted. A primary is restarted in place within
 // primary_start_timeout; past it (or at once when 0) the sidecar releases the lease so that an
 // election starts now instead of after ttl.
@@ -119,14 +154,20 @@ void sidecar_on_crash(World& w, int n, bool was_primary) {
   TimeMs restart_ms = w.rng.range(300, 5000);
   TimeMs timeout_ms = static_cast<TimeMs>(w.sc.config.primary_start_timeout_s) * 1000;
   x.sc.running_id.clear();
+  x.sc.releasing = false;
+  x.sc.start_after_release = false;
   if (was_primary && (timeout_ms == 0 || restart_ms > timeout_ms)) {
     int64_t lease = x.sc.lease_of_worker;
     later(w, n, timeout_ms, [&w, n, lease] {
-      if (!w.node(n).pg.running) sidecar_release_lease(w, n, lease);
+      if (!w.node(n).pg.running) release_before_restart(w, n, lease);
     });
   }
   later(w, n, restart_ms, [&w, n] {
     Node& y = w.node(n);
+    if (y.sc.releasing) {
+      y.sc.start_after_release = true;
+      return;
+    }
     pg_start(w, n, y.pg.in_recovery, "restart after crash");
   });
 }

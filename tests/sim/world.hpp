@@ -88,6 +88,11 @@ struct Sidecar {
   uint64_t gen = 0;
   TimeMs crash_at_ms = -1;            // real time of the primary crash being handled (-1 none)
   int64_t lease_of_worker = 0;        // the lease the worker last used (for release_lease)
+  // A crashed primary's lease is revoked before postgres starts again (sidecar/supervisor.cpp:
+  // check_primary_deadline, then start): a start due meanwhile waits for the revoke's answer or
+  // its timeout.
+  bool releasing = false;
+  bool start_after_release = false;
 };
 
 struct Node {
