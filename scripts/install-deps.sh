@@ -10,6 +10,7 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev
   libcli11-dev libfmt-dev   # pg_hactl
+  clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
   # run and test
   etcd-server etcd-client openssl curl procps iproute2 nftables psmisc
   python3 python3-psycopg2

@@ -7,15 +7,18 @@
 # waits (servers starting, leases expiring, fences timing out):
 #   compute lane: the simulator (10,000 seeds and the canaries), then the sanitizer build and its
 #                 tests; its output goes to build/test-logs/compute.log and is shown at the end
-#   servers lane: unit, etcd, agent, sidecar and integration tests (ctest), then pg_regress
+#   servers lane: unit, etcd, agent, sidecar, integration and fault tests (ctest), pg_regress,
+#                 then the fuzz targets (scripts/fuzz.sh, 30 s each: the two lanes end together)
 #   PG_HA_JOBS=N      parallel build jobs (default: nproc)
 #   PG_HA_SKIP_ASAN=1 skip the sanitizer build (local iterations only)
+#   PG_HA_SKIP_FUZZ=1 skip the fuzz targets (local iterations only)
+#   PG_HA_FUZZ_SECONDS=N  seconds per fuzz target (default here 30; scripts/fuzz.sh alone: 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
   # Packages, the install into PostgreSQL's directories and servers run as `postgres` need root.
   command -v sudo >/dev/null || { echo "test.sh: run as root, or as a user who may use sudo" >&2; exit 1; }
-  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_ASAN bash "$0" "$@"
+  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_ASAN,PG_HA_SKIP_FUZZ,PG_HA_FUZZ_SECONDS bash "$0" "$@"
 fi
 jobs=${PG_HA_JOBS:-$(nproc)}
 logs=build/test-logs
@@ -59,6 +62,10 @@ asan() {
       pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests &&
     (cd build-asan && PG_HA_SIM_SEEDS=150 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
 }
+# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 30 s runs take 2 min, after
+# a clang build of the sources they read (about 200 s of CPU): about 4 min on 2 free cores.
+fuzz_seconds=${PG_HA_FUZZ_SECONDS:-30}
+fuzz() { PG_HA_FUZZ_SECONDS=$fuzz_seconds PG_HA_JOBS=$jobs bash scripts/fuzz.sh; }
 
 # The compute lane, in a subshell of its own: its phase times come back through a file.
 compute_lane() {
@@ -85,6 +92,10 @@ phase "ctest: unit, etcd, agent, sidecar, integration, faults" server_tests
 if [ -x scripts/run-regress.sh ]; then
   echo "== pg_regress =="
   phase "pg_regress" regress
+fi
+if [ "${PG_HA_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz targets =="
+  phase "fuzz targets (clang build, ${fuzz_seconds} s each)" fuzz
 fi
 compute_rc=0
 wait $compute_pid || compute_rc=$?

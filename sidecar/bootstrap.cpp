@@ -302,7 +302,7 @@ Status ensure_identity(const Node& node, ClusterView& cluster, std::optional<cor
   }
   identity->system_identifier = *sysid;
   if (changed) {
-    Status s = write_file_atomic(node.state_file(core::kIdentityFile), core::encode(*identity), &node.run_as, 0644);
+    Status s = files::write_atomically(node.state_file(core::kIdentityFile), core::encode(*identity), files::WriteOptions{0644});
     if (!s) return s;
     log_info("node identity " + identity->member_id + " (system identifier " + *sysid + ") written to " +
              node.state_file(core::kIdentityFile));

@@ -258,8 +258,6 @@ Status ensure_dir(const std::string& path, const RunAs& run_as, mode_t mode) {
   return ok_status();
 }
 
-}
-
 Result<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorKind::NotFound, "cannot read " + path);

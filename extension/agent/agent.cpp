@@ -127,6 +127,14 @@ void Agent::maintain_lease(int64_t now) {
   else if (lease_asked_ttl_s_ != config_.ttl_s) regrant_lease();
 }
 
+// Closes the gate no later than `deadline_ms` without waiting for the next step (which a stalled
+// or cut-off worker may not reach in time).
+void Agent::clamp_gate(int64_t deadline_ms) {
+  if (gate_deadline_ms_ <= deadline_ms) return;
+  gate_deadline_ms_ = deadline_ms;
+  local_.publish_gate(deadline_ms, fenced_published_, gate_reason_);
+}
+
 // Moves every cached key on lease `from_lease` onto `to_lease` in one txn that compares each key's
 // mod_revision. True when moved (or nothing was on it), false when a compare failed; an error
 // when the outcome is unknown.
@@ -159,11 +167,9 @@ void Agent::regrant_lease() {
     etcd_error_ = granted.error().message;
     return;
   }
-  // The published deadline rests on the old lease's keep-alives and TTL. Once the move lands,
-  // `leader` is on the new lease, which began at its grant and may have a shorter TTL (a ttl that
-  // shrank, before any step re-published the gate under the new config): the gate must not
-  // outlive what the new lease guarantees either (FINDINGS.md F10).
-  cap_gate(core::write_deadline_after_keepalive(config_, sent, granted->ttl_s));
+  // Once the move applies, `leader` lives only as long as the new lease, whether or not we hear
+  // the answer: the gate must already close by the new lease's deadline.
+  clamp_gate(core::write_deadline_after_keepalive(config_, sent, granted->ttl_s));
   auto moved = move_keys(lease_.id, granted->id);
   if (moved.ok() && !*moved) {   // something changed: nothing is on the new lease; retry on a fresh view
     (void)etcd_.lease_revoke(granted->id);
@@ -298,17 +304,10 @@ core::Observation Agent::observe(int64_t now) {
 // sent while this node could still commit.
 void Agent::apply_gate(const core::Decision& d) {
   local_.publish_gate(d.write_deadline_ms, d.fenced, d.fence_reason);
+  gate_deadline_ms_ = d.write_deadline_ms;
+  gate_reason_ = d.fence_reason;
   if (d.fenced && !fenced_published_) local_.terminate_client_backends();
   fenced_published_ = d.fenced;
-  deadline_published_ = d.write_deadline_ms;
-  fence_reason_published_ = d.fence_reason;
-}
-
-// Brings the published deadline forward to `deadline_ms` if it lies later (never moves it back).
-void Agent::cap_gate(int64_t deadline_ms) {
-  if (deadline_published_ <= deadline_ms) return;
-  deadline_published_ = deadline_ms;
-  local_.publish_gate(deadline_ms, fenced_published_, fence_reason_published_);
 }
 
 bool Agent::execute_writes(const core::Decision& d) {

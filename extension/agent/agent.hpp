@@ -51,7 +51,7 @@ class Agent {
   void rebuild_view();
   core::Observation observe(int64_t now);
   void apply_gate(const core::Decision& d);
-  void cap_gate(int64_t deadline_ms);
+  void clamp_gate(int64_t deadline_ms);
   bool execute_writes(const core::Decision& d);
   void apply_local_actions(const core::Decision& d);
   bool write_conf(const char* file, const std::string& conf, std::string* written);
@@ -79,8 +79,8 @@ class Agent {
   std::string rejected_config_;
   std::string etcd_error_;
   bool fenced_published_ = true;
-  int64_t deadline_published_ = 0;   // the write deadline in shared memory now
-  std::string fence_reason_published_;
+  int64_t gate_deadline_ms_ = 0;   // what apply_gate/clamp_gate published last
+  std::string gate_reason_;
   std::string auto_conf_written_;
   std::string parameters_conf_written_;
   std::optional<core::FollowTarget> following_;

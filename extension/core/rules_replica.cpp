@@ -25,7 +25,12 @@ const HistoryRecord* diverged_from(const Ctx& c, const StateRecord& s) {
     const HistoryRecord& r = it->second.value;
     if (r.old_timeline != 0 && r.old_timeline == c.local.timeline && r.reason != "bootstrap") {
       bool branch_known = r.term != s.term || s.timeline != 0;
-      return branch_known && c.local.flush_lsn > r.lsn ? &r : nullptr;
+      // Replayed, not received: WAL received past the branch point but not replayed is never
+      // replayed once the new timeline is known (recovery switches timelines at the branch), so
+      // only the replay position can have diverged. pg_rewind judges the same way (it says "no
+      // rewind was needed" for such a standby), and a standby that replays past the branch
+      // before it learns of the new timeline gets stuck and is rewound (recover_if_stuck).
+      return branch_known && c.local.replay_lsn > r.lsn ? &r : nullptr;
     }
   }
   return nullptr;

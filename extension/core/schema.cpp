@@ -335,7 +335,8 @@ Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) 
     return ok_status();
   }
   if (rel.rfind("restart/", 0) == 0) {
-    if (Status n = check_name("restart key", rel.substr(8)); !n.ok()) return n;
+    // The problem names the key already (escaped, clipped): not the raw name again.
+    if (!validate_node_name(rel.substr(8)).ok()) return make_error(ErrorKind::Protocol, "not a valid node name");
     view->restart_requests[rel.substr(8)] = versioned<int64_t>(0, kv);
     return ok_status();
   }

@@ -159,6 +159,7 @@ TEST_F(Faults, PrimaryIsolated) {
 // The primary loses etcd only (its replicas still reach it): the same outcome, and the replicas
 // must leave the old primary for the new one although they can still stream from it.
 TEST_F(Faults, PrimaryCutFromEtcdOnly) {
+  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
   start_sync_cluster();
   int old = primary_;
   begin_fault(old);
@@ -187,6 +188,7 @@ TEST_F(Faults, WholeClusterCrashWithoutTheOldPrimary) {
 }
 
 TEST_F(Faults, WholeClusterCrashWithTheOldPrimary) {
+  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
   start_sync_cluster();
   kill_every_node();
   sleep_ms(7000);

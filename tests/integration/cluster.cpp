@@ -48,11 +48,16 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
     n.http_port = pick_free_port();
     n.os_user = i < static_cast<int>(options_.os_users.size()) ? options_.os_users[i] : "postgres";
     n.base = dir_.make_sub(name(i));
-    // Each node's own copy: the passfile must be readable by its OS user only (mode 0600).
-    write_file(n.base + "/replication.pgpass", "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
-    run_command({{"chown", "-R", n.os_user + ":", n.base}, "", "", {}, ""});
+    hand_over_base(n);
   }
   for (int i = 0; i < size(); ++i) start_node(i);
+}
+
+// The node's folder, with its own passfile (readable by its OS user only: mode 0600), owned by
+// its OS user.
+void PgHaCluster::hand_over_base(const Node& n) {
+  write_file(n.base + "/replication.pgpass", "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
+  run_command({{"chown", "-R", n.os_user + ":", n.base}, "", "", {}, ""});
 }
 
 int PgHaCluster::add_node(const std::string& node_name) {
@@ -60,8 +65,9 @@ int PgHaCluster::add_node(const std::string& node_name) {
   n.name = node_name;
   n.port = pick_free_port();
   n.http_port = pick_free_port();
+  n.os_user = "postgres";
   n.base = dir_.make_sub("extra" + std::to_string(size() + 1) + "-" + node_name);
-  run_command({{"chown", "-R", "postgres:postgres", n.base}, "", "", {}, ""});
+  hand_over_base(n);
   nodes_.push_back(std::move(n));
   start_node(size() - 1);
   return size() - 1;

@@ -98,6 +98,7 @@ class PgHaCluster {
     std::string base;
     std::unique_ptr<ChildProcess> sidecar;
   };
+  void hand_over_base(const Node& n);
   std::string data_dir(int i) const { return nodes_[i].base + "/data"; }
   std::string state_dir(int i) const { return nodes_[i].base + "/state"; }
 

@@ -82,6 +82,7 @@ TEST_F(Cluster, SwitchoverRestartsNoUninvolvedReplica) {
     auto target_pid = c_->postmaster_pid(target);
     auto other_pid = c_->postmaster_pid(other);
     ASSERT_TRUE(target_pid && other_pid);
+    old_primary_ = primary_;   // each round's checks are against that round's old primary
     fault_ms_ = monotonic_ms();
     auto ok = c_->query(primary_, "SELECT pg_ha.switchover('" + c_->name(target) + "')");
     ASSERT_TRUE(ok.ok()) << ok.error().message;

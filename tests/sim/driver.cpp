@@ -87,31 +87,37 @@ void send_read(World& w, int n) {
         alive_check(w, n));
 }
 
-void send_grant(World& w, int n, const core::ClusterConfig& cfg) {
-  Worker& k = w.node(n).w;
-  k.busy = true;
+// LeaseGrant with the config's ttl (a first lease, or the new one of a re-grant): `on_granted`
+// runs with the lease, the TTL etcd granted and the local send time once the answer is back.
+using Granted = std::function<void(int64_t id, int64_t granted_ttl_s, TimeMs sent)>;
+void rpc_grant(World& w, int n, const core::ClusterConfig& cfg, Granted on_granted) {
+  w.node(n).w.busy = true;
   TimeMs sent = w.local_now(n);
-  k.last_keepalive_sent_ms = sent;
   int64_t ttl_ms = static_cast<int64_t>(cfg.ttl_s) * 1000;
   w.rpc(n,
-        [&w, n, sent, ttl_ms, asked = cfg.ttl_s]() -> std::function<void()> {
+        [&w, n, sent, ttl_ms, on_granted = std::move(on_granted)]() -> std::function<void()> {
           int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
           int64_t granted = w.etcd.lease_ttl_s(id);
           w.lease_owner[id] = n;
           w.schedule_expiry();
-          return then_continue(w, n, [&w, n, sent, id, granted, asked] {
-            Node& x = w.node(n);
-            x.w.lease.id = id;
-            x.w.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
-            x.w.lease.granted_ttl_s = granted;
-            x.w.lease_asked_ttl_s = asked;
-            x.w.last_contact_sent_ms = sent;
-            x.sc.lease_of_worker = id;
-            x.w.step_wanted = true;
-            w.log(n, "lease " + std::to_string(id) + " granted");
-          });
+          return then_continue(w, n, [on_granted, id, granted, sent] { on_granted(id, granted, sent); });
         },
         then_continue(w, n, [] {}), alive_check(w, n));
+}
+
+void send_grant(World& w, int n, const core::ClusterConfig& cfg) {
+  w.node(n).w.last_keepalive_sent_ms = w.local_now(n);
+  rpc_grant(w, n, cfg, [&w, n, asked = cfg.ttl_s](int64_t id, int64_t granted, TimeMs sent) {
+    Node& x = w.node(n);
+    x.w.lease.id = id;
+    x.w.lease.last_ok_sent_ms = w.sc.receive_time_canary ? w.local_now(n) : sent;
+    x.w.lease.granted_ttl_s = granted;
+    x.w.lease_asked_ttl_s = asked;
+    x.w.last_contact_sent_ms = sent;
+    x.sc.lease_of_worker = id;
+    x.w.step_wanted = true;
+    w.log(n, "lease " + std::to_string(id) + " granted");
+  });
 }
 
 void send_keepalive(World& w, int n) {
@@ -199,41 +205,25 @@ kv::Txn move_txn(const Worker& k, int64_t from, int64_t to) {
 
 // 1. A new lease with the new ttl; nothing is on it yet.
 void send_regrant(World& w, int n, const core::ClusterConfig& cfg) {
-  Worker& k = w.node(n).w;
-  k.busy = true;
-  TimeMs sent = w.local_now(n);
-  int64_t ttl_ms = static_cast<int64_t>(cfg.ttl_s) * 1000;
-  w.rpc(n,
-        [&w, n, sent, ttl_ms, asked = cfg.ttl_s]() -> std::function<void()> {
-          int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
-          int64_t granted = w.etcd.lease_ttl_s(id);
-          w.lease_owner[id] = n;
-          w.schedule_expiry();
-          return then_continue(w, n, [&w, n, sent, id, granted, asked] {
-            Worker& k2 = w.node(n).w;
-            k2.pending_lease = core::LeaseObservation{id, sent, granted};
-            k2.pending_asked_ttl_s = asked;
-            w.log(n, "lease " + std::to_string(id) + " granted (ttl " + std::to_string(granted) + " s) to replace " +
-                         std::to_string(k2.lease.id));
-          });
-        },
-        then_continue(w, n, [] {}), alive_check(w, n));
+  rpc_grant(w, n, cfg, [&w, n, asked = cfg.ttl_s](int64_t id, int64_t granted, TimeMs sent) {
+    Worker& k = w.node(n).w;
+    k.pending_lease = core::LeaseObservation{id, sent, granted};
+    k.pending_asked_ttl_s = asked;
+    w.log(n, "lease " + std::to_string(id) + " granted (ttl " + std::to_string(granted) + " s) to replace " +
+                 std::to_string(k.lease.id));
+  });
 }
 
 // 2. The keys move onto it in one compare txn; from then on it is the worker's lease. A lost
 // compare leaves nothing on the new lease (it is dropped); an unknown outcome makes it the lease
-// anyway, with the old one left over until its keys (if any) are moved too.
-void send_move(World& w, int n) {
-  Node& x = w.node(n);
-  Worker& k = x.w;
-  // Like Agent::regrant_lease: the gate must not outlive the new lease once `leader` is on it.
-  TimeMs cap = core::write_deadline_after_keepalive(config_of(w, x), k.pending_lease.last_ok_sent_ms,
-                                                    k.pending_lease.granted_ttl_s);
-  if (w.sc.sim_canary != "uncapped-regrant" && k.deadline_ms > cap) {
-    k.deadline_ms = cap;
-    w.log(n, "gate capped to " + std::to_string(cap) + " for the new lease");
-  }
+// anyway, with the old one left over until its keys (if any) are moved too. Before the txn is
+// sent, the gate closes no later than the new lease allows (Agent::clamp_gate): once the move
+// applies, `leader` lives as long as the new lease, whether or not the worker hears the answer.
+void send_move(World& w, int n, const core::ClusterConfig& cfg) {
+  Worker& k = w.node(n).w;
   k.busy = true;
+  TimeMs bound = core::write_deadline_after_keepalive(cfg, k.pending_lease.last_ok_sent_ms, k.pending_lease.granted_ttl_s);
+  if (w.sc.sim_canary != "uncapped-regrant" && k.deadline_ms > bound) k.deadline_ms = bound;
   kv::Txn t = move_txn(k, k.lease.id, k.pending_lease.id);
   w.rpc(n,
         [&w, n, t]() -> std::function<void()> {
@@ -306,7 +296,7 @@ void send_settle(World& w, int n) {
 bool regrant_step(World& w, int n, const core::ClusterConfig& cfg, TimeMs now) {
   Worker& k = w.node(n).w;
   if (k.lease.id == 0 || !k.view_valid) return false;
-  if (k.pending_lease.id != 0) return send_move(w, n), true;
+  if (k.pending_lease.id != 0) return send_move(w, n, cfg), true;
   if (k.leftover_lease != 0) return send_settle(w, n), true;
   if (k.lease_asked_ttl_s == cfg.ttl_s) {
     k.ttl_mismatch_since_ms = -1;

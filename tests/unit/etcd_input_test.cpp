@@ -50,6 +50,19 @@ TEST(EtcdInput, NonUtf8MemberKeyIsAProblemAndTheSnapshotStillRenders) {
   EXPECT_EQ(doc["members"].size(), 3u);
 }
 
+// Found by tests/fuzz (view): the restart key's problem repeated the raw name after the escaped
+// key, so a hostile key carried invalid UTF-8 and any length into the status.
+TEST(EtcdInput, HostileRestartKeyIsEscapedAndClippedInItsProblem) {
+  World w = World::cluster(3);
+  w.etcd.put(w.keys.restart("n\xf1" + std::string(1000, 'x')), "1764590000000");
+  EtcdView v = w.view();
+  EXPECT_TRUE(v.restart_requests.empty());
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_EQ(v.problems[0].find('\xf1'), std::string::npos) << v.problems[0];
+  EXPECT_NE(v.problems[0].find("\\xf1"), std::string::npos) << v.problems[0];
+  EXPECT_LT(v.problems[0].size(), 300u) << v.problems[0];
+}
+
 TEST(EtcdInput, HostileHostIsRejected) {
   World w = World::cluster(3);
   w.etcd.put(w.keys.member("n3"), member_json("n3", "h'\ninclude '/tmp/x", 5432), w.lease_of("n3"));

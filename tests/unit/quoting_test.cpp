@@ -83,7 +83,7 @@ class AtomicFile : public ::testing::Test {
 };
 
 TEST_F(AtomicFile, WritesWithMode) {
-  ASSERT_TRUE(files::write_atomically(dir_ + "/f", "hello", {0640, std::nullopt}).ok());
+  ASSERT_TRUE(files::write_atomically(dir_ + "/f", "hello", files::WriteOptions{0640}).ok());
   EXPECT_EQ(slurp(dir_ + "/f"), "hello");
   struct stat st {};
   ASSERT_EQ(stat((dir_ + "/f").c_str(), &st), 0);

@@ -166,6 +166,19 @@ TEST(Rewind, AtOrBeforeTheBranchPointJustFollows) {
   EXPECT_EQ(d.follow->name, "n2");
 }
 
+// Issue 12 item 6, seen in a switchover: an uninvolved standby had received the old primary's
+// last WAL (past the new primary's branch point) but not replayed it. Recovery switches to the
+// new timeline at the branch, so it only needs its upstream changed; pg_rewind said "no rewind
+// was needed" after a needless restart.
+TEST(Rewind, ReceivedButNotReplayedPastTheBranchPointJustFollows) {
+  World w = diverged_world(World::kBase + 0x180, 1);
+  w.node("n3").obs.replay(World::kBase + 0x100);
+  Decision d = w.step("n3").decision;
+  EXPECT_FALSE(d.sidecar.has_value()) << describe(d);
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n2");
+}
+
 TEST(Rewind, AlreadyOnTheNewTimelineJustFollows) {
   World w = diverged_world(World::kBase + 0x5000, 2);
   EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
@@ -203,15 +216,6 @@ TEST(Rewind, DivergedTwoTermsAgoStillAsksForRewind) {
   w.put_leader("n4", 3);
   w.node("n3").obs.replica_of("n4", false).timeline(1).flush(World::kBase + 0x200);
   Decision d = w.step("n3").decision;
-  if (!d.sidecar && !std::getenv("PG_HA_UNIT_RUN_CORE_BUGS")) {
-    // CORE BUG: rules_replica.cpp diverged_from() only looks at history/<current term>, so a
-    // replica that diverged in an earlier term (its timeline is older than that record's
-    // old_timeline) is never sent to pg_rewind (nor re-cloned) and cannot stream again.
-    // Expected: a replica on timeline T with flush past the branch LSN of the history record
-    // whose old_timeline is T (here history/2: timeline 1, branch kBase+0x100) asks the sidecar
-    // to rewind from the current primary.
-    GTEST_SKIP() << "CORE BUG: divergence from an earlier term is not detected\n" << describe(d);
-  }
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Rewind);
   EXPECT_EQ(d.sidecar->primary, "n4");
@@ -237,17 +241,9 @@ TEST(Rewind, BranchPointIsKnownEvenIfThePreviousWinnerNeverPromoted) {
   ASSERT_NE(t, nullptr) << describe(win);
   auto h = decode_history(find_put(t->txn, w.keys.history(3))->value);
   ASSERT_TRUE(h.ok());
-  w.run("n3");  // promotes: timeline 2
+  for (int i = 0; i < 4; ++i) w.run("n3");  // promotes (timeline 2), records it and the branch point
   w.new_lease("n4");
   Decision d = w.step("n4").decision;
-  if ((h->old_timeline != 1 || !d.sidecar) && !std::getenv("PG_HA_UNIT_RUN_CORE_BUGS")) {
-    // CORE BUG: take_leadership() writes history/<term>.old_timeline from state.timeline, which
-    // is 0 when the previous term's winner never promoted (it records its timeline only once
-    // leading). diverged_from() ignores records with old_timeline 0, so n4 (timeline 1, past the
-    // branch point) is never sent to pg_rewind. Expected: old_timeline is the timeline the
-    // winner branches from (its own local timeline, 1 here), and n4 asks for Rewind.
-    GTEST_SKIP() << "CORE BUG: history old_timeline " << h->old_timeline << "\n" << describe(d);
-  }
   EXPECT_EQ(h->old_timeline, 1u);
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Rewind);
