@@ -42,7 +42,7 @@ void usage() {
       "    no_term_compare, ignore_sync_set, ssn_before_record, no_lag_check, worst_candidate,\n"
       "    receive_time, config_ttl, foreign_identity.\n"
       "  --sim-canary NAME: model a glue bug: no-commit-check, clock-stops-in-suspend,\n"
-      "    adopt-foreign-lease, uncapped-regrant.\n"
+      "    adopt-foreign-lease, uncapped-regrant, start-after-unanswered-revoke.\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");
 }
 

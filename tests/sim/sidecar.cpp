@@ -113,7 +113,10 @@ void sidecar_release_lease(World& w, int n, int64_t lease) {
 }
 
 // The supervisor's revoke after a crash: synchronous, with the etcd client's timeout. A request
-// that timed out may still reach etcd later, as a real one can.
+// that timed out may still reach etcd later, as a real one can; so a revoke without an answer is
+// sent again until one is answered (revoked or already gone), and postgres starts only then
+// (ClusterView::revoke_unanswered; FINDINGS F11). `--sim-canary start-after-unanswered-revoke`
+// starts after the first timeout, as the supervisor did before.
 void release_before_restart(World& w, int n, int64_t lease) {
   Node& x = w.node(n);
   x.sc.releasing = true;
@@ -128,10 +131,18 @@ void release_before_restart(World& w, int n, int64_t lease) {
     y.sc.start_after_release = false;
     pg_start(w, n, y.pg.in_recovery, "restart after crash");
   };
-  w.q.after(w.sc.request_timeout_ms, finish);
+  if (lease == 0) return finish();
+  w.q.after(w.sc.request_timeout_ms, [&w, n, gen, lease, done, finish] {
+    Node& y = w.node(n);
+    if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
+    if (w.sc.sim_canary == "start-after-unanswered-revoke") return finish();
+    w.log(n, "sidecar: revoke of lease " + std::to_string(lease) + " got no answer: retrying");
+    *done = true;   // this attempt is over; the retry has its own
+    release_before_restart(w, n, lease);
+  });
   std::optional<TimeMs> d = w.request_delay(n);
-  if (!d || lease == 0) {
-    if (lease != 0) w.log(n, "sidecar: release of lease " + std::to_string(lease) + " lost");
+  if (!d) {
+    w.log(n, "sidecar: release of lease " + std::to_string(lease) + " lost");
     return;
   }
   w.q.after(*d, [&w, n, lease, finish] {
