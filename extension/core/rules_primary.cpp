@@ -32,6 +32,7 @@ void bootstrap_leadership(Ctx& c) {
   if (s.sync_active) {
     s.sync_standbys = {c.me};  // strict from the start: the only node holding anything is us
     s.sync_quorum = 1;
+    record_sync_ids(c, StateRecord{}, s);
   }
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.state()), kv::Compare::absent(c.keys.leader())};

@@ -49,7 +49,23 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
     std::sort(s.sync_standbys.begin(), s.sync_standbys.end());
     s.sync_quorum = old.sync_active ? std::max(1, old.sync_quorum) : static_cast<int>(s.sync_standbys.size());
   }
+  record_sync_ids(c, old, s);
   return s;
+}
+
+void record_sync_ids(const Ctx& c, const StateRecord& old, StateRecord& next) {
+  std::map<std::string, std::string> ids;
+  for (const std::string& n : next.sync_standbys) {
+    bool stays = old.sync_active && std::find(old.sync_standbys.begin(), old.sync_standbys.end(), n) != old.sync_standbys.end();
+    auto was = old.sync_ids.find(n);
+    std::string id;
+    if (stays && was != old.sync_ids.end()) id = was->second;
+    else if (n == c.me) id = c.node.member_id;
+    else if (n == next.primary) id = next.primary_id;
+    else if (const MemberRecord* m = c.member(n)) id = m->member_id;
+    if (!id.empty()) ids[n] = id;
+  }
+  next.sync_ids = std::move(ids);
 }
 
 kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,

@@ -47,6 +47,10 @@ struct Ctx {
 // alone sufficient (quorum = set size). The new primary then rebuilds the set by the usual rules.
 StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary,
                            const std::string& also_complete = "");
+// F12: fills next.sync_ids for next.sync_standbys. A name that stays in the set keeps the identity
+// recorded with it; a name joining takes its holder's identity now (ours, the new primary's, or
+// its member record's).
+void record_sync_ids(const Ctx& c, const StateRecord& old, StateRecord& next);
 kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
                           const std::string& new_primary, uint32_t old_timeline, Lsn lsn);
 

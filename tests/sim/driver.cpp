@@ -400,10 +400,11 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   // clone named the primary), so a duplicate does not stream under the name it may not use.
   if (!x.w.followed && d.state == "conflict" && !x.pg.upstream.empty()) {
     x.pg.upstream.clear();
+    x.pg.upstream_host.clear();
     x.pg.streaming = false;
     w.log(n, "pg: primary_conninfo emptied (the worker is in conflict)");
   }
-  if (d.follow) pg_follow(w, n, d.follow->name);
+  if (d.follow) pg_follow(w, n, d.follow->name, d.follow->host);
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);
   x.w.writes = d.writes;

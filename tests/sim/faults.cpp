@@ -98,6 +98,7 @@ void start_duplicate(World& w, int d, int orig) {
   x.pg.wal = src.pg.wal;
   x.pg.in_recovery = true;
   x.pg.upstream = src.config.name;
+  x.pg.upstream_host = src.config.host;
   x.pg.synchronous_standby_names.clear();
   x.lease_kept = true;   // a new worker looks for a lease to adopt, like any
   pg_start(w, d, true, "second node named " + x.config.name + ", identity " + x.config.member_id + ", cloned from " +

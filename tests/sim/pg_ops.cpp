@@ -67,6 +67,7 @@ void pg_promote(World& w, int n) {
     y.pg.in_recovery = false;
     y.pg.promoting = false;
     y.pg.upstream.clear();
+    y.pg.upstream_host.clear();
     y.last_promoted_term = term;
     w.stats.promotions += 1;
     w.log(n, "pg: promoted, now " + y.pg.wal.describe());
@@ -76,10 +77,11 @@ void pg_promote(World& w, int n) {
   });
 }
 
-void pg_follow(World& w, int n, const std::string& upstream) {
+void pg_follow(World& w, int n, const std::string& upstream, const std::string& host) {
   Node& x = w.node(n);
-  if (!x.pg.running || !x.pg.in_recovery || x.pg.upstream == upstream) return;
+  if (!x.pg.running || !x.pg.in_recovery || (x.pg.upstream == upstream && x.pg.upstream_host == host)) return;
   x.pg.upstream = upstream;
+  x.pg.upstream_host = host;
   x.pg.streaming = false;
   w.log(n, "pg: primary_conninfo now names " + upstream);
 }
@@ -89,7 +91,7 @@ void pg_follow(World& w, int n, const std::string& upstream) {
 static void stream_one(World& w, Node& r) {
   r.pg.streaming = false;
   if (!r.up || r.suspended_at_ms >= 0 || !r.pg.running || !r.pg.in_recovery || r.pg.promoting || r.pg.upstream.empty()) return;
-  int u = w.index_of(r.pg.upstream);
+  int u = w.index_at(r.pg.upstream, r.pg.upstream_host);
   if (u < 0 || u == r.index || w.replication_cut(r.index, u)) return;
   const Node& up = w.node(u);
   if (!up.up || up.suspended_at_ms >= 0 || !up.pg.running) return;

@@ -31,7 +31,7 @@ void finish(World& w, int n, const std::string& id, bool ok, const std::string& 
 // fails (or by request) a re-clone copies the primary's data directory.
 void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool reclone) {
   Node& x = w.node(n);
-  int p = w.index_of(r.primary);
+  int p = w.index_at(r.primary, r.primary_host);   // the address in the request, as the sidecar uses
   if (p < 0 || p == n || !w.node(p).pg.running || w.replication_cut(n, p)) {
     finish(w, n, r.id, false, std::string(reclone ? "reclone" : "rewind") + " from " + r.primary + " (source unreachable)");
     pg_start(w, n, true, "after a failed rewind");
@@ -46,6 +46,7 @@ void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool recl
     finish(w, n, r.id, true, "reclone from " + r.primary + " at " + x.pg.wal.describe());
   }
   x.pg.upstream = r.primary;
+  x.pg.upstream_host = r.primary_host;
   x.pg.in_recovery = true;
   pg_start(w, n, true, r.id);
 }
@@ -69,6 +70,7 @@ void run(World& w, int n, const core::SidecarRequest& r) {
     if (r.kind == K::Demote) {
       y.pg.in_recovery = true;
       y.pg.upstream = r.primary;
+      y.pg.upstream_host = r.primary_host;
     }
     finish(w, n, r.id, true, core::sidecar_request_kind_name(r.kind));
     pg_start(w, n, recovery, r.id);

@@ -42,6 +42,14 @@ std::string member_id_for(uint64_t seed, int machine) {
   return out;
 }
 
+int World::index_at(const std::string& name, const std::string& host) const {
+  if (host.empty()) return index_of(name);
+  for (const Node& n : nodes) {
+    if (n.config.name == name && n.config.host == host) return n.index;
+  }
+  return -1;
+}
+
 int World::index_of(const std::string& name) const {
   int first = -1, count = 0;
   for (const Node& n : nodes) {

@@ -159,6 +159,8 @@ struct World {
   // The node a peer reaches under `name`: the only one of that name, or with duplicates the one
   // whose host etcd's members/<name> names (what a conninfo is built from).
   int index_of(const std::string& name) const;
+  // The machine named `name` at `host` ("" host: index_of(name)); -1 when there is none.
+  int index_at(const std::string& name, const std::string& host) const;
   void log(int node, const std::string& text) { trace.log(q.now(), node, text); }
   void fail(const std::string& invariant, const std::string& message);
 
