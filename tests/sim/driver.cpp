@@ -51,10 +51,25 @@ std::function<void()> then_continue(World& w, int n, std::function<void()> fn) {
   };
 }
 
+// Watch events newer than the view, applied in order; the view then stands at their revision.
+void apply_events(Worker& k, const std::vector<KvEvent>& events) {
+  for (const KvEvent& e : events) {
+    if (e.revision <= k.view_revision && e.revision != 0) continue;
+    if (e.deleted) {
+      k.kvs.erase(e.kv.key);
+    } else {
+      k.kvs[e.kv.key] = e.kv;
+    }
+  }
+  for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
+  k.view_dirty = true;
+}
+
 void send_read(World& w, int n) {
   Worker& k = w.node(n).w;
   k.busy = true;
   uint64_t gen = ++k.watch_gen;
+  k.early_events.clear();
   uint64_t inc = k.incarnation;
   TimeMs sent = w.local_now(n);
   k.last_read_sent_ms = sent;
@@ -73,6 +88,9 @@ void send_read(World& w, int n) {
             k2.kvs.clear();
             for (const kv::KeyValue& v : kvs) k2.kvs[v.key] = v;
             k2.view_revision = rev;
+            k2.view_gen = gen;
+            apply_events(k2, k2.early_events);
+            k2.early_events.clear();
             k2.view_valid = true;
             k2.view_dirty = true;
             k2.read_backoff = false;
@@ -529,17 +547,13 @@ void worker_stop(World& w, int n) {
 void on_watch_events(World& w, int n, uint64_t incarnation, uint64_t gen, const std::vector<KvEvent>& events) {
   at_worker(w, n, incarnation, [&w, n, gen, events] {
     Worker& k = w.node(n).w;
-    if (k.watch_gen != gen || !k.view_valid) return;
-    for (const KvEvent& e : events) {
-      if (e.revision <= k.view_revision && e.revision != 0) continue;
-      if (e.deleted) {
-        k.kvs.erase(e.kv.key);
-      } else {
-        k.kvs[e.kv.key] = e.kv;
-      }
+    if (k.watch_gen != gen) return;
+    if (k.view_gen != gen) {   // the read this watch belongs to has not answered yet
+      k.early_events.insert(k.early_events.end(), events.begin(), events.end());
+      return;
     }
-    for (const KvEvent& e : events) k.view_revision = std::max(k.view_revision, e.revision);
-    k.view_dirty = true;
+    if (!k.view_valid) return;
+    apply_events(k, events);
     k.step_wanted = true;
     worker_tick(w, n);
   });

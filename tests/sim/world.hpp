@@ -49,6 +49,11 @@ struct Worker {
   int64_t config_mod_revision = -1;
   core::ClusterConfig config;
   uint64_t watch_gen = 0;
+  // The watch of read `watch_gen` starts at the read's revision, like the agent's (watch from
+  // revision + 1): its events that arrive before the read's answer wait here and are applied on
+  // top of the snapshot (FINDINGS F13). `view_gen`: the read whose snapshot kvs holds.
+  uint64_t view_gen = 0;
+  std::vector<KvEvent> early_events;
   bool busy = false;                  // a request is in flight (the worker is sequential)
   uint64_t request_id = 0;
   std::vector<core::EtcdWrite> writes;       // left to send from the last decision
