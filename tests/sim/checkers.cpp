@@ -183,6 +183,11 @@ bool eligible(const core::ElectionReport& r, const core::ClusterConfig& cfg, con
       std::find(state->sync_standbys.begin(), state->sync_standbys.end(), r.name) == state->sync_standbys.end()) {
     return false;
   }
+  // A recorded name speaks only with the identity recorded for it (docs/protocol.md, FINDINGS F12).
+  if (state && state->sync_active) {
+    auto id = state->sync_ids.find(r.name);
+    if (id != state->sync_ids.end() && !id->second.empty() && id->second != r.member_id) return false;
+  }
   return true;
 }
 
@@ -369,19 +374,37 @@ void check_lease_user(World& w, int n, int64_t lease, const char* what) {
                    (owner < 0 ? std::string("no worker") : machine(w, owner)));
 }
 
-// With two machines under one name, the one whose term it is may be the one refused the name:
-// then only an operator can go on (rename or remove one; force a failover). L1 is about faults
-// that heal, and this one does not.
-std::string term_holder_out(World& w) {
-  const auto& state = etcd_state(w);
-  if (!state || state->primary_id.empty()) return "";
+// With two machines under one name, the one whose term it is, or a recorded member of the
+// synchronous set whose report an election needs (only that identity speaks for the name, F12),
+// may be the one refused the name: then only an operator can go on (rename or remove one; force a
+// failover). L1 is about faults that heal, and this one does not.
+std::string identity_out(const World& w, const std::string& id, const std::string& role) {
   for (const Node& x : w.nodes) {
-    if (x.config.member_id != state->primary_id) continue;
-    if (x.retired) return x.config.name + " (machine " + std::to_string(x.index) + "), whose term it is, was removed";
-    if (x.w.alive && x.w.state == "conflict")
-      return x.config.name + " (machine " + std::to_string(x.index) + "), whose term it is, is refused its name";
+    if (x.config.member_id != id) continue;
+    std::string who = x.config.name + " (machine " + std::to_string(x.index) + "), " + role + ", ";
+    if (x.retired) return who + "was removed";
+    if (x.w.alive && x.w.state == "conflict") return who + "is refused its name";
   }
   return "";
+}
+
+std::string term_holder_out(World& w) {
+  const auto& state = etcd_state(w);
+  if (!state) return "";
+  if (!state->primary_id.empty()) {
+    if (std::string why = identity_out(w, state->primary_id, "whose term it is"); !why.empty()) return why;
+  }
+  if (!state->sync_active) return "";
+  // An election needs |S| - q + 1 reports from the set: q members out leave too few.
+  std::string whys;
+  int out = 0;
+  for (const auto& [name, id] : state->sync_ids) {
+    std::string why = identity_out(w, id, "a recorded synchronous member");
+    if (why.empty()) continue;
+    out += 1;
+    whys += (whys.empty() ? "" : "; ") + why;
+  }
+  return out >= std::max(1, state->sync_quorum) ? whys : "";
 }
 
 void check_liveness_end(World& w) {
