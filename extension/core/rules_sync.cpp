@@ -24,10 +24,6 @@ Lsn standby_flush(const Ctx& c, const std::string& name) {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// The set we want: healthy streaming standbys that may be synchronous, those keeping up first,
-// then current members (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
-// priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
-// recorded member it never reports, so an election needing its report could never finish (L1).
 // A name recorded with another identity than its member record's now: the node under the name is
 // not the one recorded (F12). It is left out, so the name leaves the set by the usual rules and
 // can join again with the new identity.
@@ -36,6 +32,10 @@ bool recorded_as_another(const StateRecord& s, const MemberRecord& m) {
   return id != s.sync_ids.end() && !m.member_id.empty() && id->second != m.member_id;
 }
 
+// The set we want: healthy streaming standbys that may be synchronous, those keeping up first,
+// then current members (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
+// priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
+// recorded member it never reports, so an election needing its report could never finish (L1).
 SyncNames wanted(const Ctx& c, const StateRecord& s) {
   std::vector<const StandbyConnection*> healthy;
   for (const StandbyConnection& sb : c.local.standbys) {
