@@ -69,7 +69,7 @@ Result<bool> ClusterView::paused() {
   return st->paused;
 }
 
-Result<int> ClusterView::revoke_own_lease() {
+Result<std::set<int64_t>> ClusterView::own_leases() {
   std::set<int64_t> leases;
   auto member = get(keys_.member(self_));
   if (!member) return member.error();
@@ -88,12 +88,29 @@ Result<int> ClusterView::revoke_own_lease() {
     auto l = core::decode_leader((*leader)->value);
     if (l && l->name == self_) leases.insert((*leader)->lease);
   }
+  return leases;
+}
+
+// A revoke without an answer is retried by id even when the keys no longer show its lease (it
+// may have landed, or be about to): only an answer, revoked or not found, ends it.
+Result<int> ClusterView::revoke_own_lease() {
+  auto found = own_leases();
+  std::set<int64_t> leases = unanswered_revokes_;
+  if (found) leases.insert(found->begin(), found->end());
   int revoked = 0;
+  std::optional<Error> failed;
   for (int64_t id : leases) {
     Status s = store_.lease_revoke(id);
-    if (!s && s.error().kind != ErrorKind::NotFound) return s.error();
-    if (s) ++revoked;
+    if (s || s.error().kind == ErrorKind::NotFound) {
+      unanswered_revokes_.erase(id);
+      if (s) ++revoked;
+      continue;
+    }
+    unanswered_revokes_.insert(id);
+    failed = s.error();
   }
+  if (!found) return found.error();
+  if (failed) return *failed;
   return revoked;
 }
 

@@ -2,7 +2,9 @@
 // dynamic config and the pause flag, and this node's lease. Thin, typed wrappers over Store.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/result.hpp"
@@ -38,15 +40,22 @@ class ClusterView {
   Result<bool> paused();
   // Revokes this node's lease (members/<name>.lease_id, and the leader key's lease when it names
   // us): the election starts now instead of after the ttl. Returns the number of leases revoked.
+  // Also retries every earlier revoke that got no answer.
   Result<int> revoke_own_lease();
+  // A revoke was sent and etcd has not answered it yet (timeout, lost connection): it may still
+  // land at any time. Postgres must not start meanwhile, or its new worker could adopt the lease
+  // and serve under it until the late revoke ends it before the worker's deadline (FINDINGS F11).
+  bool revoke_unanswered() const { return !unanswered_revokes_.empty(); }
 
  private:
   Result<std::optional<kv::KeyValue>> get(const std::string& key) { return store_.get(key); }
+  Result<std::set<int64_t>> own_leases();
 
   Store& store_;
   core::Keys keys_;
   std::string self_;
   std::string member_id_;
+  std::set<int64_t> unanswered_revokes_;
 };
 
 }  // namespace pg_ha::sidecar

@@ -128,7 +128,8 @@ bool Supervisor::paused_now() {
   return paused_;
 }
 
-// A crashed primary that is not serving again within primary_start_timeout gives up its lease.
+// A crashed primary that is not serving again within primary_start_timeout gives up its lease. A
+// revoke without an answer is tried again on the next turn (and holds back the restart).
 void Supervisor::check_primary_deadline() {
   if (!was_primary_ || lease_revoked_ || down_since_ms_ == 0) return;
   int64_t down_ms = monotonic_ms() - down_since_ms_;
@@ -153,6 +154,12 @@ void Supervisor::while_down() {
     return;
   }
   check_primary_deadline();
+  if (cluster_.revoke_unanswered()) {
+    // Retried above on every turn until etcd answers: a late revoke must find the lease already
+    // dead, not adopted by the worker of a postgres started meanwhile (FINDINGS F11).
+    stats_.set_down_reason("waiting for etcd to answer the revoke of this node's lease");
+    return;
+  }
   start_at_once_if_parameters_changed();
   int64_t now = monotonic_ms();
   if (now < next_start_ms_) return;

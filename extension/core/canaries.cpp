@@ -24,7 +24,8 @@ bool enable_canary(const std::string& name) {
                                {"worst_candidate", &Canaries::worst_candidate},
                                {"no_sticky_fence", &Canaries::no_sticky_fence},
                                {"no_rearm_compare", &Canaries::no_rearm_compare},
-                               {"no_silence_margin", &Canaries::no_silence_margin}};
+                               {"no_silence_margin", &Canaries::no_silence_margin},
+                               {"foreign_identity", &Canaries::foreign_identity}};
   for (const Entry& e : kAll) {
     if (name == e.name) {
       g_canaries.*e.flag = true;

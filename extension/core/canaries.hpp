@@ -19,6 +19,7 @@ struct Canaries {
   bool no_sticky_fence = false;     // a late keep-alive answer re-opens a gate whose deadline passed
   bool no_rearm_compare = false;    // the primary's re-arm puts `leader` without comparing its revision
   bool no_silence_margin = false;   // takeover after fence_after of silence, TTL rounding ignored
+  bool foreign_identity = false;    // no identity guard: a node acts under a record of another identity
 };
 
 // The flags in force (all false unless a test set them).

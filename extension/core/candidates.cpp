@@ -18,6 +18,13 @@ static bool in_sync_set(const StateRecord& s, const std::string& name) {
   return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
 }
 
+// F12: a report speaks for a recorded name only when it comes from the identity recorded with that
+// name (no identity recorded: by name, as records written before identities).
+static bool speaks_for(const StateRecord& s, const std::string& name, const ElectionReport& r) {
+  auto id = s.sync_ids.find(name);
+  return id == s.sync_ids.end() || id->second.empty() || id->second == r.member_id;
+}
+
 std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, const EtcdView& view,
                                                     const Candidate& c) {
   if (c.tags.nofailover) return c.name + " is tagged nofailover";
@@ -49,7 +56,10 @@ static std::optional<std::string> sync_reports_missing(const EtcdView& view,
   const StateRecord& s = view.state->value;
   int needed = static_cast<int>(s.sync_standbys.size()) - s.sync_quorum + 1;
   int have = 0;
-  for (const std::string& n : s.sync_standbys) have += reports.count(n) ? 1 : 0;
+  for (const std::string& n : s.sync_standbys) {
+    auto r = reports.find(n);
+    have += r != reports.end() && speaks_for(s, n, r->second.value) ? 1 : 0;
+  }
   if (have >= needed) return std::nullopt;
   return "waiting for " + std::to_string(needed - have) + " more report(s) from the synchronous set";
 }
@@ -62,7 +72,7 @@ static std::optional<std::string> sync_member_ahead_of(const EtcdView& view,
   if (canaries().ignore_sync_set || !view.state || !view.state->value.sync_active) return std::nullopt;
   for (const std::string& n : view.state->value.sync_standbys) {
     auto r = reports.find(n);
-    if (r == reports.end()) continue;
+    if (r == reports.end() || !speaks_for(view.state->value, n, r->second.value)) continue;
     const ElectionReport& e = r->second.value;
     if (e.timeline > winner.timeline || (e.timeline == winner.timeline && e.lsn > winner.lsn)) {
       return n + " is at " + std::to_string(e.timeline) + "/" + lsn_to_string(e.lsn) + ", ahead of " + winner.name;
@@ -105,6 +115,11 @@ ElectionOutcome decide_election(const ClusterConfig& config, const EtcdView& vie
   std::string refusals;
   for (const auto& [name, r] : reports) {
     Candidate c{name, r.value.timeline, r.value.lsn, r.value.tags};
+    if (!canaries().ignore_sync_set && view.state && view.state->value.sync_active &&
+        !speaks_for(view.state->value, name, r.value)) {
+      refusals += (refusals.empty() ? "" : "; ") + name + " reports as another identity than the one recorded in the synchronous set";
+      continue;
+    }
     if (auto why = automatic_ineligibility(config, view, c)) {
       refusals += (refusals.empty() ? "" : "; ") + *why;
       continue;

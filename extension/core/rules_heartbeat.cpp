@@ -1,4 +1,5 @@
 // The member heartbeat (and, on the primary, the optime) and operator restart requests.
+#include "core/canaries.hpp"
 #include "core/step_context.hpp"
 #include "common/no_postgres.hpp"
 
@@ -71,11 +72,30 @@ std::string name_conflict(const Ctx& c) {
   if (it == c.view.members.end() || (it->second.lease != 0 && it->second.lease == c.obs.lease.id)) return "";
   const MemberRecord& m = it->second.value;
   // A record written before identities existed (no member_id) is taken over by its name's owner.
-  if (m.member_id.empty() || m.member_id == c.node.member_id) return "";
+  if (m.member_id.empty() || m.member_id == c.node.member_id || canaries().foreign_identity) return "";
   return "member name " + c.me + " is held by another node (identity " + m.member_id + ", " + m.host + ":" +
          std::to_string(m.port) + "); this node has identity " +
          (c.node.member_id.empty() ? std::string("(none)") : c.node.member_id) +
          " and will not act under that name: give it another name";
+}
+
+// A node that won the race for `leader` (a reclaim, an election) just before it saw its name held
+// by another identity would otherwise keep `leader` alive with its lease and stop every election
+// (FINDINGS.md F9); its election reports would speak for the name's new owner.
+void give_up_name(Ctx& c) {
+  if (!c.has_lease()) return;
+  kv::Txn t;
+  if (c.holds_leader()) {
+    t.compare.push_back(kv::Compare::lease_is(c.keys.leader(), c.obs.lease.id));
+    t.success.push_back(kv::RequestOp::del(c.keys.leader()));
+  }
+  for (const auto& [term, by_name] : c.view.reports) {
+    auto r = by_name.find(c.me);
+    if (r == by_name.end() || r->second.lease != c.obs.lease.id) continue;
+    t.compare.push_back(kv::Compare::lease_is(c.keys.election_report(term, c.me), c.obs.lease.id));
+    t.success.push_back(kv::RequestOp::del(c.keys.election_report(term, c.me)));
+  }
+  if (!t.success.empty()) c.write("give up what this node held under the name " + c.me, std::move(t));
 }
 
 void restart_request(Ctx& c) {

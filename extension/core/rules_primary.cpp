@@ -26,11 +26,13 @@ void bootstrap_leadership(Ctx& c) {
   StateRecord s;
   s.term = 1;
   s.primary = c.me;
+  s.primary_id = c.node.member_id;
   s.timeline = c.local.timeline;
   s.sync_active = c.cfg.synchronous_mode != SyncMode::Off && c.cfg.synchronous_mode_strict;
   if (s.sync_active) {
     s.sync_standbys = {c.me};  // strict from the start: the only node holding anything is us
     s.sync_quorum = 1;
+    record_sync_ids(c, StateRecord{}, s);
   }
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.state()), kv::Compare::absent(c.keys.leader())};
@@ -43,6 +45,8 @@ void bootstrap_leadership(Ctx& c) {
 // Lost `leader` (lease expired, e.g. etcd was unreachable) but `state` still names us: nobody was
 // promoted, so our WAL is the most advanced of the lineage and we may take `leader` back for the
 // same term. The compare on `state` makes this exclusive with any election in progress.
+// "Us" is our identity, not just our name: another node that held our name (a replacement, since
+// removed) may have won this term, and then our WAL is not the term's (FINDINGS.md F8).
 void reclaim_leadership(Ctx& c, const StateRecord& s) {
   c.set("fenced", "lost the leader lease; reclaiming it for term " + std::to_string(s.term));
   if (!c.has_lease()) return;
@@ -58,6 +62,10 @@ void demote(Ctx& c, const StateRecord& s) {
   std::string primary = c.leader() && c.leader()->name != c.me ? c.leader()->name : s.primary;
   c.fence(primary == c.me ? "waiting for leadership" : primary + " is the primary");
   c.set("demoting", primary + " is primary (term " + std::to_string(s.term) + "); this node must become its standby");
+  if (primary == c.me && !c.leader() && !s.primary_id.empty() && s.primary_id != c.node.member_id) {
+    c.set("fenced", "term " + std::to_string(s.term) + " was won by another node named " + c.me + " (identity " +
+                        s.primary_id + "): waiting for a new primary");
+  }
   const MemberRecord* m = c.member(primary);
   if (primary == c.me || !m || m->host.empty()) return;
   SidecarRequest r;
@@ -125,6 +133,7 @@ void lead(Ctx& c, const StateRecord& s) {
     record_branch_point(c, s);
     StateRecord updated = s;
     updated.timeline = c.local.timeline;
+    if (updated.primary_id.empty()) updated.primary_id = c.node.member_id;   // a term begun before identities
     if (updated.sync_active) {
       // From now on this node acknowledges commits and holds every earlier one: it alone is
       // complete until standbys are recorded again (if it dies first, nobody else may be
@@ -175,7 +184,8 @@ void primary_side(Ctx& c) {
   if (!s) return bootstrap_leadership(c);
   const LeaderRecord* l = c.leader();
   if (c.holds_leader() && s->primary == c.me && l->term == s->term) return lead(c, *s);
-  if (!l && s->primary == c.me) return reclaim_leadership(c, *s);
+  bool ours = s->primary == c.me && (s->primary_id.empty() || s->primary_id == c.node.member_id);
+  if (!l && ours) return reclaim_leadership(c, *s);
   demote(c, *s);
 }
 

@@ -100,6 +100,15 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
     c.set("replica", "waiting for the address of primary " + primary);
     return;
   }
+  // The name can pass to another node, the term cannot: whoever holds the primary's name under
+  // another identity is not this term's primary, and its WAL need not hold what the term's
+  // primary acknowledged. Streaming from it, or rewinding to it, could throw away acknowledged
+  // commits this node holds (I3; FINDINGS F12, seed 2614).
+  if (!s.primary_id.empty() && !m->member_id.empty() && m->member_id != s.primary_id && s.primary == primary) {
+    c.set("replica", "not following " + primary + ": its name is held by identity " + m->member_id +
+                         ", not by the term's primary " + s.primary_id);
+    return;
+  }
   c.d.follow = FollowTarget{primary, m->host, m->port};
   bool streaming = c.local.receiver_streaming && c.local.upstream == primary;
   c.set(streaming ? "streaming" : "replica", (streaming ? "streaming from " : "following ") + primary);
@@ -154,6 +163,7 @@ void report_position(Ctx& c, int64_t term, int64_t rev) {
   r.timeline = c.local.timeline;
   r.lsn = c.local.flush_lsn;
   r.tags = c.node.tags;
+  r.member_id = c.node.member_id;
   std::string key = c.keys.election_report(term, c.me);
   kv::Txn t;
   t.compare = {rev == 0 ? kv::Compare::absent(key) : kv::Compare::mod_revision_is(key, rev)};

@@ -24,6 +24,14 @@ Lsn standby_flush(const Ctx& c, const std::string& name) {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
+// A name recorded with another identity than its member record's now: the node under the name is
+// not the one recorded (F12). It is left out, so the name leaves the set by the usual rules and
+// can join again with the new identity.
+bool recorded_as_another(const StateRecord& s, const MemberRecord& m) {
+  auto id = s.sync_ids.find(m.name);
+  return id != s.sync_ids.end() && !m.member_id.empty() && id->second != m.member_id;
+}
+
 // The set we want: healthy streaming standbys that may be synchronous, those keeping up first,
 // then current members (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
 // priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
@@ -32,7 +40,10 @@ SyncNames wanted(const Ctx& c, const StateRecord& s) {
   std::vector<const StandbyConnection*> healthy;
   for (const StandbyConnection& sb : c.local.standbys) {
     const MemberRecord* m = c.member(sb.name);
-    if (sb.streaming && m && !m->tags.nosync && m->tags.can_promote() && m->role == Role::Replica) healthy.push_back(&sb);
+    if (sb.streaming && m && !m->tags.nosync && m->tags.can_promote() && m->role == Role::Replica &&
+        !(s.sync_active && recorded_as_another(s, *m))) {
+      healthy.push_back(&sb);
+    }
   }
   // A standby too far behind (maximum_lag_on_syncnode) makes every commit wait for it: any
   // standby that keeps up is preferred, a lagging one is named only when none is left.
@@ -110,8 +121,10 @@ void primary_alone(Ctx& c, const StateRecord& s) {
 }  // namespace
 
 void put_sync_state(Ctx& c, const StateRecord& next, const std::string& why) {
+  StateRecord with_ids = next;
+  record_sync_ids(c, c.view.state->value, with_ids);
   c.mem.sync_write_rev = c.view.state->mod_revision;
-  c.mem.sync_write_value = encode(next);
+  c.mem.sync_write_value = encode(with_ids);
   c.write(why, sync_state_txn(c, c.mem.sync_write_rev, c.mem.sync_write_value));
 }
 

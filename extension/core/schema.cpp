@@ -68,6 +68,19 @@ Status read_name_list(const json& obj, const char* field, std::vector<std::strin
   return ok_status();
 }
 
+// An object of member name -> string (absent: empty).
+Status read_name_map(const json& obj, const char* field, std::map<std::string, std::string>* out) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return ok_status();
+  if (!it->is_object()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\" must be an object");
+  for (auto e = it->begin(); e != it->end(); ++e) {
+    if (!e.value().is_string()) return make_error(ErrorKind::Protocol, std::string("field \"") + field + "\" must hold strings");
+    if (Status n = check_name(field, e.key()); !n.ok()) return n;
+    (*out)[e.key()] = e.value().get<std::string>();
+  }
+  return ok_status();
+}
+
 // host and port of a member: both absent (not reachable yet) or both valid.
 Status check_address(const MemberRecord& r) {
   if (r.host.empty() && r.port == 0) return ok_status();
@@ -130,6 +143,8 @@ std::string encode(const StateRecord& r) {
   json j = {{"version", kSchemaVersion}, {"term", r.term}, {"primary", r.primary}, {"timeline", r.timeline},
             {"paused", r.paused}, {"sync_active", r.sync_active}, {"sync_quorum", r.sync_quorum},
             {"sync_standbys", r.sync_standbys}};
+  if (!r.primary_id.empty()) j["primary_id"] = r.primary_id;
+  if (!r.sync_ids.empty()) j["sync_ids"] = r.sync_ids;
   if (r.request) {
     j["request"] = {{"from", r.request->from}, {"to", r.request->to}, {"failover", r.request->failover},
                     {"force", r.request->force}};
@@ -142,8 +157,10 @@ std::string encode(const OptimeRecord& r) {
 }
 
 std::string encode(const ElectionReport& r) {
-  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}, {"timeline", r.timeline},
-              {"lsn", lsn_to_string(r.lsn)}, {"tags", tags_json(r.tags)}, {"was_primary", r.was_primary}});
+  json j{{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}, {"timeline", r.timeline},
+         {"lsn", lsn_to_string(r.lsn)}, {"tags", tags_json(r.tags)}, {"was_primary", r.was_primary}};
+  if (!r.member_id.empty()) j["member_id"] = r.member_id;
+  return json_fields::dump(j);
 }
 
 std::string encode(const HistoryRecord& r) {
@@ -213,9 +230,10 @@ Result<StateRecord> decode_state(const std::string& text) {
   PG_HA_PARSE("state");
   StateRecord r;
   auto res = finish("state", {read(j, "term", &r.term, 0, INT64_MAX), read_name(j, "primary", &r.primary),
-                                 read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
+                                 read(j, "primary_id", &r.primary_id), read(j, "timeline", &r.timeline), read(j, "paused", &r.paused),
                                  read(j, "sync_active", &r.sync_active), read(j, "sync_quorum", &r.sync_quorum, 0, 64),
-                                 read_name_list(j, "sync_standbys", &r.sync_standbys)});
+                                 read_name_list(j, "sync_standbys", &r.sync_standbys),
+                                 read_name_map(j, "sync_ids", &r.sync_ids)});
   if (!res.ok()) return res.error();
   auto req = j.find("request");
   if (req != j.end() && !req->is_null()) {
@@ -242,7 +260,8 @@ Result<ElectionReport> decode_report(const std::string& text) {
   ElectionReport r;
   Status s = finish("election report",
                 {read_name(j, "name", &r.name), read(j, "term", &r.term, 0, INT64_MAX), read(j, "timeline", &r.timeline),
-                 read_lsn(j, "lsn", &r.lsn), read_tags(j, &r.tags), read(j, "was_primary", &r.was_primary)});
+                 read_lsn(j, "lsn", &r.lsn), read_tags(j, &r.tags), read(j, "was_primary", &r.was_primary),
+                 read(j, "member_id", &r.member_id)});
   if (!s.ok()) return s.error();
   return r;
 }

@@ -112,6 +112,14 @@ struct StateRecord {
   int sync_quorum = 0;            // commits are acknowledged by this many of sync_standbys
   std::vector<std::string> sync_standbys;
   std::optional<SwitchoverRequest> request;
+  // The primary's member_id (docs/keys.md, member identity): a name can pass to another node, a
+  // term cannot. "" = not known (written before identities, or by a node without one). Last, so
+  // that aggregate initialisers of the fields above stay valid.
+  std::string primary_id;
+  // The identity (member_id) each name of sync_standbys had when it joined the set: only that
+  // node speaks for the name in an election, since a name can pass to another node (FINDINGS
+  // F12). A name without one (a record written before identities) is counted by name alone.
+  std::map<std::string, std::string> sync_ids;
 };
 
 // optime, no lease: the primary's last published WAL position, for lag checks when it is gone.
@@ -128,6 +136,7 @@ struct ElectionReport {
   Lsn lsn = 0;
   Tags tags;
   bool was_primary = false;   // the previous primary taking part (etcd outage, same lineage)
+  std::string member_id;      // the reporter's identity ("" = a report written before identities)
 };
 
 // history/<term>, no lease: written in the same transaction that starts the term.

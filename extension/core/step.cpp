@@ -26,6 +26,11 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
   StateRecord s;
   s.term = old.term + 1;
   s.primary = primary;
+  if (primary == c.me) {
+    s.primary_id = c.node.member_id;
+  } else if (const MemberRecord* m = c.member(primary)) {
+    s.primary_id = m->member_id;   // a hand-over: the candidate's record is compared in the same txn
+  }
   s.timeline = 0;  // recorded by the new primary once promoted
   s.paused = old.paused;
   // The record keeps covering every commit acknowledged so far: the previous record (its
@@ -44,7 +49,23 @@ StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::stri
     std::sort(s.sync_standbys.begin(), s.sync_standbys.end());
     s.sync_quorum = old.sync_active ? std::max(1, old.sync_quorum) : static_cast<int>(s.sync_standbys.size());
   }
+  record_sync_ids(c, old, s);
   return s;
+}
+
+void record_sync_ids(const Ctx& c, const StateRecord& old, StateRecord& next) {
+  std::map<std::string, std::string> ids;
+  for (const std::string& n : next.sync_standbys) {
+    bool stays = old.sync_active && std::find(old.sync_standbys.begin(), old.sync_standbys.end(), n) != old.sync_standbys.end();
+    auto was = old.sync_ids.find(n);
+    std::string id;
+    if (stays && was != old.sync_ids.end()) id = was->second;
+    else if (n == c.me) id = c.node.member_id;
+    else if (n == next.primary) id = next.primary_id;
+    else if (const MemberRecord* m = c.member(n)) id = m->member_id;
+    if (!id.empty()) ids[n] = id;
+  }
+  next.sync_ids = std::move(ids);
 }
 
 kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
@@ -70,6 +91,7 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     // would make two servers one member. Stay fenced and touch nothing of it.
     c.fence(conflict);
     c.set("conflict", conflict);
+    detail::give_up_name(c);
   } else if (!c.local.postgres_running) {
     c.fence("postgres is not running");
     c.set("stopped", "postgres is not running");

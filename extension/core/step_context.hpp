@@ -47,6 +47,10 @@ struct Ctx {
 // alone sufficient (quorum = set size). The new primary then rebuilds the set by the usual rules.
 StateRecord new_term_state(const Ctx& c, const StateRecord& old, const std::string& primary,
                            const std::string& also_complete = "");
+// F12: fills next.sync_ids for next.sync_standbys. A name that stays in the set keeps the identity
+// recorded with it; a name joining takes its holder's identity now (ours, the new primary's, or
+// its member record's).
+void record_sync_ids(const Ctx& c, const StateRecord& old, StateRecord& next);
 kv::RequestOp history_put(const Ctx& c, int64_t term, const std::string& reason, const std::string& old_primary,
                           const std::string& new_primary, uint32_t old_timeline, Lsn lsn);
 
@@ -69,6 +73,9 @@ void heartbeat(Ctx& c);       // rules_heartbeat.cpp: member record and optime
 // rules_heartbeat.cpp: why another node holds our name ("" = it does not): a member record under
 // our name with another identity, under a lease that is not ours.
 std::string name_conflict(const Ctx& c);
+// rules_heartbeat.cpp: in conflict, deletes what this node still holds under the name with its own
+// lease (`leader`, election reports), each only while it is under that lease.
+void give_up_name(Ctx& c);
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
 // rules_gate.cpp: the leading primary's write deadline with the sticky fence (0 = lapsed); emits
 // the arm when lapsed. new_arm_stamp: the stamp for a write of `leader` by us (0 when fast

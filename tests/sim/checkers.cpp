@@ -66,6 +66,7 @@ std::string why_not_writer(World& w, const Node& x) {
   const auto& leader = etcd_leader(w);
   if (!l || !leader) return "etcd has no leader";
   if (leader->name != x.config.name) return "etcd's leader is " + leader->name;
+  if (lease_owner(w, l->lease) != x.index) return "etcd's leader key is under the lease of another machine named " + leader->name;
   if (w.etcd.lease_expiry_ms(l->lease) <= w.etcd_now())
     return "its lease expired on etcd's clock " + std::to_string(w.etcd_now() - w.etcd.lease_expiry_ms(l->lease)) + " ms ago";
   return "";
@@ -182,6 +183,11 @@ bool eligible(const core::ElectionReport& r, const core::ClusterConfig& cfg, con
       std::find(state->sync_standbys.begin(), state->sync_standbys.end(), r.name) == state->sync_standbys.end()) {
     return false;
   }
+  // A recorded name speaks only with the identity recorded for it (docs/protocol.md, FINDINGS F12).
+  if (state && state->sync_active) {
+    auto id = state->sync_ids.find(r.name);
+    if (id != state->sync_ids.end() && !id->second.empty() && id->second != r.member_id) return false;
+  }
   return true;
 }
 
@@ -293,13 +299,120 @@ void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync) {
 void check_liveness_progress(World& w) {
   if (!w.healed || w.stats.l1_ms >= 0) return;
   const auto& leader = etcd_leader(w);
-  if (!leader) return;
-  int n = w.index_of(leader->name);
-  if (n >= 0 && can_commit(w, n)) w.stats.l1_ms = w.now() - w.sc.heal_at_ms;
+  const kv::KeyValue* l = w.etcd.get(w.keys.leader());
+  if (!leader || !l) return;
+  int n = lease_owner(w, l->lease);
+  if (n >= 0 && w.node(n).config.name == leader->name && can_commit(w, n)) w.stats.l1_ms = w.now() - w.sc.heal_at_ms;
+}
+
+int lease_owner(const World& w, int64_t lease) {
+  auto it = w.lease_owner.find(lease);
+  return it == w.lease_owner.end() ? -1 : it->second;
+}
+
+namespace {
+
+std::string machine(const World& w, int n) {
+  const Node& x = w.nodes[static_cast<size_t>(n)];
+  return x.config.name + " (machine " + std::to_string(n) + ", identity " + x.config.member_id + ")";
+}
+
+}  // namespace
+
+void check_identity_puts(World& w, const kv::Txn& t, int by_node) {
+  if (by_node < 0 || !w.etcd.compares_hold(t)) return;
+  for (const kv::RequestOp& op : t.success) {   // etcd refuses the whole txn for a dead lease
+    if (op.kind == kv::RequestOp::Kind::Put && op.lease != 0 && !w.etcd.lease_alive(op.lease)) return;
+  }
+  const Node& x = w.node(by_node);
+  std::string members = w.keys.members_prefix();
+  for (const kv::RequestOp& op : t.success) {
+    if (op.kind != kv::RequestOp::Kind::Put) continue;
+    int owner = op.lease == 0 ? by_node : lease_owner(w, op.lease);
+    if (op.key == w.keys.leader()) {
+      auto l = core::decode_leader(op.value);
+      if (owner < 0 || !l.ok() || w.node(owner).config.name != l->name) {
+        w.fail("ID", machine(w, by_node) + " puts leader " + (l.ok() ? l->name : "?") + " under lease " +
+                         std::to_string(op.lease) + (owner < 0 ? " of no worker" : " of " + machine(w, owner)));
+        return;
+      }
+      // A term is one machine's: taking it again (reclaim) is only for the machine that won it,
+      // whose WAL is that term's newest; another of the same name has other WAL.
+      auto held = w.checks.term_holder.emplace(l->term, owner).first;
+      if (held->second != owner) {
+        w.fail("ID", machine(w, owner) + " takes leader for term " + std::to_string(l->term) + ", which " +
+                         machine(w, held->second) + " held");
+        return;
+      }
+      continue;
+    }
+    if (owner != by_node) {
+      w.fail("ID", machine(w, by_node) + " puts " + op.key + " under lease " + std::to_string(op.lease) + " of " +
+                       (owner < 0 ? std::string("no worker") : machine(w, owner)));
+      return;
+    }
+    if (op.key.compare(0, members.size(), members) != 0) continue;
+    auto mine = core::decode_member(op.value);
+    if (mine.ok() && mine->member_id != x.config.member_id) {
+      w.fail("ID", machine(w, by_node) + " writes " + op.key + " with identity " + mine->member_id);
+      return;
+    }
+    const kv::KeyValue* prev = w.etcd.get(op.key);
+    auto theirs = prev ? core::decode_member(prev->value) : Result<core::MemberRecord>(make_error(ErrorKind::NotFound, ""));
+    if (theirs.ok() && !theirs->member_id.empty() && theirs->member_id != x.config.member_id && w.etcd.lease_alive(prev->lease)) {
+      w.fail("ID", machine(w, by_node) + " overwrites " + op.key + ", the live record (lease " + std::to_string(prev->lease) +
+                       ") of identity " + theirs->member_id);
+      return;
+    }
+  }
+}
+
+void check_lease_user(World& w, int n, int64_t lease, const char* what) {
+  int owner = lease_owner(w, lease);
+  if (owner == n) return;
+  w.fail("ID", machine(w, n) + " " + what + " lease " + std::to_string(lease) + " of " +
+                   (owner < 0 ? std::string("no worker") : machine(w, owner)));
+}
+
+// With two machines under one name, the one whose term it is, or a recorded member of the
+// synchronous set whose report an election needs (only that identity speaks for the name, F12),
+// may be the one refused the name: then only an operator can go on (rename or remove one; force a
+// failover). L1 is about faults that heal, and this one does not.
+std::string identity_out(const World& w, const std::string& id, const std::string& role) {
+  for (const Node& x : w.nodes) {
+    if (x.config.member_id != id) continue;
+    std::string who = x.config.name + " (machine " + std::to_string(x.index) + "), " + role + ", ";
+    if (x.retired) return who + "was removed";
+    if (x.w.alive && x.w.state == "conflict") return who + "is refused its name";
+  }
+  return "";
+}
+
+std::string term_holder_out(World& w) {
+  const auto& state = etcd_state(w);
+  if (!state) return "";
+  if (!state->primary_id.empty()) {
+    if (std::string why = identity_out(w, state->primary_id, "whose term it is"); !why.empty()) return why;
+  }
+  if (!state->sync_active) return "";
+  // An election needs |S| - q + 1 reports from the set: q members out leave too few.
+  std::string whys;
+  int out = 0;
+  for (const auto& [name, id] : state->sync_ids) {
+    std::string why = identity_out(w, id, "a recorded synchronous member");
+    if (why.empty()) continue;
+    out += 1;
+    whys += (whys.empty() ? "" : "; ") + why;
+  }
+  return out >= std::max(1, state->sync_quorum) ? whys : "";
 }
 
 void check_liveness_end(World& w) {
   if (w.stats.l1_ms >= 0) return;
+  if (std::string why = term_holder_out(w); !why.empty()) {
+    w.log(-1, "L1 not checked: " + why);
+    return;
+  }
   w.fail("L1", "no writable primary within " + std::to_string(w.sc.liveness_bound_ms) + " ms after the faults healed");
 }
 

@@ -28,6 +28,7 @@ struct CheckerState {
   std::map<int64_t, std::set<std::string>> term_winners;   // every (leader, state) pair seen per term
   std::map<int64_t, AutoPromotion> auto_promotions;         // term -> automatic winner (I4)
   std::set<int64_t> forced_terms;                           // manual failover with force (I3 exempt)
+  std::map<int64_t, int> term_holder;                       // term -> the machine that first held leader for it
   std::map<uint32_t, Lsn> sync_acked;                       // timeline -> highest sync-acknowledged LSN
   // etcd's leader and state, decoded once per revision (checked after every event).
   int64_t leader_rev = -1, state_rev = -1;
@@ -47,6 +48,12 @@ void on_promote_start(World& w, int n, int64_t view_term);         // I2
 void on_promote_done(World& w, int n, int64_t term);               // I3, I4
 void check_ack_by_writer(World& w, int n);                         // I1-ack, before every acknowledgement
 void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync);
+// ID (issue 12): no node acts under another identity. A put by node n under a lease uses n's
+// own lease (the leader key of a hand-over: the lease of a node of the name it names); a member
+// record carries its writer's identity and never replaces a live record of another identity.
+void check_identity_puts(World& w, const kv::Txn& t, int by_node);   // before a txn applies
+void check_lease_user(World& w, int n, int64_t lease, const char* what);   // a keep-alive by n
+int lease_owner(const World& w, int64_t lease);                    // -1: not granted to a worker
 void check_liveness_progress(World& w);                            // L1 timer after healing
 void check_liveness_end(World& w);                                 // L1
 

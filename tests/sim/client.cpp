@@ -11,9 +11,8 @@ constexpr size_t kSessions = 4;
 
 std::vector<StandbyFlush> streaming_standbys(const World& w, int n) {
   std::vector<StandbyFlush> out;
-  const std::string& name = w.nodes[static_cast<size_t>(n)].config.name;
   for (const Node& r : w.nodes) {
-    if (r.index != n && r.pg.running && r.pg.in_recovery && r.pg.streaming && r.pg.upstream == name) {
+    if (r.index != n && r.pg.running && r.pg.in_recovery && r.pg.streaming && r.pg.streaming_from == n) {
       out.push_back(StandbyFlush{r.config.name, r.pg.wal.flush});
     }
   }

@@ -117,6 +117,7 @@ void rpc_grant(World& w, int n, const core::ClusterConfig& cfg, Granted on_grant
         [&w, n, sent, ttl_ms, on_granted = std::move(on_granted)]() -> std::function<void()> {
           int64_t id = w.etcd.grant(ttl_ms, w.etcd_now());
           int64_t granted = w.etcd.lease_ttl_s(id);
+          w.lease_owner[id] = n;
           w.schedule_expiry();
           return then_continue(w, n, [on_granted, id, granted, sent] { on_granted(id, granted, sent); });
         },
@@ -149,6 +150,7 @@ void send_keepalive(World& w, int n) {
           bool ok = w.etcd.keepalive(id, w.etcd_now());
           int64_t granted = w.etcd.lease_ttl_s(id);
           if (ok) w.schedule_expiry();
+          if (ok) check_lease_user(w, n, id, "keeps alive");
           return then_continue(w, n, [&w, n, sent, id, ok, granted] {
             Worker& k2 = w.node(n).w;
             if (k2.lease.id != id) return;
@@ -180,6 +182,46 @@ void send_ttl_read(World& w, int n, int64_t id) {
             Worker& k2 = w.node(n).w;
             k2.leader_lease = core::LeaseTtlReading{id, ttl ? ttl->remaining_s : -1, ttl ? ttl->granted_s : 0, rev, sent};
             k2.step_wanted = true;
+          });
+        },
+        then_continue(w, n, [] {}), alive_check(w, n));
+}
+
+// --- lease adoption at start, as the agent does it (Agent::maintain_lease) -------------------------
+
+// The lease a starting worker adopts: the one its member record names, and only when the record
+// carries this node's identity (the canary adopts whatever record holds its name). 0: none.
+int64_t adoptable_lease(const World& w, const Node& x) {
+  auto it = x.w.kvs.find(w.keys.member(x.config.name));
+  if (it == x.w.kvs.end()) return 0;
+  auto m = core::decode_member(it->second.value);
+  if (!m.ok() || m->lease_id == 0) return 0;
+  if (m->member_id != x.config.member_id && w.sc.sim_canary != "adopt-foreign-lease") return 0;
+  return m->lease_id;
+}
+
+void send_adopt(World& w, int n, int64_t id) {
+  Worker& k = w.node(n).w;
+  k.busy = true;
+  TimeMs sent = w.local_now(n);
+  k.last_keepalive_sent_ms = sent;
+  w.rpc(n,
+        [&w, n, sent, id]() -> std::function<void()> {
+          bool ok = w.etcd.keepalive(id, w.etcd_now());
+          int64_t granted = w.etcd.lease_ttl_s(id);
+          if (ok) {
+            w.schedule_expiry();
+            check_lease_user(w, n, id, "adopts");
+          }
+          return then_continue(w, n, [&w, n, sent, id, ok, granted] {
+            Node& x = w.node(n);
+            x.w.step_wanted = true;
+            if (!ok || x.w.lease.id != 0) return;
+            x.w.lease = core::LeaseObservation{id, w.sc.receive_time_canary ? w.local_now(n) : sent, granted};
+            x.w.lease_asked_ttl_s = granted;
+            x.w.last_contact_sent_ms = sent;
+            x.sc.lease_of_worker = id;
+            w.log(n, "lease " + std::to_string(id) + " adopted from the previous worker");
           });
         },
         then_continue(w, n, [] {}), alive_check(w, n));
@@ -219,7 +261,7 @@ void send_move(World& w, int n, const core::ClusterConfig& cfg) {
   Worker& k = w.node(n).w;
   k.busy = true;
   TimeMs bound = core::write_deadline_after_keepalive(cfg, k.pending_lease.last_ok_sent_ms, k.pending_lease.granted_ttl_s);
-  if (k.deadline_ms > bound) k.deadline_ms = bound;
+  if (w.sc.sim_canary != "uncapped-regrant" && k.deadline_ms > bound) k.deadline_ms = bound;
   kv::Txn t = move_txn(k, k.lease.id, k.pending_lease.id);
   w.rpc(n,
         [&w, n, t]() -> std::function<void()> {
@@ -384,6 +426,7 @@ void log_decision(World& w, int n, const core::Decision& d) {
 void apply_decision(World& w, int n, const core::Decision& d) {
   Node& x = w.node(n);
   log_decision(w, n, d);
+  x.w.state = d.state;
   // synchronous_standby_names first: commits the new gate lets through must wait for it.
   if (d.synchronous_standby_names && *d.synchronous_standby_names != x.pg.synchronous_standby_names) {
     x.pg.synchronous_standby_names = *d.synchronous_standby_names;
@@ -392,7 +435,17 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   }
   x.w.deadline_ms = d.write_deadline_ms;   // the commit gate in shared memory
   x.w.fenced = d.fenced;
-  if (d.follow) pg_follow(w, n, d.follow->name);
+  x.w.followed |= d.follow.has_value();
+  // The agent's first write of its include file names the upstream the core chose, or none: a
+  // worker that has been in conflict since it started empties primary_conninfo (the sidecar's
+  // clone named the primary), so a duplicate does not stream under the name it may not use.
+  if (!x.w.followed && d.state == "conflict" && !x.pg.upstream.empty()) {
+    x.pg.upstream.clear();
+    x.pg.upstream_host.clear();
+    x.pg.streaming = false;
+    w.log(n, "pg: primary_conninfo emptied (the worker is in conflict)");
+  }
+  if (d.follow) pg_follow(w, n, d.follow->name, d.follow->host);
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);
   x.w.ttl_lease_wanted = d.read_lease_ttl;
@@ -471,6 +524,11 @@ void worker_tick(World& w, int n) {
   const core::ClusterConfig& cfg = config_of(w, x);
   TimeMs now = w.local_now(n);
   if (!k.view_valid && !k.read_backoff) return send_read(w, n);
+  if (k.lease.id == 0 && k.view_valid && !k.adoption_tried) {
+    k.adoption_tried = true;
+    int64_t id = x.lease_kept ? adoptable_lease(w, x) : 0;
+    if (id != 0) return send_adopt(w, n, id);
+  }
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
   bool renew = k.lease.id != 0 && !k.hold_keepalive;
   if (renew && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);

@@ -54,7 +54,7 @@ void node_crash(World& w, int n) {
   Node& x = w.node(n);
   if (!x.up) return;
   w.log(n, "FAULT whole node crashes");
-  pg_stop(w, n, "node crashed");
+  pg_stop(w, n, "node crashed", true);
   x.up = false;
   x.sc.alive = false;
   x.sc.gen += 1;
@@ -63,12 +63,71 @@ void node_crash(World& w, int n) {
 
 void node_restart(World& w, int n) {
   Node& x = w.node(n);
-  if (x.up) return;
+  if (x.up || x.retired) return;
   x.up = true;
   x.sc.alive = true;
   x.sc.gen += 1;
   w.log(n, "node restarts");
   pg_start(w, n, x.pg.in_recovery, "node restart");
+}
+
+// The operator's second node under an existing name (issue 12): its own machine and state_dir, so
+// its own identity; its sidecar clones the primary (a running node if etcd names none yet) and
+// starts it in recovery. Its sidecar's refusal to start under a live name of another identity
+// is not modelled: the duplicate starts whatever etcd holds, as if it had raced the original's
+// heartbeat, so the guard in the core has to hold by itself.
+void start_duplicate(World& w, int d, int orig) {
+  if (w.healed) return;
+  int p = resolve(w, -1);
+  if (p == d || !w.node(p).up || !w.node(p).pg.running) {
+    p = -1;
+    for (const Node& y : w.nodes) {
+      if (y.index != d && y.up && y.pg.running && !y.retired) p = p < 0 ? y.index : p;
+    }
+  }
+  if (p < 0) {
+    w.q.after(500, [&w, d, orig] { start_duplicate(w, d, orig); });
+    return;
+  }
+  Node& x = w.node(d);
+  const Node& src = w.node(p);
+  x.retired = false;
+  x.up = true;
+  x.sc.alive = true;
+  x.sc.gen += 1;
+  x.pg.system_identifier = src.pg.system_identifier;
+  x.pg.wal = src.pg.wal;
+  x.pg.in_recovery = true;
+  x.pg.upstream = src.config.name;
+  x.pg.upstream_host = src.config.host;
+  x.pg.synchronous_standby_names.clear();
+  x.lease_kept = true;   // a new worker looks for a lease to adopt, like any
+  pg_start(w, d, true, "second node named " + x.config.name + ", identity " + x.config.member_id + ", cloned from " +
+                           src.config.name + "; the original (identity " + w.node(orig).config.member_id + ") is " +
+                           (w.node(orig).up ? "up" : "down"));
+}
+
+// The operator removes the second node (its record expires with its lease). A term it won goes
+// with it: a crashed primary comes back at heal, this one never does (checkers.cpp, L1).
+void remove_duplicate(World& w, int d) {
+  Node& x = w.node(d);
+  if (x.retired) return;
+  w.log(d, "operator removes the second node named " + x.config.name);
+  node_crash(w, d);
+  x.retired = true;
+}
+
+void duplicate(World& w, const Fault& f) {
+  int orig = resolve(w, f.nodes[0]);
+  int d = w.sc.nodes;   // the spare machine
+  Node& x = w.node(d);
+  if (!x.retired || x.up) return;
+  x.config.name = w.node(orig).config.name;
+  x.config.tags = w.node(orig).config.tags;
+  x.config.host = "10.0.1." + std::to_string(orig + 1);
+  w.log(d, "FAULT an operator sets up a second node named " + x.config.name + (f.original_down ? " (the original crashes)" : ""));
+  if (f.original_down) node_crash(w, orig);
+  w.q.after(f.duration_ms, [&w, d, orig] { start_duplicate(w, d, orig); });
 }
 
 std::optional<core::EtcdView> operator_view(World& w) {
@@ -193,6 +252,9 @@ void start_fault(World& w, const Fault& f) {
       w.etcd.renew_all(w.etcd_now(), f.duration_ms);
       w.schedule_expiry();
       break;
+    case FaultKind::Duplicate:
+      duplicate(w, f);
+      break;
     case FaultKind::Operator:
       operator_action(w, f);
       if (f.action == OperatorAction::Pause) {
@@ -229,7 +291,11 @@ void heal_all(World& w) {
   for (Link& l : w.links) l = Link{};
   w.lossy_until_ms = -1;
   if (!w.etcd_up) w.etcd_come_back(true);
+  for (const Fault& f : w.sc.faults) {
+    if (f.kind == FaultKind::Duplicate && f.remove_at_heal) remove_duplicate(w, w.sc.nodes);
+  }
   for (Node& x : w.nodes) {
+    if (x.retired) continue;
     resume(w, x.index);
     if (!x.up) node_restart(w, x.index);
     x.w.stalled_until_ms = -1;

@@ -38,7 +38,11 @@ struct PgModel {
   uint64_t incarnation = 0;     // bumps at every start: callbacks of an older life are dropped
   Lineage wal;
   std::string upstream;         // recovery: the member primary_conninfo names
+  // ... and its host: primary_conninfo holds an address, not a name, so a second node that takes
+  // the name later is not streamed from ("" = whoever the member record under the name says).
+  std::string upstream_host;
   bool streaming = false;
+  int streaming_from = -1;      // the machine it streams from (names may be duplicated)
   std::string synchronous_standby_names;
   uint64_t system_identifier = 0;
 };

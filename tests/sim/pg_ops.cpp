@@ -21,9 +21,10 @@ void pg_start(World& w, int n, bool in_recovery, const std::string& why) {
   worker_start(w, n);
 }
 
-void pg_stop(World& w, int n, const std::string& why) {
+void pg_stop(World& w, int n, const std::string& why, bool lease_kept) {
   Node& x = w.node(n);
   if (!x.pg.running) return;
+  x.lease_kept = lease_kept;
   x.pg.running = false;
   x.pg.promoting = false;
   x.pg.streaming = false;
@@ -37,7 +38,7 @@ void pg_crash(World& w, int n) {
   Node& x = w.node(n);
   if (!x.pg.running) return;
   bool was_primary = !x.pg.in_recovery;
-  pg_stop(w, n, "postmaster crashed");
+  pg_stop(w, n, "postmaster crashed", true);
   sidecar_on_crash(w, n, was_primary);
 }
 
@@ -66,6 +67,7 @@ void pg_promote(World& w, int n) {
     y.pg.in_recovery = false;
     y.pg.promoting = false;
     y.pg.upstream.clear();
+    y.pg.upstream_host.clear();
     y.last_promoted_term = term;
     w.stats.promotions += 1;
     w.log(n, "pg: promoted, now " + y.pg.wal.describe());
@@ -75,10 +77,11 @@ void pg_promote(World& w, int n) {
   });
 }
 
-void pg_follow(World& w, int n, const std::string& upstream) {
+void pg_follow(World& w, int n, const std::string& upstream, const std::string& host) {
   Node& x = w.node(n);
-  if (!x.pg.running || !x.pg.in_recovery || x.pg.upstream == upstream) return;
+  if (!x.pg.running || !x.pg.in_recovery || (x.pg.upstream == upstream && x.pg.upstream_host == host)) return;
   x.pg.upstream = upstream;
+  x.pg.upstream_host = host;
   x.pg.streaming = false;
   w.log(n, "pg: primary_conninfo now names " + upstream);
 }
@@ -88,12 +91,13 @@ void pg_follow(World& w, int n, const std::string& upstream) {
 static void stream_one(World& w, Node& r) {
   r.pg.streaming = false;
   if (!r.up || r.suspended_at_ms >= 0 || !r.pg.running || !r.pg.in_recovery || r.pg.promoting || r.pg.upstream.empty()) return;
-  int u = w.index_of(r.pg.upstream);
+  int u = w.index_at(r.pg.upstream, r.pg.upstream_host);
   if (u < 0 || u == r.index || w.replication_cut(r.index, u)) return;
   const Node& up = w.node(u);
   if (!up.up || up.suspended_at_ms >= 0 || !up.pg.running) return;
   if (!up.pg.wal.contains(r.pg.wal.timeline, r.pg.wal.flush)) return;
   r.pg.streaming = true;
+  r.pg.streaming_from = u;
   Lsn target = up.pg.wal.flush;
   if (w.rng.chance(0.2)) target -= std::min<Lsn>(target, static_cast<Lsn>(w.rng.range(0, 20000)));
   Lsn mine = r.pg.wal.flush;

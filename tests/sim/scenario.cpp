@@ -19,6 +19,7 @@ const char* fault_kind_name(FaultKind k) {
     case FaultKind::ConfigChange: return "config change";
     case FaultKind::Suspend: return "suspend";
     case FaultKind::EtcdLeaderChange: return "etcd leader change";
+    case FaultKind::Duplicate: return "duplicate";
   }
   return "?";
 }
@@ -209,6 +210,24 @@ void draw_takeover_faults(Rng& rng, Scenario& s) {
   std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
+// Issue 12: "a second node with the same name and another identity". Drawn last, so that the
+// rest of a seed's plan does not depend on it. The clone starts up to 1.5 ttl after the fault
+// began: before the original's record can have expired (the guard must refuse it) or after.
+void draw_duplicate(Rng& rng, Scenario& s) {
+  if (!rng.chance(0.15)) return;
+  Fault f;
+  f.kind = FaultKind::Duplicate;
+  f.at_ms = rng.range(s.faults_from_ms, s.heal_at_ms - 1000);
+  f.duration_ms = std::min<TimeMs>(rng.range(0, s.config.ttl_s * 1500LL), s.heal_at_ms - 500 - f.at_ms);
+  f.nodes.push_back(pick_node(rng, s.nodes));
+  f.original_down = rng.chance(0.5);
+  f.remove_at_heal = rng.chance(0.5);
+  s.faults.push_back(f);
+  s.spare_nodes = 1;
+  s.clocks.push_back(draw_clock(rng, s.config.max_clock_drift));
+  std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
 }  // namespace
 
 Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
@@ -239,6 +258,7 @@ Scenario make_scenario(uint64_t seed, int nodes, Rng& rng) {
   draw_faults(rng, s);
   draw_lease_faults(rng, s);
   draw_takeover_faults(rng, s);
+  draw_duplicate(rng, s);
   // L1's bound follows the longest ttl the cluster may run with (a lease outlives a ttl change).
   core::ClusterConfig longest = s.config;
   for (const Fault& f : s.faults) longest.ttl_s = std::max(longest.ttl_s, f.ttl_s);
@@ -268,6 +288,11 @@ std::string describe(const Scenario& s) {
     if (f.kind == FaultKind::EtcdLeaderChange) out += "; at " + std::to_string(f.at_ms) + "ms etcd leader change";
     if (f.mode == PartitionMode::SlowRequests && f.kind == FaultKind::Partition)
       out += "; at " + std::to_string(f.at_ms) + "ms primary's requests slow for " + std::to_string(f.duration_ms) + "ms";
+    if (f.kind == FaultKind::Duplicate)
+      out += "; at " + std::to_string(f.at_ms) + "ms a duplicate of " +
+             (f.nodes[0] < 0 ? std::string("the primary") : "n" + std::to_string(f.nodes[0])) +
+             (f.original_down ? " (original crashed)" : " (original running)") + " starts " +
+             std::to_string(f.duration_ms) + "ms later" + (f.remove_at_heal ? ", removed at heal" : ", kept");
   }
   if (s.regrant_delay_ms > 0) out += "; re-grant after " + std::to_string(s.regrant_delay_ms) + "ms";
   if (s.commit_stall_prob > 0)

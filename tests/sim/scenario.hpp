@@ -12,7 +12,7 @@
 namespace pg_ha::sim {
 
 enum class FaultKind { Partition, WorkerStall, PgCrash, NodeCrash, EtcdOutage, LossySpell, Operator, ConfigChange, Suspend,
-                       EtcdLeaderChange };
+                       EtcdLeaderChange, Duplicate };
 const char* fault_kind_name(FaultKind k);
 
 enum class PartitionMode { Both, RequestsOnly, ResponsesOnly, SlowResponses, SlowRequests };
@@ -30,6 +30,11 @@ struct Fault {
   bool force = false;                // Operator failover
   int ttl_s = 0;                     // ConfigChange: the new ttl (set_config, as an operator would)
   int fence_after_ms = 0;            // ConfigChange: the new fence_after_ms
+  // Duplicate: an operator starts a second node under nodes[0]'s name with its own identity (a
+  // fresh clone of the primary, its own state_dir), duration_ms after the fault began; with
+  // original_down the original's machine is crashed first (it comes back at heal at the latest).
+  bool original_down = false;
+  bool remove_at_heal = false;       // Duplicate: the operator removes the second node at heal
 };
 
 struct Scenario {
@@ -69,6 +74,8 @@ struct Scenario {
   // without the COMMIT-time deadline check), "clock-stops-in-suspend" (the deadline clock is
   // CLOCK_MONOTONIC, which stands still while the node is suspended).
   std::string sim_canary;
+  // Machines beyond `nodes` that no fault but Duplicate starts (their clocks follow the nodes').
+  int spare_nodes = 0;
   std::string skip;                   // invariants not checked (",I5,"): lets a canary reach the one it targets
 };
 

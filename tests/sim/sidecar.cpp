@@ -1,5 +1,7 @@
 #include "sidecar.hpp"
 
+#include <memory>
+
 #include "pg_ops.hpp"
 #include "world.hpp"
 #include "common/no_postgres.hpp"
@@ -29,7 +31,7 @@ void finish(World& w, int n, const std::string& id, bool ok, const std::string& 
 // fails (or by request) a re-clone copies the primary's data directory.
 void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool reclone) {
   Node& x = w.node(n);
-  int p = w.index_of(r.primary);
+  int p = w.index_at(r.primary, r.primary_host);   // the address in the request, as the sidecar uses
   if (p < 0 || p == n || !w.node(p).pg.running || w.replication_cut(n, p)) {
     finish(w, n, r.id, false, std::string(reclone ? "reclone" : "rewind") + " from " + r.primary + " (source unreachable)");
     pg_start(w, n, true, "after a failed rewind");
@@ -44,6 +46,7 @@ void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool recl
     finish(w, n, r.id, true, "reclone from " + r.primary + " at " + x.pg.wal.describe());
   }
   x.pg.upstream = r.primary;
+  x.pg.upstream_host = r.primary_host;
   x.pg.in_recovery = true;
   pg_start(w, n, true, r.id);
 }
@@ -58,7 +61,7 @@ void run(World& w, int n, const core::SidecarRequest& r) {
     finish(w, n, r.id, true, "release lease");
     return;
   }
-  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind));
+  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind), r.kind == K::Restart);
   TimeMs delay = w.rng.range(r.kind == K::Restart || r.kind == K::Demote ? 200 : 500, 2500);
   later(w, n, delay, [&w, n, r] {
     Node& y = w.node(n);
@@ -67,6 +70,7 @@ void run(World& w, int n, const core::SidecarRequest& r) {
     if (r.kind == K::Demote) {
       y.pg.in_recovery = true;
       y.pg.upstream = r.primary;
+      y.pg.upstream_host = r.primary_host;
     }
     finish(w, n, r.id, true, core::sidecar_request_kind_name(r.kind));
     pg_start(w, n, recovery, r.id);
@@ -110,6 +114,50 @@ void sidecar_release_lease(World& w, int n, int64_t lease) {
   });
 }
 
+// The supervisor's revoke after a crash: synchronous, with the etcd client's timeout. A request
+// that timed out may still reach etcd later, as a real one can; so a revoke without an answer is
+// sent again until one is answered (revoked or already gone), and postgres starts only then
+// (ClusterView::revoke_unanswered; FINDINGS F11). `--sim-canary start-after-unanswered-revoke`
+// starts after the first timeout, as the supervisor did before.
+void release_before_restart(World& w, int n, int64_t lease) {
+  Node& x = w.node(n);
+  x.sc.releasing = true;
+  uint64_t gen = x.sc.gen;
+  auto done = std::make_shared<bool>(false);
+  auto finish = [&w, n, gen, done] {
+    Node& y = w.node(n);
+    if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
+    *done = true;
+    y.sc.releasing = false;
+    if (!y.sc.start_after_release) return;
+    y.sc.start_after_release = false;
+    pg_start(w, n, y.pg.in_recovery, "restart after crash");
+  };
+  if (lease == 0) return finish();
+  w.q.after(w.sc.request_timeout_ms, [&w, n, gen, lease, done, finish] {
+    Node& y = w.node(n);
+    if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
+    if (w.sc.sim_canary == "start-after-unanswered-revoke") return finish();
+    w.log(n, "sidecar: revoke of lease " + std::to_string(lease) + " got no answer: retrying");
+    *done = true;   // this attempt is over; the retry has its own
+    release_before_restart(w, n, lease);
+  });
+  std::optional<TimeMs> d = w.request_delay(n);
+  if (!d) {
+    w.log(n, "sidecar: release of lease " + std::to_string(lease) + " lost");
+    return;
+  }
+  w.q.after(*d, [&w, n, lease, finish] {
+    if (!w.etcd_up) return;
+    std::vector<KvEvent> events;
+    bool ok = w.etcd.revoke(lease, &events);
+    w.log(n, "sidecar: lease " + std::to_string(lease) + (ok ? " revoked" : " already gone"));
+    after_txn(w, events);
+    w.publish(events);
+    if (std::optional<TimeMs> back = w.response_delay(n)) w.q.after(*back, finish);
+  });
+}
+
 // The postmaster died. A replica is simply restarted. A primary is restarted in place within
 // primary_start_timeout; past it (or at once when 0) the sidecar releases the lease so that an
 // election starts now instead of after ttl.
@@ -119,14 +167,20 @@ void sidecar_on_crash(World& w, int n, bool was_primary) {
   TimeMs restart_ms = w.rng.range(300, 5000);
   TimeMs timeout_ms = static_cast<TimeMs>(w.sc.config.primary_start_timeout_s) * 1000;
   x.sc.running_id.clear();
+  x.sc.releasing = false;
+  x.sc.start_after_release = false;
   if (was_primary && (timeout_ms == 0 || restart_ms > timeout_ms)) {
     int64_t lease = x.sc.lease_of_worker;
     later(w, n, timeout_ms, [&w, n, lease] {
-      if (!w.node(n).pg.running) sidecar_release_lease(w, n, lease);
+      if (!w.node(n).pg.running) release_before_restart(w, n, lease);
     });
   }
   later(w, n, restart_ms, [&w, n] {
     Node& y = w.node(n);
+    if (y.sc.releasing) {
+      y.sc.start_after_release = true;
+      return;
+    }
     pg_start(w, n, y.pg.in_recovery, "restart after crash");
   });
 }

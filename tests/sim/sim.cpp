@@ -25,6 +25,7 @@ void bootstrap(World& w) {
   put_direct(w, w.keys.config(), core::encode_cluster_config(w.sc.config));
   put_direct(w, w.keys.initialize(), core::encode(core::InitializeRecord{"n0", std::to_string(kSystemIdentifier)}));
   for (Node& x : w.nodes) {
+    if (x.retired) continue;   // a spare machine, started only by a Duplicate fault
     x.pg.system_identifier = kSystemIdentifier;
     x.pg.wal = Lineage{{}, 1, 1000};
     x.pg.in_recovery = x.index != 0;

@@ -9,25 +9,64 @@ namespace pg_ha::sim {
 
 World::World(const Scenario& s, bool echo)
     : sc(s), rng(s.seed * 0x9E3779B97F4A7C15ULL + 17), keys("/pg_ha", "sim"), trace(echo) {
-  links.resize(static_cast<size_t>(s.nodes));
-  watch_last_delivery_ms.assign(static_cast<size_t>(s.nodes), 0);
-  for (int i = 0; i < s.nodes; ++i) {
+  int machines = s.nodes + s.spare_nodes;
+  links.resize(static_cast<size_t>(machines));
+  watch_last_delivery_ms.assign(static_cast<size_t>(machines), 0);
+  for (int i = 0; i < machines; ++i) {
     Node n;
     n.index = i;
     n.config.name = "n" + std::to_string(i);
     n.config.host = "10.0.0." + std::to_string(i + 1);
     n.config.port = 5432;
-    n.config.tags = s.tags[static_cast<size_t>(i)];
+    n.config.tags = s.tags[static_cast<size_t>(std::min(i, s.nodes - 1))];
+    n.config.member_id = member_id_for(s.seed, i);
     n.clock = s.clocks[static_cast<size_t>(i)];
+    if (i >= s.nodes) {   // a spare: down until a Duplicate fault starts it
+      n.retired = true;
+      n.up = false;
+      n.sc.alive = false;
+    }
     nodes.push_back(n);
   }
 }
 
-int World::index_of(const std::string& name) const {
+// 32 hex digits, like the sidecar's random identity, but a function of the seed and the machine.
+std::string member_id_for(uint64_t seed, int machine) {
+  static const char* hex = "0123456789abcdef";
+  uint64_t a = seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(machine) + 1;
+  uint64_t b = (a ^ (a >> 31)) * 0xBF58476D1CE4E5B9ULL;
+  std::string out;
+  for (uint64_t v : {a, b}) {
+    for (int i = 15; i >= 0; --i) out += hex[(v >> (4 * i)) & 0xF];
+  }
+  return out;
+}
+
+int World::index_at(const std::string& name, const std::string& host) const {
+  if (host.empty()) return index_of(name);
   for (const Node& n : nodes) {
-    if (n.config.name == name) return n.index;
+    if (n.config.name == name && n.config.host == host) return n.index;
   }
   return -1;
+}
+
+int World::index_of(const std::string& name) const {
+  int first = -1, count = 0;
+  for (const Node& n : nodes) {
+    if (n.config.name != name) continue;
+    if (first < 0) first = n.index;
+    count += 1;
+  }
+  if (count < 2) return first;
+  const kv::KeyValue* v = etcd.get(keys.member(name));
+  auto m = v ? core::decode_member(v->value) : Result<core::MemberRecord>(make_error(ErrorKind::NotFound, "none"));
+  for (const Node& n : nodes) {
+    if (n.config.name == name && m.ok() && n.config.host == m->host) return n.index;
+  }
+  for (const Node& n : nodes) {
+    if (n.config.name == name && n.up && !n.retired) return n.index;
+  }
+  return first;
 }
 
 void World::fail(const std::string& invariant, const std::string& message) {
@@ -90,7 +129,7 @@ void World::rpc(int n, std::function<std::function<void()>()> at_etcd, std::func
 }
 
 Result<kv::TxnResult> World::etcd_txn(const kv::Txn& t, int by_node) {
-  (void)by_node;
+  check_identity_puts(*this, t, by_node);
   before_txn(*this, t);
   std::vector<KvEvent> events;
   Result<kv::TxnResult> r = etcd.txn(t, &events);

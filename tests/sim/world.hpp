@@ -71,6 +71,9 @@ struct Worker {
   core::LeaseObservation pending_lease;
   int64_t pending_asked_ttl_s = 0;
   int64_t leftover_lease = 0;
+  // Lease adoption at start (Agent::maintain_lease): tried once, from the first valid view.
+  bool adoption_tried = false;
+  bool followed = false;              // the core named an upstream in this incarnation
   TimeMs wake_at_ms = 0;              // local: the core asked to be stepped again by then
   // Fast takeover: the lease whose TimeToLive the core wants read, the last reading, and whether
   // the core asked to stop renewing our own lease.
@@ -82,6 +85,7 @@ struct Worker {
   uint64_t tick_gen = 0;
   TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)
   std::string last_logged_reason;
+  std::string state;                  // the core's last decision state ("primary", "conflict", ...)
   // Shared memory: the commit gate (DESIGN.md: fence fails closed).
   TimeMs deadline_ms = 0;             // local
   bool fenced = true;
@@ -95,6 +99,11 @@ struct Sidecar {
   uint64_t gen = 0;
   TimeMs crash_at_ms = -1;            // real time of the primary crash being handled (-1 none)
   int64_t lease_of_worker = 0;        // the lease the worker last used (for release_lease)
+  // A crashed primary's lease is revoked before postgres starts again (sidecar/supervisor.cpp:
+  // check_primary_deadline, then start): a start due meanwhile waits for the revoke's answer or
+  // its timeout.
+  bool releasing = false;
+  bool start_after_release = false;
 };
 
 struct Node {
@@ -108,6 +117,10 @@ struct Node {
   TimeMs suspended_at_ms = -1;        // real time the whole machine was suspended (-1: running)
   int64_t last_promoted_term = 0;
   int64_t promoting_term = 0;
+  bool retired = false;               // a spare machine not (or no longer) in the cluster
+  // The worker's last stop left its lease alive (crash, sidecar restart): the next worker may
+  // adopt it. A clean stop revokes it in the real worker, so nothing is adopted after one.
+  bool lease_kept = true;
 };
 
 struct Violation {
@@ -120,6 +133,9 @@ struct Stats {
   int64_t promotions = 0, auto_promotions = 0, faults = 0, operator_ok = 0;
   TimeMs l1_ms = -1;
 };
+
+// The durable identity (core::NodeIdentity::member_id) of machine `machine` in seed `seed`.
+std::string member_id_for(uint64_t seed, int machine);
 
 struct World {
   World(const Scenario& s, bool echo);
@@ -145,12 +161,17 @@ struct World {
   // etcd-side watches: node -> (worker incarnation, watch generation); delivery order per node.
   std::map<int, std::pair<uint64_t, uint64_t>> watches;
   std::vector<TimeMs> watch_last_delivery_ms;
+  std::map<int64_t, int> lease_owner;   // lease id -> the node whose worker was granted it
 
   TimeMs now() const { return q.now(); }
   TimeMs local_now(int n) const { return nodes[static_cast<size_t>(n)].clock.local(q.now()); }
   TimeMs etcd_now() const { return sc.etcd_clock.local(q.now()); }
   Node& node(int n) { return nodes[static_cast<size_t>(n)]; }
+  // The node a peer reaches under `name`: the only one of that name, or with duplicates the one
+  // whose host etcd's members/<name> names (what a conninfo is built from).
   int index_of(const std::string& name) const;
+  // The machine named `name` at `host` ("" host: index_of(name)); -1 when there is none.
+  int index_at(const std::string& name, const std::string& host) const;
   void log(int node, const std::string& text) { trace.log(q.now(), node, text); }
   void fail(const std::string& invariant, const std::string& message);
 

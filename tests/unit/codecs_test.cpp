@@ -348,7 +348,7 @@ TEST(BuildView, CorruptKeyGoesToProblemsAndTheRestIsKept) {
   m.name = "n2";
   std::vector<kv::KeyValue> kvs = {
       {keys.leader(), "{not json", 5, 5, 1, 101},
-      {keys.state(), encode(StateRecord{3, "n1", 2, false, false, 0, {}, std::nullopt}), 4, 6, 2, 0},
+      {keys.state(), encode(StateRecord{3, "n1", 2, false, false, 0, {}, std::nullopt, "", {}}), 4, 6, 2, 0},
       {keys.member("n2"), encode(m), 3, 7, 3, 102},
       {keys.member("n3"), R"({"version":1,"name":"n3","flush_lsn":"zz"})", 3, 8, 1, 103},
       {keys.optime(), R"({"version":3,"lsn":"0/1"})", 2, 9, 1, 0},

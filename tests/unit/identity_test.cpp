@@ -75,14 +75,83 @@ TEST(Identity, ARaceLostToAnotherIdentityFailsItsCompare) {
   EXPECT_EQ(m->member_id, "id-impostor");
 }
 
-TEST(Identity, APrimaryWhoseNameIsTakenStaysFencedAndNeverLeads) {
+TEST(Identity, APrimaryWhoseNameIsTakenStaysFencedAndGivesUpLeader) {
+  // Its lease, kept alive, would otherwise keep `leader` and stop every election (FINDINGS F9).
   World w = settled();
   impostor_takes(w, "n1");
   Decision d = w.step("n1").decision;
   EXPECT_TRUE(d.fenced);
   EXPECT_EQ(d.write_deadline_ms, 0);
   EXPECT_EQ(d.state, "conflict");
-  EXPECT_TRUE(d.writes.empty()) << describe(d);
+  ASSERT_EQ(d.writes.size(), 1u) << describe(d);
+  const kv::Txn& t = d.writes.front().txn;
+  EXPECT_TRUE(has_compare(t, kv::Compare::lease_is(w.keys.leader(), w.lease_of("n1")))) << describe(t);
+  ASSERT_EQ(t.success.size(), 1u) << describe(t);
+  EXPECT_EQ(t.success.front().kind, kv::RequestOp::Kind::DeleteRange);
+  EXPECT_EQ(t.success.front().key, w.keys.leader());
+  EXPECT_EQ(find_put(t, w.keys.member("n1")), nullptr) << "nothing is written under the name";
+  w.apply_writes(d);
+  EXPECT_FALSE(w.view().leader.has_value());
+}
+
+TEST(Identity, AReplicaWhoseNameIsTakenWithdrawsItsReport) {
+  World w = settled();
+  w.kill("n1");
+  w.run("n2");   // reports for term 2 under its lease
+  ASSERT_TRUE(w.view().reports.count(2) && w.view().reports.at(2).count("n2"));
+  impostor_takes(w, "n2");
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(d.state, "conflict");
+  const EtcdWrite* t = find_write(d, "give up");
+  ASSERT_NE(t, nullptr) << describe(d);
+  EXPECT_TRUE(has_compare(t->txn, kv::Compare::lease_is(w.keys.election_report(2, "n2"), w.lease_of("n2"))));
+  w.apply_writes(d);
+  EXPECT_FALSE(w.view().reports.count(2) && w.view().reports.at(2).count("n2"));
+}
+
+TEST(Identity, ATermWonByAnotherNodeOfOurNameIsNotReclaimed) {
+  // A replacement with our name and another identity won the term while we were away, and is
+  // gone now: its WAL is not ours, so the term is not ours to take back (FINDINGS F8).
+  World w = World::cluster(3);
+  w.expire_lease("n1");
+  w.new_lease("n1");
+  StateRecord s = w.state();
+  s.primary_id = "id-replacement";
+  w.put_state(s);
+  Decision d = w.step("n1").decision;
+  EXPECT_EQ(find_write(d, "reclaim"), nullptr) << describe(d);
+  EXPECT_TRUE(d.fenced);
+  EXPECT_NE(d.reason.find("id-replacement"), std::string::npos) << d.reason;
+}
+
+TEST(Identity, ATermOfOurOwnIdentityIsReclaimed) {
+  World w = World::cluster(3);
+  w.expire_lease("n1");
+  w.new_lease("n1");
+  StateRecord s = w.state();
+  s.primary_id = "id-n1";
+  w.put_state(s);
+  Decision d = w.step("n1").decision;
+  EXPECT_NE(find_write(d, "reclaim leadership"), nullptr) << describe(d);
+}
+
+TEST(Identity, ANewTermRecordsTheWinnersIdentity) {
+  World w = settled();
+  w.kill("n1");
+  w.run("n2");
+  w.run("n3");
+  w.advance(w.config.election_wait_ms + 1);
+  for (const char* name : {"n2", "n3"}) {
+    Decision d = w.step(name).decision;
+    const EtcdWrite* t = find_write(d, "take leadership");
+    if (!t) continue;
+    auto st = decode_state(find_put(t->txn, w.keys.state())->value);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->primary, name);
+    EXPECT_EQ(st->primary_id, std::string("id-") + name);
+    return;
+  }
+  FAIL() << "nobody took leadership";
 }
 
 TEST(Identity, AReplicaWhoseNameIsTakenNeverReportsOrPromotes) {

@@ -51,7 +51,7 @@ TEST(Bootstrap, InitializeWinnerWithMatchingSystemIdWritesTermOne) {
 TEST(Bootstrap, TermOneTxnLosesToAnExistingState) {
   World w = fresh_node("n1", std::to_string(World::kSysId));
   Decision d = w.step("n1").decision;
-  w.put_state(StateRecord{1, "n9", 1, false, false, 0, {}, std::nullopt});  // someone was faster
+  w.put_state(StateRecord{1, "n9", 1, false, false, 0, {}, std::nullopt, "", {}});  // someone was faster
   std::vector<TxnOutcome> out = w.apply_writes(d);
   EXPECT_EQ(out.front(), TxnOutcome::Failed);
   EXPECT_EQ(w.etcd.get(w.keys.leader()), nullptr);
