@@ -83,10 +83,7 @@ void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, 
   // A rewind for this term and primary already ran and the replica is stuck again, wherever:
   // (a rewind restarts it, and replay may then stop short of where it stood).
   const std::string& done = c.local.sidecar_done_id;
-  const std::string reclone_suffix = "-reclone";
-  bool rewound = done.rfind(prefix, 0) == 0 &&
-                 (done.size() < reclone_suffix.size() ||
-                  done.compare(done.size() - reclone_suffix.size(), reclone_suffix.size(), reclone_suffix) != 0);
+  bool rewound = done.rfind(prefix, 0) == 0 && done.find("-reclone", prefix.size()) == std::string::npos;
   std::string why = "cannot stream from " + primary + " for " + std::to_string(stuck_ms / 1000) + " s (" + where + ")";
   c.d.sidecar = rewound ? request_to_follow(SidecarRequest::Kind::Reclone, id + "-reclone", primary, m,
                                             why + "; a rewind did not help: re-cloning")

@@ -55,17 +55,22 @@ TEST(StuckReplica, NotStreamingAndBehindIsReportedThenRewound) {
   EXPECT_EQ(w.step("n3").decision.sidecar->id, d.sidecar->id) << "stable id";
 }
 
-TEST(StuckReplica, StillStuckAfterTheRewindIsRecloned) {
+// n3 gets stuck, is rewound (the rewind restarts postgres: a new worker, fresh memory), comes
+// back at `after_rewind` and stays stuck there: the decision once the bound has passed again.
+Decision stuck_again_after_a_rewind(Lsn after_rewind) {
   World w = n2_leads_term_2(World::kBase + 0x80);
   w.step("n3");
   w.advance(kStuckMs);
   std::string rewind_id = w.step("n3").decision.sidecar->id;
-  // The rewind restarted postgres (a new worker: fresh memory) and nothing moved.
   w.node("n3").mem = NodeMemory{};
-  w.node("n3").obs.sidecar_done(rewind_id);
+  w.node("n3").obs.sidecar_done(rewind_id).flush(after_rewind);
   EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
   w.advance(kStuckMs);
-  Decision d = w.step("n3").decision;
+  return w.step("n3").decision;
+}
+
+TEST(StuckReplica, StillStuckAfterTheRewindIsRecloned) {
+  Decision d = stuck_again_after_a_rewind(World::kBase + 0x80);   // nothing moved
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone);
   EXPECT_EQ(d.state, "recloning");
@@ -77,17 +82,10 @@ TEST(StuckReplica, StillStuckAfterTheRewindIsRecloned) {
 // ever; a rewind for this term and primary that did not help leads to a re-clone wherever the
 // replica is stuck next.
 TEST(StuckReplica, StuckElsewhereAfterTheRewindIsRecloned) {
-  World w = n2_leads_term_2(World::kBase + 0x80);
-  w.step("n3");
-  w.advance(kStuckMs);
-  std::string rewind_id = w.step("n3").decision.sidecar->id;
-  w.node("n3").mem = NodeMemory{};
-  w.node("n3").obs.sidecar_done(rewind_id).flush(World::kBase + 0x40);
-  EXPECT_FALSE(w.step("n3").decision.sidecar.has_value());
-  w.advance(kStuckMs);
-  Decision d = w.step("n3").decision;
+  Decision d = stuck_again_after_a_rewind(World::kBase + 0x40);
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone) << describe(d);
+  EXPECT_EQ(d.state, "recloning");
 }
 
 TEST(StuckReplica, ProgressKeepsItFollowing) {
