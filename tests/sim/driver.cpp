@@ -11,6 +11,7 @@
 #include "checkers.hpp"
 #include "client.hpp"
 #include "core/control.hpp"
+#include "core/takeover.hpp"
 #include "pg_ops.hpp"
 #include "sidecar.hpp"
 #include "world.hpp"
@@ -449,6 +450,7 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);
   x.w.ttl_lease_wanted = d.read_lease_ttl;
+  x.w.ttl_read_at_ms = d.read_lease_ttl_at;
   if (d.hold_keepalive && !x.w.hold_keepalive) w.log(n, "keep-alives held: the gate lapsed");
   x.w.hold_keepalive = d.hold_keepalive;
   x.w.writes = d.writes;
@@ -535,7 +537,8 @@ void worker_tick(World& w, int n) {
   if (k.next_write < k.writes.size()) return send_write(w, n);
   if (regrant_step(w, n, cfg, now)) return;
   bool read_ttl = k.ttl_lease_wanted != 0 && k.view_valid;
-  if (read_ttl && now >= k.last_ttl_read_sent_ms + cfg.loop_wait_ms) return send_ttl_read(w, n, k.ttl_lease_wanted);
+  TimeMs ttl_due = std::max(k.ttl_read_at_ms, k.last_ttl_read_sent_ms + core::kMinLeaseReadingGapMs);
+  if (read_ttl && now >= ttl_due) return send_ttl_read(w, n, k.ttl_lease_wanted);
   // Like the real agent: a full linearizable read at least every loop_wait, whatever the watch
   // delivered (a watch only wakes the agent early).
   if (now >= k.last_read_sent_ms + cfg.loop_wait_ms) return send_read(w, n);
@@ -547,7 +550,7 @@ void worker_tick(World& w, int n) {
   }
   TimeMs next_local = std::min(k.wake_at_ms, k.last_read_sent_ms + cfg.loop_wait_ms);
   if (renew) next_local = std::min(next_local, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
-  if (read_ttl) next_local = std::min(next_local, k.last_ttl_read_sent_ms + cfg.loop_wait_ms);
+  if (read_ttl) next_local = std::min(next_local, ttl_due);
   if (k.ttl_mismatch_since_ms >= 0) next_local = std::min(next_local, k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
   schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));

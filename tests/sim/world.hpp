@@ -80,6 +80,7 @@ struct Worker {
   int64_t ttl_lease_wanted = 0;
   core::LeaseTtlReading leader_lease;
   TimeMs last_ttl_read_sent_ms = -1000000000;   // local
+  TimeMs ttl_read_at_ms = 0;                     // local: Decision::read_lease_ttl_at
   bool hold_keepalive = false;
   bool read_backoff = false;          // the last read failed: step on the stale view first
   uint64_t tick_gen = 0;

@@ -47,6 +47,39 @@ TEST(Silence, ADefaultCandidateNeedsRemainingAtMostFiveOfTen) {
   EXPECT_GE(lease_silence_lower_bound_ms(10, 5), takeover_silence_ms(c));
 }
 
+TEST(Silence, NoReadingBeforeTheRemainingTtlCouldShowTheSilence) {
+  // need 3561 ms: a reading of 9 of 10 left (0 s for sure) cannot show it before 4 - 0 - 1 = 3 s
+  // later, whether etcd truncated or rounded up; half a second early for clocks and latency.
+  EXPECT_EQ(next_lease_reading_ms(1000, 0, 3561), 1000 + 2500);
+  EXPECT_EQ(next_lease_reading_ms(1000, -1000, 3561), 1000 + 3500) << "a fresh renewal";
+  EXPECT_EQ(next_lease_reading_ms(1000, 3000, 3561), 1000 + kMinLeaseReadingGapMs) << "close: read often";
+  EXPECT_EQ(next_lease_reading_ms(1000, 9000, 3561), 1000 + kMinLeaseReadingGapMs);
+}
+
+TEST(Silence, TheEarliestReadingThatCouldCrossIsNeverSkipped) {
+  // etcd's remaining time truncated (or rounded up) after `gone` ms without a keep-alive, read at
+  // every step of 10 ms: the first reading whose lower bound reaches `need` comes no earlier than
+  // the schedule computed from any earlier reading (or than the least gap between two readings).
+  const TimeMs need = 3561;
+  for (TimeMs renewed = 0; renewed < 1000; renewed += 37) {
+    for (bool ceil : {false, true}) {
+      auto remaining_at = [&](TimeMs t) {
+        TimeMs left = 10000 - (t - renewed);
+        return ceil ? (left + 999) / 1000 : left / 1000;
+      };
+      TimeMs first_cross = -1;
+      for (TimeMs t = renewed; first_cross < 0; t += 10) {
+        if (lease_silence_lower_bound_ms(10, remaining_at(t)) >= need) first_cross = t;
+      }
+      for (TimeMs t = renewed; t < first_cross; t += 10) {
+        int64_t silent = lease_silence_lower_bound_ms(10, remaining_at(t));
+        EXPECT_LE(next_lease_reading_ms(t, silent, need), std::max(first_cross, t + kMinLeaseReadingGapMs))
+            << "renewed " << renewed << " read " << t << (ceil ? " ceil" : " floor");
+      }
+    }
+  }
+}
+
 // ---- the primary's sticky gate ------------------------------------------------------------------
 
 // n1 leads; its gate lapses while it is cut off (its step emits an arm that goes nowhere).
@@ -196,6 +229,14 @@ TEST(Takeover, TooShortASilenceAfterRoundingIsNotEnough) {
   Decision d = w.step("n2").decision;
   EXPECT_NE(d.state, "electing") << describe(d);
   EXPECT_TRUE(find_write(d, "report position") == nullptr);
+  EXPECT_EQ(d.read_lease_ttl_at, w.now + kMinLeaseReadingGapMs) << "the next reading may show it";
+}
+
+TEST(Takeover, AHealthyLeaseIsReadAboutOnceInTheSilenceWanted) {
+  World w = silent_leader(9, 5000);   // renewed within the last second
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
+  EXPECT_EQ(d.read_lease_ttl_at, w.now + 2500) << "not once a loop: no answer before then could cross";
 }
 
 TEST(Takeover, AReadingOlderThanTheLastLeaderWriteDoesNotCount) {
