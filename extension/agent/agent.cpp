@@ -408,7 +408,7 @@ bool Agent::write_conf(const char* file, const std::string& conf, std::string* w
 void Agent::log_decision(const core::Decision& d) {
   if (d.reason == last_logged_reason_) return;
   last_logged_reason_ = d.reason;
-  local_.log(LogLevel::Info, "pg_ha: " + d.state + ": " + d.reason);
+  local_.log(LogLevel::Info, "pg_ha: " + std::string(core::state_name(d.state)) + ": " + d.reason);
 }
 
 void Agent::publish_snapshot(const core::Decision& d, const core::Observation& obs) {

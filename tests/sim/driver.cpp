@@ -417,7 +417,7 @@ core::Observation observe(const World& w, const Node& x, const core::ClusterConf
 
 void log_decision(World& w, int n, const core::Decision& d) {
   Worker& k = w.node(n).w;
-  std::string line = d.state + ": " + d.reason;
+  std::string line = std::string(core::state_name(d.state)) + ": " + d.reason;
   if (line == k.last_logged_reason) return;
   k.last_logged_reason = line;
   std::string gate = d.write_deadline_ms > 0 ? " [gate until " + std::to_string(d.write_deadline_ms) + "]" : " [fenced]";
@@ -427,6 +427,7 @@ void log_decision(World& w, int n, const core::Decision& d) {
 void apply_decision(World& w, int n, const core::Decision& d) {
   Node& x = w.node(n);
   log_decision(w, n, d);
+  check_transition(w, n, x.w.state, d);
   x.w.state = d.state;
   // synchronous_standby_names first: commits the new gate lets through must wait for it.
   if (d.synchronous_standby_names && *d.synchronous_standby_names != x.pg.synchronous_standby_names) {
@@ -440,7 +441,7 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   // The agent's first write of its include file names the upstream the core chose, or none: a
   // worker that has been in conflict since it started empties primary_conninfo (the sidecar's
   // clone named the primary), so a duplicate does not stream under the name it may not use.
-  if (!x.w.followed && d.state == "conflict" && !x.pg.upstream.empty()) {
+  if (!x.w.followed && d.state == core::NodeState::Conflict && !x.pg.upstream.empty()) {
     x.pg.upstream.clear();
     x.pg.upstream_host.clear();
     x.pg.streaming = false;

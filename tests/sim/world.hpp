@@ -86,7 +86,7 @@ struct Worker {
   uint64_t tick_gen = 0;
   TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)
   std::string last_logged_reason;
-  std::string state;                  // the core's last decision state ("primary", "conflict", ...)
+  std::optional<core::NodeState> state;   // the core's last decision state; none before the first step
   // Shared memory: the commit gate (DESIGN.md: fence fails closed).
   TimeMs deadline_ms = 0;             // local
   bool fenced = true;

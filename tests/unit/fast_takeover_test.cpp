@@ -150,7 +150,7 @@ TEST(StickyGate, ReArmLosesToATakeoverAndTheOldPrimaryDemotes) {
   w.advance(10);
   Decision after = w.step("n1").decision;
   EXPECT_TRUE(after.fenced);
-  EXPECT_EQ(after.state, "demoting") << describe(after);
+  EXPECT_EQ(after.state, NodeState::Demoting) << describe(after);
 }
 
 TEST(StickyGate, AnArmThatGaveNoLicenceBacksOffAndStopsRenewingTheLease) {
@@ -203,14 +203,14 @@ TEST(Takeover, ReplicaAsksForTheLeadersLeaseTtl) {
   World w = World::cluster(3);
   Decision d = w.step("n2").decision;
   EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
-  EXPECT_EQ(d.state, "streaming") << describe(d);
+  EXPECT_EQ(d.state, NodeState::Streaming) << describe(d);
 }
 
 TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevision) {
   World w = silent_leader(5, 4000);
   int64_t rev = w.view().leader->mod_revision;
   Decision d2 = w.run("n2").decision;
-  EXPECT_EQ(d2.state, "electing") << describe(d2);
+  EXPECT_EQ(d2.state, NodeState::Electing) << describe(d2);
   EXPECT_NE(d2.reason.find("silent"), std::string::npos) << d2.reason;
   w.run("n3");
   Decision take = w.step("n2").decision;
@@ -227,7 +227,7 @@ TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevisi
 TEST(Takeover, TooShortASilenceAfterRoundingIsNotEnough) {
   World w = silent_leader(6, 4000);   // 3 s for sure, 3.561 s needed
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "electing") << describe(d);
+  EXPECT_NE(d.state, NodeState::Electing) << describe(d);
   EXPECT_TRUE(find_write(d, "report position") == nullptr);
   EXPECT_EQ(d.read_lease_ttl_at, w.now + kMinLeaseReadingGapMs) << "the next reading may show it";
 }
@@ -242,20 +242,20 @@ TEST(Takeover, AHealthyLeaseIsReadAboutOnceInTheSilenceWanted) {
 TEST(Takeover, AReadingOlderThanTheLastLeaderWriteDoesNotCount) {
   World w = silent_leader(5, 4000);
   w.node("n2").obs.get().leader_lease.header_revision = w.view().leader->mod_revision - 1;
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, AReadingSentSoonAfterTheLeaderWasWrittenDoesNotCount) {
   World w = silent_leader(5, 4000);
   w.put_leader("n1", 1);   // an arm (say) lands; n2 sees it now
   w.node("n2").obs.get().leader_lease.header_revision = w.etcd.revision();
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
   w.advance(takeover_silence_ms(w.config) - 1);
   w.node("n2").obs.get().leader_lease.sent_ms = w.now;
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
   w.advance(1);
   w.node("n2").obs.get().leader_lease.sent_ms = w.now;
-  EXPECT_EQ(w.step("n2").decision.state, "electing");
+  EXPECT_EQ(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, AnUnarmedLeaderIsLeftToItsLease) {
@@ -267,7 +267,7 @@ TEST(Takeover, AnUnarmedLeaderIsLeftToItsLease) {
   r.header_revision = w.etcd.revision();
   r.sent_ms = w.now;
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "electing");
+  EXPECT_NE(d.state, NodeState::Electing);
   EXPECT_EQ(d.read_lease_ttl, 0) << "no use reading it";
 }
 
@@ -281,9 +281,9 @@ TEST(Takeover, TheRecordedSilenceWinsWhenLongerThanOurs) {
   auto& r = w.node("n2").obs.get().leader_lease;
   r.header_revision = w.etcd.revision();
   r.sent_ms = w.now;
-  EXPECT_NE(w.step("n2").decision.state, "electing") << "4 s of 6 s";
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing) << "4 s of 6 s";
   r.remaining_s = 3;
-  EXPECT_EQ(w.step("n2").decision.state, "electing");
+  EXPECT_EQ(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, OffMeansNoReadingAndNoTakeover) {
@@ -295,7 +295,7 @@ TEST(Takeover, OffMeansNoReadingAndNoTakeover) {
   w.node("n2").obs.get().leader_lease = LeaseTtlReading{w.lease_of("n1"), 1, 10, w.etcd.revision(), w.now};
   Decision d = w.step("n2").decision;
   EXPECT_EQ(d.read_lease_ttl, 0);
-  EXPECT_NE(d.state, "electing");
+  EXPECT_NE(d.state, NodeState::Electing);
 }
 
 }  // namespace
