@@ -2,6 +2,7 @@
 // own physical slot on the primary, replicas keep slots for the others ready for a failover, a
 // switchover leaves the new primary with active slots for the other two, a permanent slot from
 // the config exists on the primary, and `use_slots: false` leaves only wal_keep_size.
+#include <cstdlib>
 #include <string>
 
 #include "fixture.hpp"
@@ -11,6 +12,14 @@ namespace {
 
 class Slots : public Cluster {
  protected:
+  // PG_HA_TEST_BIN_DIR: run PostgreSQL from a private tree (bench/setup.sh builds one the same
+  // way) instead of the system's, so the test needs no install into the system directories.
+  static ClusterOptions options(const std::string& config = config_with()) {
+    ClusterOptions o;
+    o.config_json = config;
+    if (const char* bin = std::getenv("PG_HA_TEST_BIN_DIR")) o.extra_node_settings.push_back(std::string("bin_dir = '") + bin + "'");
+    return o;
+  }
   // "name:active" for each physical slot on node i, sorted; "" when the node does not answer.
   std::string slots(int i) const {
     auto r = c_->query(i, "SELECT string_agg(slot_name || ':' || active, ',' ORDER BY slot_name) "
@@ -35,9 +44,7 @@ class Slots : public Cluster {
 };
 
 TEST_F(Slots, EachReplicaStreamsThroughItsSlotAndANewPrimaryHasSlotsForTheOthers) {
-  ClusterOptions o;
-  o.config_json = config_with(R"("slots":{"archiver":{"type":"physical"}})");
-  start(o);
+  start(options(config_with(R"("slots":{"archiver":{"type":"physical"}})")));
   ASSERT_TRUE(wait_slots(primary_, expected_on_primary(primary_, "archiver:false")))
       << "slots on the primary: " << slots(primary_) << "\n" << logs();
   for (int i = 0; i < c_->size(); ++i) {
@@ -73,7 +80,7 @@ TEST_F(Slots, EachReplicaStreamsThroughItsSlotAndANewPrimaryHasSlotsForTheOthers
 }
 
 TEST_F(Slots, UseSlotsOffDropsTheMemberSlotsAndReplicasStreamWithout) {
-  start();
+  start(options());
   ASSERT_TRUE(wait_slots(primary_, expected_on_primary(primary_, ""))) << slots(primary_) << "\n" << logs();
   control(primary_, R"(SELECT pg_ha.set_config('{"use_slots": false}'))");
   ASSERT_TRUE(wait_slots(primary_, "")) << "member slots left with use_slots off: " << slots(primary_) << "\n" << logs();
