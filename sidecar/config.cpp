@@ -112,6 +112,7 @@ const std::map<std::string, Setter>& setters() {
       {"replication_networks", str(&SidecarConfig::replication_networks)},
       {"shared_preload_libraries", str(&SidecarConfig::shared_preload_libraries)},
       {"wal_keep_size", str(&SidecarConfig::wal_keep_size)},
+      {"max_slot_wal_keep_size", str(&SidecarConfig::max_slot_wal_keep_size)},
       {"max_wal_senders", integer(&SidecarConfig::max_wal_senders, 1, 1000)},
       {"max_replication_slots", integer(&SidecarConfig::max_replication_slots, 0, 1000)},
       {"max_connections", integer(&SidecarConfig::max_connections, 5, 100000)},

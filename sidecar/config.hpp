@@ -41,6 +41,10 @@ struct SidecarConfig {
   std::string replication_conninfo_options;
   std::string shared_preload_libraries = "pg_ha";
   std::string wal_keep_size = "256MB";
+  // The most WAL replication slots may hold back before PostgreSQL invalidates the slot of the
+  // laggard (docs/operations.md, "Replication slots"); the cluster config's
+  // postgresql.parameters overrides it at run time (a reload).
+  std::string max_slot_wal_keep_size = "8GB";
   int max_wal_senders = 10;
   int max_replication_slots = 10;
   int max_connections = 100;

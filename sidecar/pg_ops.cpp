@@ -75,6 +75,9 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   set("hot_standby", "on");
   set("wal_log_hints", "on");           // pg_rewind needs it (checksums also do; both are cheap)
   set("wal_keep_size", c.wal_keep_size);  // keeps the WAL a rewind or a lagging standby needs
+  // Member slots keep WAL for a replica that is down or behind; this caps it, so a dead member
+  // cannot fill the primary's disk before member_slots_ttl drops its slot.
+  set("max_slot_wal_keep_size", c.max_slot_wal_keep_size);
   num("max_wal_senders", c.max_wal_senders);
   num("max_replication_slots", c.max_replication_slots);
   // PostgreSQL releases commits waiting for a synchronous standby only when a standby reply

@@ -387,7 +387,8 @@ void Agent::apply_local_actions(const core::Decision& d) {
   if (d.synchronous_standby_names) synchronous_standby_names_ = *d.synchronous_standby_names;
   bool wrote = write_conf(kParametersConfFile, render_parameters_conf(config_.postgresql_parameters),
                           &parameters_conf_written_);
-  wrote = write_conf(kAutoConfFile, render_auto_conf(following_, settings_.replication, synchronous_standby_names_),
+  wrote = write_conf(kAutoConfFile,
+                     render_auto_conf(following_, settings_.replication, synchronous_standby_names_, primary_slot_name()),
                      &auto_conf_written_) || wrote;
   if (wrote) local_.reload_configuration();
   if (d.sidecar) write_sidecar_request(*d.sidecar);
@@ -403,6 +404,40 @@ bool Agent::write_conf(const char* file, const std::string& conf, std::string* w
   }
   *written = conf;
   return true;
+}
+
+std::string Agent::primary_slot_name() const {
+  return config_.use_slots ? core::member_slot_name(settings_.node.name) : "";
+}
+
+// Slots follow the membership (core::plan_slots): an unfenced primary keeps one per other member
+// and the permanent ones; a replica keeps one per other member, advanced as they move, ready for
+// the day it is promoted. A failure is logged and tried again next loop; it never stops the loop.
+void Agent::maintain_slots(const core::Decision& d, const core::Observation& obs) {
+  if (!cache_.valid()) return;
+  core::SlotRole role = core::SlotRole::None;
+  if (!obs.local.in_recovery && !d.fenced) role = core::SlotRole::Primary;
+  if (obs.local.in_recovery && following_) role = core::SlotRole::Replica;
+  if (role == core::SlotRole::None) return;
+  auto existing = local_.list_slots();
+  if (!existing) return;
+  core::SlotPlanInput in{role, settings_.node.name, &config_, &view_.members, *existing,
+                         obs.now_ms, obs.local.replay_lsn, obs.local.timeline};
+  core::SlotPlan plan = core::plan_slots(in, slot_memory_);
+  slot_memory_ = plan.memory;
+  std::string failure;
+  auto note = [&](const std::string& what, const std::string& name, const Status& s) {
+    if (!s.ok()) {
+      if (failure.empty()) failure = "could not " + what + " replication slot \"" + name + "\": " + s.error().message;
+    } else if (what != "advance") {
+      local_.log(LogLevel::Info, "pg_ha: " + what + (what == "drop" ? "ped" : "d") + " replication slot \"" + name + "\"");
+    }
+  };
+  for (const std::string& name : plan.drop) note("drop", name, local_.drop_slot(name));
+  for (const std::string& name : plan.create) note("create", name, local_.create_slot(name));
+  for (const core::SlotAdvance& a : plan.advance) note("advance", a.name, local_.advance_slot(a.name, a.to));
+  if (!failure.empty() && failure != slot_error_) local_.log(LogLevel::Warning, "pg_ha: " + failure);
+  slot_error_ = failure;
 }
 
 void Agent::log_decision(const core::Decision& d) {
@@ -443,6 +478,7 @@ int Agent::iterate() {
     if (!wrote || local_.should_stop()) break;
     catch_up(written_revision_);
   }
+  if (!local_.should_stop()) maintain_slots(last, obs);
   publish_snapshot(last, obs);
   now = local_.monotonic_ms();
   int64_t next = last.wake_at_ms;

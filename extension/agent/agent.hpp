@@ -12,6 +12,7 @@
 #include "agent/view_cache.hpp"
 #include "core/config.hpp"
 #include "core/schema.hpp"
+#include "core/slots.hpp"
 #include "core/step.hpp"
 
 namespace pg_ha::agent {
@@ -58,6 +59,8 @@ class Agent {
   void apply_local_actions(const core::Decision& d);
   bool write_conf(const char* file, const std::string& conf, std::string* written);
   void write_sidecar_request(const core::SidecarRequest& r);
+  void maintain_slots(const core::Decision& d, const core::Observation& obs);
+  std::string primary_slot_name() const;
   void log_decision(const core::Decision& d);
   void publish_snapshot(const core::Decision& d, const core::Observation& obs);
 
@@ -97,6 +100,8 @@ class Agent {
   std::string sidecar_request_id_;
   std::string last_logged_reason_;
   bool promote_requested_ = false;
+  core::SlotMemory slot_memory_;     // member_slots_ttl clocks (core/slots.hpp)
+  std::string slot_error_;           // last slot failure logged (logged again only when it changes)
 };
 
 }  // namespace pg_ha::agent

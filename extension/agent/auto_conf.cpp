@@ -74,7 +74,7 @@ std::string render_parameters_conf(const std::map<std::string, std::string>& par
 }
 
 std::string render_auto_conf(const std::optional<core::FollowTarget>& follow, const ReplicationSettings& replication,
-                             const std::string& synchronous_standby_names) {
+                             const std::string& synchronous_standby_names, const std::string& primary_slot_name) {
   std::string out = "# Written by the pg_ha worker; do not edit: it is rewritten whenever the cluster changes.\n";
   std::string conninfo;
   if (follow) {
@@ -86,6 +86,7 @@ std::string render_auto_conf(const std::optional<core::FollowTarget>& follow, co
     for (const auto& [key, value] : replication.conninfo_options) conninfo += " " + key + "=" + conninfo_value(value);
   }
   out += "primary_conninfo = " + conf_value(conninfo) + "\n";
+  out += "primary_slot_name = " + conf_value(follow ? primary_slot_name : "") + "\n";
   out += "synchronous_standby_names = " + conf_value(synchronous_standby_names) + "\n";
   return out;
 }

@@ -4,7 +4,7 @@
 //   postgres: a node that a bad parameter kept from starting comes back once the config in etcd
 //   is fixed, although its worker (the usual writer) cannot run.
 // - `<state_dir>/pg_ha.auto.conf`, the worker's alone: what the HA state decides, whom to stream
-//   from and the synchronous standbys. Last, so nothing overrides it.
+//   from (and through which slot) and the synchronous standbys. Last, so nothing overrides it.
 // Both are rewritten atomically, then the postmaster reloads (PostgreSQL 13+ applies
 // primary_conninfo without a restart).
 #pragma once
@@ -41,8 +41,10 @@ struct ReplicationSettings {
 // Shared by the worker (pg_ha.replication_conninfo_options) and the sidecar's config.
 Result<ConninfoOptions> parse_conninfo_options(const std::string& text);
 
+// primary_slot_name: the slot to stream from (core::member_slot_name of this node), written only
+// with a follow target; "" when the cluster runs without slots (use_slots false).
 std::string render_auto_conf(const std::optional<core::FollowTarget>& follow, const ReplicationSettings& replication,
-                             const std::string& synchronous_standby_names);
+                             const std::string& synchronous_standby_names, const std::string& primary_slot_name = "");
 std::string render_parameters_conf(const std::map<std::string, std::string>& parameters);
 
 }  // namespace pg_ha::agent

@@ -6,11 +6,14 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "common/kv.hpp"
 #include "common/result.hpp"
 #include "agent/view_cache.hpp"
 #include "core/decision.hpp"
 #include "core/observation.hpp"
+#include "core/slots.hpp"
 
 namespace pg_ha::agent {
 
@@ -79,6 +82,13 @@ class LocalPort {
   virtual void log(LogLevel level, const std::string& message) = 0;
   // True when the agent must stop as soon as possible (SIGTERM, postmaster death).
   virtual bool should_stop() = 0;
+  // Replication slots (core/slots.hpp). nullopt: slots cannot be handled now (a standby that is
+  // not yet a hot standby has not loaded its slots from disk). The defaults are a node without
+  // slots, for drivers that do not model them (the simulator, the agent tests).
+  virtual std::optional<std::vector<core::ExistingSlot>> list_slots() { return std::nullopt; }
+  virtual Status create_slot(const std::string& /*name*/) { return ok_status(); }
+  virtual Status drop_slot(const std::string& /*name*/) { return ok_status(); }
+  virtual Status advance_slot(const std::string& /*name*/, core::Lsn /*to*/) { return ok_status(); }
 };
 
 }  // namespace pg_ha::agent

@@ -7,6 +7,7 @@
 #include "core/canaries.hpp"
 #include "core/json_fields.hpp"
 #include "core/schema.hpp"
+#include "core/slots.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core {
@@ -33,7 +34,7 @@ static const std::set<std::string>& known_config_fields() {
   static const std::set<std::string> fields = {
       "version", "ttl", "loop_wait_ms", "fence_after_ms", "fence_margin_ms", "max_clock_drift",
       "election_wait_ms", "switchover_timeout_ms", "maximum_lag_on_failover", "primary_start_timeout",
-      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "history_limit", "fast_takeover", "postgresql"};
+      "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode", "history_limit", "fast_takeover", "use_slots", "member_slots_ttl", "slots", "postgresql"};
   return fields;
 }
 
@@ -52,6 +53,27 @@ static Status read_parameters(const json& obj, ClusterConfig* c) {
     if (v.is_string()) c->postgresql_parameters[it.key()] = v.get<std::string>();
     else if (v.is_number_integer() || v.is_number_float() || v.is_boolean()) c->postgresql_parameters[it.key()] = v.dump();
     else return make_error(ErrorKind::Invalid, "postgresql parameter \"" + it.key() + "\" must be a string, number or boolean");
+  }
+  return ok_status();
+}
+
+// "slots": {"<name>": {"type": "physical"}}. A bad name or type refuses the whole config.
+static Status read_slots(const json& obj, ClusterConfig* c) {
+  auto slots = obj.find("slots");
+  if (slots == obj.end() || slots->is_null()) return ok_status();
+  if (!slots->is_object()) return make_error(ErrorKind::Invalid, "\"slots\" must be an object of name: {\"type\": \"physical\"}");
+  for (auto it = slots->begin(); it != slots->end(); ++it) {
+    if (it.value().is_null()) continue;   // a merge patch's leftover: no slot
+    if (Status n = validate_slot_name(it.key()); !n.ok()) return make_error(ErrorKind::Invalid, "slots: " + n.error().message);
+    const json& slot = it.value();
+    if (!slot.is_object()) return make_error(ErrorKind::Invalid, "slot \"" + it.key() + "\" must be an object like {\"type\": \"physical\"}");
+    for (auto f = slot.begin(); f != slot.end(); ++f)
+      if (f.key() != "type") return make_error(ErrorKind::Invalid, "unknown key \"slots." + it.key() + "." + f.key() + "\"");
+    std::string type = "physical";
+    if (Status t = json_fields::read(slot, "type", &type); !t.ok()) return make_error(ErrorKind::Invalid, "slot \"" + it.key() + "\": " + t.error().message);
+    if (type != "physical")
+      return make_error(ErrorKind::Invalid, "slot \"" + it.key() + "\" has type \"" + type + "\": only \"physical\" slots are supported");
+    c->permanent_slots[it.key()] = type;
   }
   return ok_status();
 }
@@ -86,6 +108,9 @@ Result<ClusterConfig> parse_cluster_config(const std::string& text) {
       json_fields::read(obj, "maximum_lag_on_syncnode", &c.maximum_lag_on_syncnode, 0, INT64_MAX),
       json_fields::read(obj, "history_limit", &c.history_limit, 1, 100000),
       json_fields::read(obj, "fast_takeover", &c.fast_takeover),
+      json_fields::read(obj, "use_slots", &c.use_slots),
+      json_fields::read(obj, "member_slots_ttl", &c.member_slots_ttl_s, 0, 31536000),
+      read_slots(obj, &c),
       read_parameters(obj, &c),
   };
   for (const Status& s : checks) {
@@ -113,7 +138,12 @@ std::string encode_cluster_config(const ClusterConfig& c) {
             {"synchronous_node_count", c.synchronous_node_count},
             {"maximum_lag_on_syncnode", c.maximum_lag_on_syncnode},
             {"history_limit", c.history_limit},
-            {"fast_takeover", c.fast_takeover}};
+            {"fast_takeover", c.fast_takeover},
+            {"use_slots", c.use_slots},
+            {"member_slots_ttl", c.member_slots_ttl_s}};
+  json slots = json::object();
+  for (const auto& [name, type] : c.permanent_slots) slots[name] = {{"type", type}};
+  j["slots"] = slots;
   json params = json::object();
   for (const auto& [k, v] : c.postgresql_parameters) params[k] = v;
   j["postgresql"] = {{"parameters", params}};

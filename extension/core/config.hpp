@@ -33,6 +33,13 @@ struct ClusterConfig {
   // Replicas take over from a primary whose lease etcd shows silent for longer than the primary's
   // own fence window (docs/protocol.md, "Fast takeover"), instead of waiting for the lease to expire.
   bool fast_takeover = true;
+  // Replication slots (docs/operations.md, "Replication slots"): a physical slot per member on the
+  // primary and, ready for a failover, on every replica; false falls back to wal_keep_size alone.
+  bool use_slots = true;
+  // How long a member slot outlives its member's record in etcd before it is dropped.
+  int member_slots_ttl_s = 1800;
+  // Permanent slots: name -> type ("physical", the only type so far), kept on the primary.
+  std::map<std::string, std::string> permanent_slots;
   std::map<std::string, std::string> postgresql_parameters;
 };
 

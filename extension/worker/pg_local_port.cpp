@@ -6,6 +6,7 @@
 #include "worker/local_actions.hpp"
 #include "worker/local_observation.hpp"
 #include "worker/pg_local_port.hpp"
+#include "worker/slot_calls.hpp"
 #include "worker/worker_signals.hpp"
 #include "worker/worker_wait.hpp"
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
@@ -72,6 +73,11 @@ bool PgLocalPort::should_stop() {
   if (stop) note_shutdown();
   return stop;
 }
+
+std::optional<std::vector<core::ExistingSlot>> PgLocalPort::list_slots() { return worker::list_slots(); }
+Status PgLocalPort::create_slot(const std::string& name) { return create_physical_slot(name); }
+Status PgLocalPort::drop_slot(const std::string& name) { return worker::drop_slot(name); }
+Status PgLocalPort::advance_slot(const std::string& name, core::Lsn to) { return advance_physical_slot(name, to); }
 
 bool PgLocalPort::io_should_abort() {
   if (!pg::postmaster_alive()) return true;

@@ -99,7 +99,10 @@ TEST_F(Cluster, SwitchoverRestartsNoUninvolvedReplica) {
 
 TEST_F(Cluster, ReplicaWhoseWalIsGoneRecoversByItself) {
   ClusterOptions o;
-  o.extra_node_settings = {"wal_keep_size = '0'"};
+  // No WAL kept for the stopped replica: not by wal_keep_size, and its slot on the primary is
+  // invalidated at the first checkpoint (max_slot_wal_keep_size 0); the primary then drops and
+  // re-makes it, and the replica still finds its WAL gone.
+  o.extra_node_settings = {"wal_keep_size = '0'", "max_slot_wal_keep_size = '0'"};
   start(o);
   int replica = (primary_ + 1) % c_->size();
   c_->stop_node(replica);

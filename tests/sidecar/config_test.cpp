@@ -158,3 +158,17 @@ TEST(SidecarConfig, ReplicationConninfoOptionsAreChecked) {
 }
 
 }  // namespace
+
+namespace {
+
+// Member slots hold WAL for replicas; this caps it (docs/operations.md, "Replication slots").
+TEST(SidecarConfig, SlotWalCapHasADefaultAndCanBeSet) {
+  auto c = from_text(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->max_slot_wal_keep_size, "8GB");
+  c = from_text(std::string(kMinimal) + "max_slot_wal_keep_size = '-1'\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->max_slot_wal_keep_size, "-1");
+}
+
+}  // namespace

@@ -41,3 +41,20 @@ TEST(AutoConf, ParametersHaveTheirOwnFile) {
 
 }  // namespace
 }  // namespace pg_ha::agent
+
+namespace pg_ha::agent {
+namespace {
+
+TEST(AutoConf, AReplicaStreamsThroughItsSlot) {
+  ReplicationSettings r;
+  r.application_name = "n2";
+  core::FollowTarget to{"n1", "10.0.0.1", 5432};
+  EXPECT_NE(render_auto_conf(to, r, "", "pgha_n2").find("primary_slot_name = 'pgha_n2'\n"), std::string::npos);
+  // Without slots, and on a primary (nothing to follow), the setting is cleared: a slot named
+  // by an earlier follow must not linger.
+  EXPECT_NE(render_auto_conf(to, r, "", "").find("primary_slot_name = ''\n"), std::string::npos);
+  EXPECT_NE(render_auto_conf(std::nullopt, r, "", "pgha_n2").find("primary_slot_name = ''\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pg_ha::agent

@@ -68,7 +68,7 @@ TEST(AutoConf, HostileHostStaysInsideItsValue) {
     ++lines;
     EXPECT_NE(line.rfind("include", 0), 0u) << line;
   }
-  EXPECT_EQ(lines, 3);   // comment, primary_conninfo, synchronous_standby_names
+  EXPECT_EQ(lines, 4);   // comment, primary_conninfo, primary_slot_name, synchronous_standby_names
 }
 
 class AtomicFile : public ::testing::Test {
