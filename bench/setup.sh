@@ -1,4 +1,4 @@
-# Sourced by bench/failover.sh and bench/overhead.sh: installs what the benchmarks need, builds
+# Sourced by bench/failover.sh, overhead.sh, sync_latency.sh and faults.sh: installs what the benchmarks need, builds
 # pg_ha into build-bench/, installs that build into a private PostgreSQL tree for this run, and
 # sets a trap that stops every process the bench recorded (also on failure and Ctrl-C).
 set -euo pipefail
@@ -17,6 +17,13 @@ chmod 755 "$BENCH_TMP"
 export BENCH_TMP
 bench_cleanup() {
   /usr/bin/python3 "$top/bench/py/procs.py" "$BENCH_TMP/pids" || true
+  # bench/faults: its nftables table and the OS users it made (partition.py records both)
+  if [ -f "$BENCH_TMP/nft_table" ]; then nft delete table inet "$(cat "$BENCH_TMP/nft_table")" 2>/dev/null || true; fi
+  if [ -f "$BENCH_TMP/os_users" ]; then
+    sort -u "$BENCH_TMP/os_users" | while read -r u; do
+      case "$u" in pg_ha_bench_n*) if id "$u" >/dev/null 2>&1; then userdel "$u" || true; fi ;; esac
+    done
+  fi
   [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$BENCH_TMP"
 }
 trap bench_cleanup EXIT

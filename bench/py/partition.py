@@ -1,0 +1,110 @@
+"""Partitions between the nodes of one machine, for bench/faults: each node runs as its own OS
+user, and an nftables table of the bench's own drops loopback TCP by the sending socket's owner.
+
+- OsUsers: system users `pg_ha_bench_n1`.. (no home, no login shell). The ones this run created
+  are listed in <tmp>/os_users and removed at the end (remove(); bench/setup.sh's trap does it too
+  if the driver died). Users that already existed (a crashed earlier run) are reused and removed.
+- Firewall: table `inet pg_ha_bench_<pid>`, one output chain that only matches `oifname "lo"`.
+  cut(uid, port) drops new connections of that user's sockets to the port (`meta skuid`), then
+  the connections already established, by their exact ports in both directions: packets the
+  server sends back carry the server's owner, and packets the kernel re-sends for a socket its
+  program already closed carry none (a keep-alive could renew a lease after the "cut").
+  The table's name goes to <tmp>/nft_table so that the shell trap deletes it in every exit path;
+  delete() here does it first. Nothing else in the ruleset is read or changed.
+"""
+import os
+import pwd
+import subprocess
+
+USER_PREFIX = "pg_ha_bench_n"
+TABLE_PREFIX = "pg_ha_bench_"
+
+
+def _run(argv, stdin=None):
+    r = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {r.stderr.strip()}")
+    return r.stdout
+
+
+class OsUsers:
+    def __init__(self, tmp, count=3):
+        self.names = [f"{USER_PREFIX}{i + 1}" for i in range(count)]
+        self.listfile = os.path.join(tmp, "os_users")
+
+    def ensure(self):
+        for name in self.names:
+            with open(self.listfile, "a") as f:   # before useradd: the trap removes what may exist
+                f.write(name + "\n")
+            try:
+                pwd.getpwnam(name)
+                continue
+            except KeyError:
+                pass
+            _run(["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
+                  "--comment", "pg_ha bench (bench/faults.sh)", name])
+        return self.names
+
+    def uid(self, name):
+        return pwd.getpwnam(name).pw_uid
+
+    def remove(self):
+        """After every process of these users has stopped."""
+        for name in self.names:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                continue
+            subprocess.run(["userdel", name], capture_output=True, timeout=30)
+
+
+def local_ports_to(uid, port):
+    """Local ports of the established TCP connections owned by uid whose remote port is `port`."""
+    out = []
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            # sl local_address rem_address st queues timer retrnsmt uid ...
+            if len(f) < 8 or f[3] == "0A" or int(f[7]) != uid:   # 0A: LISTEN
+                continue
+            if int(f[2].rsplit(":", 1)[1], 16) == port:
+                out.append(int(f[1].rsplit(":", 1)[1], 16))
+    return out
+
+
+class Firewall:
+    def __init__(self, tmp):
+        self.table = f"{TABLE_PREFIX}{os.getpid()}"
+        with open(os.path.join(tmp, "nft_table"), "w") as f:
+            f.write(self.table + "\n")
+        subprocess.run(["nft", "delete", "table", "inet", self.table], capture_output=True)
+        self._apply([])
+
+    def _apply(self, rules):
+        script = (f"add table inet {self.table}\n"
+                  f"add chain inet {self.table} out {{ type filter hook output priority 0; policy accept; }}\n")
+        script += "".join(f'add rule inet {self.table} out oifname "lo" {r}\n' for r in rules)
+        _run(["nft", "-f", "-"], stdin=script)
+
+    def cut(self, uid, port):
+        """Sockets of uid no longer reach TCP `port` on loopback: new and established connections."""
+        self._apply([f"meta skuid {uid} tcp dport {port} drop"])   # first, so none appears meanwhile
+        est = []
+        for local in local_ports_to(uid, port):
+            est += [f"tcp sport {local} tcp dport {port} drop", f"tcp sport {port} tcp dport {local} drop"]
+        if est:
+            self._apply(est)
+        return len(est) // 2
+
+    def heal(self):
+        _run(["nft", "flush", "chain", "inet", self.table, "out"])
+
+    def rules(self):
+        return _run(["nft", "list", "table", "inet", self.table])
+
+    def delete(self):
+        subprocess.run(["nft", "delete", "table", "inet", self.table], capture_output=True)
