@@ -44,17 +44,18 @@ class FaultBench(Bench):
         return cls(d, label, self.etcd, cfg, os_users=self.users.names)
 
     def cut(self, scenario, p):
-        """Returns {what: established connections cut}. isolation: p from etcd and both ways
+        """Returns {link: established connections cut}. isolation: p from etcd and both ways
         between p and every other node (PostgreSQL and agent HTTP ports); etcd_cut: p from etcd."""
-        c, uid = self.cluster, self.users.uid
-        done = {"etcd": self.fw.cut(uid(p.user), self.etcd.port)}
+        uid = self.users.uid
+        links = [("etcd", uid(p.user), self.etcd.port)]
         if scenario == "isolation":
-            for o in c.nodes:
-                if o is p:
-                    continue
-                for a, b in ((p, o), (o, p)):
-                    done[f"{a.name}->{b.name}"] = self.fw.cut(uid(a.user), b.port) + self.fw.cut(uid(a.user), b.http)
-        return done
+            for o in self.cluster.nodes:
+                if o is not p:
+                    for a, b in ((p, o), (o, p)):
+                        links += [(f"{a.name}->{b.name}:pg", uid(a.user), b.port),
+                                  (f"{a.name}->{b.name}:http", uid(a.user), b.http)]
+        counts = self.fw.cut([(u, port) for _, u, port in links])
+        return {name: k for (name, _, _), k in zip(links, counts)}
 
     def run_one(self, scenario, run):
         c = self.cluster

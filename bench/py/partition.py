@@ -5,7 +5,7 @@ user, and an nftables table of the bench's own drops loopback TCP by the sending
   are listed in <tmp>/os_users and removed at the end (remove(); bench/setup.sh's trap does it too
   if the driver died). Users that already existed (a crashed earlier run) are reused and removed.
 - Firewall: table `inet pg_ha_bench_<pid>`, one output chain that only matches `oifname "lo"`.
-  cut(uid, port) drops new connections of that user's sockets to the port (`meta skuid`), then
+  cut([(uid, port)]) drops new connections of that user's sockets to the port (`meta skuid`), then
   the connections already established, by their exact ports in both directions: packets the
   server sends back carry the server's owner, and packets the kernel re-sends for a socket its
   program already closed carry none (a keep-alive could renew a lease after the "cut").
@@ -90,15 +90,21 @@ class Firewall:
         script += "".join(f'add rule inet {self.table} out oifname "lo" {r}\n' for r in rules)
         _run(["nft", "-f", "-"], stdin=script)
 
-    def cut(self, uid, port):
-        """Sockets of uid no longer reach TCP `port` on loopback: new and established connections."""
-        self._apply([f"meta skuid {uid} tcp dport {port} drop"])   # first, so none appears meanwhile
-        est = []
-        for local in local_ports_to(uid, port):
-            est += [f"tcp sport {local} tcp dport {port} drop", f"tcp sport {port} tcp dport {local} drop"]
+    def cut(self, links):
+        """links: [(uid, port)]: sockets of uid no longer reach TCP `port` on loopback, new and
+        established connections. All links in two nft transactions (new connections first, so
+        that none appears between the scan and its rules): a cut is one moment, not a sequence.
+        Returns the number of established connections cut per link."""
+        self._apply([f"meta skuid {uid} tcp dport {port} drop" for uid, port in links])
+        est, counts = [], []
+        for uid, port in links:
+            locals_ = local_ports_to(uid, port)
+            counts.append(len(locals_))
+            for local in locals_:
+                est += [f"tcp sport {local} tcp dport {port} drop", f"tcp sport {port} tcp dport {local} drop"]
         if est:
             self._apply(est)
-        return len(est) // 2
+        return counts
 
     def heal(self):
         _run(["nft", "flush", "chain", "inet", self.table, "out"])
