@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Partition benchmark, pg_ha and Patroni side by side on this machine (see bench/README.md).
 #   bash bench/faults.sh [--runs N] [--quick] [--systems pg_ha,patroni] [--settings defaults,equal]
-#                        [--scenarios isolation,etcd_cut]
+#                        [--scenarios isolation,etcd_cut] [--plans pg_ha/defaults,patroni/equal]
 # Results: bench/results/faults-<time>.jsonl and .md. Needs nft (nftables): one table of its own,
 # inet pg_ha_bench_<pid>, and OS users pg_ha_bench_n1..3, both removed at the end (setup.sh's trap).
 source "$(dirname "$0")/setup.sh"

@@ -1,7 +1,7 @@
 """bench/faults: partitions, pg_ha and Patroni side by side, 3 nodes on loopback, the same writer.
 
     faults.py [--runs N] [--quick] [--systems pg_ha,patroni] [--settings defaults,equal]
-              [--scenarios isolation,etcd_cut] [--keep] [--tag T]
+              [--scenarios isolation,etcd_cut] [--plans pg_ha/defaults,patroni/equal] [--keep] [--tag T]
 
 Each node's agent and postgres run as their own OS user (partition.OsUsers) and links are cut
 by socket owner on loopback (partition.Firewall). The writer (root) is never cut: it still
@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--systems", default="pg_ha,patroni")
     ap.add_argument("--settings", default="defaults,equal")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--plans", default="", help="only these system/settings pairs, e.g. pg_ha/defaults,patroni/equal")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     ap.add_argument("--tag", default="", help="suffix for the result files")
     args = ap.parse_args()
@@ -128,7 +129,9 @@ def main():
             try:
                 sc = [s for s in SCENARIOS if s in args.scenarios.split(",")]
                 for system, label, meaning, cfg in PLANS:
-                    if system in args.systems.split(",") and label in args.settings.split(",") and sc:
+                    picked = f"{system}/{label}" in args.plans.split(",") if args.plans else \
+                        system in args.systems.split(",") and label in args.settings.split(",")
+                    if picked and sc:
                         bench.plan(system, label, meaning, cfg, sc)
             finally:
                 fw.delete()
