@@ -17,12 +17,9 @@ chmod 755 "$BENCH_TMP"
 export BENCH_TMP
 bench_cleanup() {
   /usr/bin/python3 "$top/bench/py/procs.py" "$BENCH_TMP/pids" || true
-  # bench/faults: its nftables table and the OS users it made (partition.py records both)
-  if [ -f "$BENCH_TMP/nft_table" ]; then nft delete table inet "$(cat "$BENCH_TMP/nft_table")" 2>/dev/null || true; fi
-  if [ -f "$BENCH_TMP/os_users" ]; then
-    sort -u "$BENCH_TMP/os_users" | while read -r u; do
-      case "$u" in pg_ha_bench_n*) if id "$u" >/dev/null 2>&1; then userdel "$u" || true; fi ;; esac
-    done
+  # bench/faults: its nftables table, the processes of the OS users it made, the users (partition.py)
+  if [ -f "$BENCH_TMP/nft_table" ] || [ -f "$BENCH_TMP/os_users" ]; then
+    /usr/bin/python3 "$top/bench/py/partition.py" cleanup "$BENCH_TMP" || true
   fi
   [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$BENCH_TMP"
 }

@@ -210,7 +210,7 @@ class Bench:
                 self.out.add(rec)
                 log(f"{system}/{label} {scenario} #{run}: " + ", ".join(
                     f"{k}={rec.get(k)}" for k in self.LOG_KEYS if k in rec))
-                if not rec.get("ok"):
+                if not rec.get("ok") or rec.get("rejoined") is False:   # rejoined: bench/faults
                     self.save_logs(f"{system}-{label}-{scenario}-{run}")
                 if not rec.get("ok") and rebuilds < 2:
                     if self.cluster.wait_healthy(60) is None:

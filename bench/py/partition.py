@@ -1,9 +1,10 @@
 """Partitions between the nodes of one machine, for bench/faults: each node runs as its own OS
 user, and an nftables table of the bench's own drops loopback TCP by the sending socket's owner.
 
-- OsUsers: system users `pg_ha_bench_n1`.. (no home, no login shell). The ones this run created
-  are listed in <tmp>/os_users and removed at the end (remove(); bench/setup.sh's trap does it too
-  if the driver died). Users that already existed (a crashed earlier run) are reused and removed.
+- OsUsers: system users `pg_ha_bench_<pid>_n1`.. (no home, no login shell), new for each run so
+  that two runs never share one (a cleanup kills every process of its users). They are listed in
+  <tmp>/os_users before they are made and removed at the end (remove(); bench/setup.sh's trap
+  does it too, after killing what still runs as them, if the driver died).
 - Firewall: table `inet pg_ha_bench_<pid>`, one output chain that only matches `oifname "lo"`.
   cut([(uid, port)]) drops new connections of that user's sockets to the port (`meta skuid`), then
   the connections already established, by their exact ports in both directions: packets the
@@ -14,9 +15,12 @@ user, and an nftables table of the bench's own drops loopback TCP by the sending
 """
 import os
 import pwd
+import signal
 import subprocess
+import sys
+import time
 
-USER_PREFIX = "pg_ha_bench_n"
+USER_PREFIX = "pg_ha_bench_"
 TABLE_PREFIX = "pg_ha_bench_"
 
 
@@ -29,18 +33,13 @@ def _run(argv, stdin=None):
 
 class OsUsers:
     def __init__(self, tmp, count=3):
-        self.names = [f"{USER_PREFIX}{i + 1}" for i in range(count)]
+        self.names = [f"{USER_PREFIX}{os.getpid()}_n{i + 1}" for i in range(count)]
         self.listfile = os.path.join(tmp, "os_users")
 
     def ensure(self):
         for name in self.names:
             with open(self.listfile, "a") as f:   # before useradd: the trap removes what may exist
                 f.write(name + "\n")
-            try:
-                pwd.getpwnam(name)
-                continue
-            except KeyError:
-                pass
             _run(["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
                   "--comment", "pg_ha bench (bench/faults.sh)", name])
         return self.names
@@ -114,3 +113,61 @@ class Firewall:
 
     def delete(self):
         subprocess.run(["nft", "delete", "table", "inet", self.table], capture_output=True)
+
+
+def user_pids(uids):
+    """Processes owned (real uid) by one of uids, from /proc/<pid>/status."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) in uids:
+                            out.append(int(d))
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def cleanup(tmp):
+    """The shell trap's last step (bench/setup.sh): this run's nft table, then every process of the
+    OS users this run listed (only the bench ever runs as them: e.g. a postmaster Patroni detached,
+    which the pid file does not reach), then the users themselves."""
+    try:
+        table = open(os.path.join(tmp, "nft_table")).read().strip()
+    except OSError:
+        table = ""
+    if table.startswith(TABLE_PREFIX):
+        subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True)
+    try:
+        names = sorted(set(open(os.path.join(tmp, "os_users")).read().split()))
+    except OSError:
+        return
+    uids = set()
+    for name in names:
+        try:
+            if name.startswith(USER_PREFIX):
+                uids.add(pwd.getpwnam(name).pw_uid)
+        except KeyError:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in user_pids(uids):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        end = time.monotonic() + 10
+        while user_pids(uids) and time.monotonic() < end:
+            time.sleep(0.2)
+    for name in names:
+        if name.startswith(USER_PREFIX):
+            subprocess.run(["userdel", name], capture_output=True, timeout=30)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "cleanup":
+        cleanup(sys.argv[2])
