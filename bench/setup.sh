@@ -1,4 +1,4 @@
-# Sourced by bench/failover.sh and bench/overhead.sh: installs what the benchmarks need, builds
+# Sourced by bench/failover.sh, overhead.sh, sync_latency.sh and faults.sh: installs what the benchmarks need, builds
 # pg_ha into build-bench/, installs that build into a private PostgreSQL tree for this run, and
 # sets a trap that stops every process the bench recorded (also on failure and Ctrl-C).
 set -euo pipefail
@@ -17,6 +17,10 @@ chmod 755 "$BENCH_TMP"
 export BENCH_TMP
 bench_cleanup() {
   /usr/bin/python3 "$top/bench/py/procs.py" "$BENCH_TMP/pids" || true
+  # bench/faults: its nftables table, the processes of the OS users it made, the users (partition.py)
+  if [ -f "$BENCH_TMP/nft_table" ] || [ -f "$BENCH_TMP/os_users" ]; then
+    /usr/bin/python3 "$top/bench/py/partition.py" cleanup "$BENCH_TMP" || true
+  fi
   [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$BENCH_TMP"
 }
 trap bench_cleanup EXIT

@@ -14,8 +14,9 @@ APP_PASSWORD = "bench-app-" + os.urandom(6).hex()
 
 
 class Node:
-    def __init__(self, cluster, i):
+    def __init__(self, cluster, i, user="postgres"):
         self.name = f"node{i + 1}"
+        self.user = user  # the OS user its agent and postgres run as (one per node: bench/faults)
         self.base = os.path.join(cluster.dir, self.name)
         self.data_dir = os.path.join(self.base, "data")
         self.socket_dir = os.path.join(self.base, "run")
@@ -29,16 +30,20 @@ class Cluster:
     system = "?"
     sync = False  # synchronous replication configured: healthy() also wants a synchronous standby
 
-    def __init__(self, base, label, etcd, nodes=3):
+    def __init__(self, base, label, etcd, nodes=3, os_users=None):
+        """os_users: one OS user per node (bench/faults cuts links by socket owner); None = all
+        nodes run as postgres."""
         self.label = label
         self.dir = os.path.join(base, f"{self.system}-{label}")
         os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
         self.etcd = etcd
-        self.nodes = [Node(self, i) for i in range(nodes)]
-        shutil.chown(self.dir, "postgres", "postgres")
+        self.nodes = [Node(self, i, os_users[i] if os_users else "postgres") for i in range(nodes)]
+        if not os_users:
+            shutil.chown(self.dir, "postgres", "postgres")
         for n in self.nodes:
             for d in (n.base, n.socket_dir):
-                shutil.chown(d, "postgres", "postgres")
+                shutil.chown(d, n.user, n.user)
             os.chmod(n.socket_dir, 0o700)
 
     # --- provided by each system

@@ -49,6 +49,10 @@ def log(msg):
 
 
 class Bench:
+    # the figures of a run printed as it ends
+    LOG_KEYS = ("ok", "outage_s", "writable_s", "lost", "old_acks_after", "command_s", "new_primary",
+                "foreign_load_cores", "error")
+
     def __init__(self, args, tmp, out):
         self.args, self.tmp, self.out = args, tmp, out
         self.next_base = 1
@@ -59,8 +63,7 @@ class Bench:
         d = os.path.join(self.tmp, f"{system}-{label}-{int(time.time() * 1000) % 10**8}")
         os.makedirs(d)
         self.etcd = Etcd(d)
-        cls = PgHaCluster if system == "pg_ha" else PatroniCluster
-        self.cluster = cls(d, label, self.etcd, cfg)
+        self.cluster = self.make_cluster(system, d, label, cfg)
         t0 = time.monotonic()
         self.cluster.start()
         p = self.cluster.wait_healthy(HEALTHY_TIMEOUT)
@@ -69,6 +72,10 @@ class Bench:
         self.cluster.prepare_workload(p)
         log(f"{system}/{label}: healthy in {time.monotonic() - t0:.1f} s, primary {p.name}")
         return time.monotonic() - t0
+
+    def make_cluster(self, system, d, label, cfg):
+        cls = PgHaCluster if system == "pg_ha" else PatroniCluster
+        return cls(d, label, self.etcd, cfg)
 
     def teardown(self):
         if self.cluster:
@@ -202,10 +209,8 @@ class Bench:
                     rec.update(ok=False, error=f"{type(e).__name__}: {e}")
                 self.out.add(rec)
                 log(f"{system}/{label} {scenario} #{run}: " + ", ".join(
-                    f"{k}={rec.get(k)}" for k in ("ok", "outage_s", "writable_s", "lost", "old_acks_after",
-                                                  "command_s", "new_primary", "foreign_load_cores", "error")
-                    if k in rec))
-                if not rec.get("ok"):
+                    f"{k}={rec.get(k)}" for k in self.LOG_KEYS if k in rec))
+                if not rec.get("ok") or rec.get("rejoined") is False:   # rejoined: bench/faults
                     self.save_logs(f"{system}-{label}-{scenario}-{run}")
                 if not rec.get("ok") and rebuilds < 2:
                     if self.cluster.wait_healthy(60) is None:

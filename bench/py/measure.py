@@ -89,3 +89,43 @@ def error_phases(path, t_fault):
         e[1] = round(t, 1)
         e[2] += 1
     return out
+
+
+def partition_figures(acks, t_cut, t_heal, old_port, present_ids):
+    """One partition run (bench/faults): acks as in figures(); t_cut, t_heal: ns; present_ids: ids
+    on the final primary after the heal and the rejoin (None if it could not be read).
+
+    The new primary is the first other port that acknowledges after the cut (the writer only gets
+    commits from a writable server). The old primary's acks after the cut count until the heal,
+    and after it on connections opened before it (a later ack on a fresh connection would be a
+    legitimate return as primary, not a late writer)."""
+    before = [a for a in acks if a[1] <= t_cut]
+    after = [a for a in acks if a[1] > t_cut]
+    new_first = next((a for a in after if a[2] != old_port), None)
+    old = [a for a in after if a[2] == old_port and (a[1] <= t_heal or a[4] <= t_heal)]
+    s = lambda ns: round(ns / 1e9, 3)
+    f = {
+        "acks_total": len(acks),
+        "acks_before_cut": len(before),
+        "new_primary_port": new_first[2] if new_first else None,
+        # cut -> first commit acknowledged by the new primary
+        "writable_s": s(new_first[1] - t_cut) if new_first else None,
+        # last ack before the cut -> first ack by the new primary
+        "outage_s": s(new_first[1] - before[-1][1]) if new_first and before else None,
+        "old_acks_after_cut": len(old),
+        # how long after the cut the old primary still acknowledged commits
+        "old_last_ack_s": s(old[-1][1] - t_cut) if old else None,
+        # two writers: commits the old primary acknowledged after the new primary's first
+        "old_acks_after_new": sum(1 for a in old if new_first and a[1] > new_first[1]),
+    }
+    if new_first:
+        prev = [a for a in acks if a[1] < new_first[1]]
+        # what the client saw: the last ack of anyone -> the new primary's first
+        f["client_gap_s"] = s(new_first[1] - prev[-1][1]) if prev else None
+    if present_ids is None:
+        f["lost"] = f["lost_old_after_cut"] = None
+    else:
+        missing = {a[0] for a in acks if a[0] not in present_ids}
+        f["lost"] = len(missing)
+        f["lost_old_after_cut"] = sum(1 for a in old if a[0] in missing)
+    return f

@@ -21,9 +21,10 @@ def _y(v):
 class PatroniCluster(Cluster):
     system = "patroni"
 
-    def __init__(self, base, label, etcd, dcs, nodes=3):
-        """dcs: bootstrap.dcs keys (ttl, loop_wait, retry_timeout, synchronous_mode); {} = Patroni's defaults."""
-        super().__init__(base, label, etcd, nodes)
+    def __init__(self, base, label, etcd, dcs, nodes=3, os_users=None):
+        """dcs: bootstrap.dcs keys (ttl, loop_wait, retry_timeout, synchronous_mode); {} = Patroni's
+        defaults. os_users: see Cluster (each patroni and its postgres run as the node's user)."""
+        super().__init__(base, label, etcd, nodes, os_users)
         self.dcs = dcs
         self.sync = bool(dcs.get("synchronous_mode"))
         self.superpw = os.urandom(12).hex()
@@ -77,9 +78,9 @@ postgresql:
         conf = os.path.join(n.base, "patroni.yml")
         with open(conf, "w") as f:
             f.write(self.yaml(n))
-        shutil.chown(conf, "postgres", "postgres")
+        shutil.chown(conf, n.user, n.user)
         os.chmod(conf, 0o600)
-        n.agent = procs.spawn([PATRONI, conf], os.path.join(n.base, "patroni.log"), user="postgres",
+        n.agent = procs.spawn([PATRONI, conf], os.path.join(n.base, "patroni.log"), user=n.user,
                               env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
 
     def sync_recorded(self, p):

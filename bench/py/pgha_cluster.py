@@ -18,33 +18,40 @@ SIDECAR = os.path.join(BIN_DIR, "pg_ha_sidecar")
 class PgHaCluster(Cluster):
     system = "pg_ha"
 
-    def __init__(self, base, label, etcd, config, nodes=3):
+    def __init__(self, base, label, etcd, config, nodes=3, os_users=None):
         """config: the dynamic cluster config (dict) written before the first node starts;
-        {} leaves pg_ha's defaults."""
-        super().__init__(base, label, etcd, nodes)
+        {} leaves pg_ha's defaults. os_users: see Cluster."""
+        super().__init__(base, label, etcd, nodes, os_users)
         self.config = config
         self.sync = config.get("synchronous_mode", "off") not in ("off", False)
         if config:
             etcd.put("/pg_ha/bench/config", json.dumps(dict({"version": 1}, **config)))
-        self.passfile = os.path.join(self.dir, "replication.pgpass")
-        with open(self.passfile, "w") as f:
-            f.write(f"*:*:*:replicator:{os.urandom(12).hex()}\n")
-        os.chmod(self.passfile, 0o600)
-        shutil.chown(self.passfile, "postgres", "postgres")
+        # One copy per node, mode 0600 and owned by the node's OS user (the sidecar checks both).
+        secret = os.urandom(12).hex()
+        for n in self.nodes:
+            path = self.passfile(n)
+            with open(path, "w") as f:
+                f.write(f"*:*:*:replicator:{secret}\n")
+            os.chmod(path, 0o600)
+            shutil.chown(path, n.user, n.user)
+
+    def passfile(self, n):
+        return os.path.join(n.base, "replication.pgpass")
 
     def start_node(self, n):
         conf = os.path.join(n.base, "sidecar.conf")
         state = os.path.join(n.base, "state")
         os.makedirs(state, exist_ok=True)
-        shutil.chown(state, "postgres", "postgres")
+        shutil.chown(state, n.user, n.user)
         with open(conf, "w") as f:
             f.write(f"name = '{n.name}'\ncluster = 'bench'\ndata_dir = '{n.data_dir}'\n"
                     f"state_dir = '{state}'\nsocket_dir = '{n.socket_dir}'\n"
                     f"listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = {n.port}\n"
                     f"http_listen = '127.0.0.1:{n.http}'\netcd_endpoints = '{self.etcd.url}'\n"
-                    f"replication_passfile = '{self.passfile}'\ntool_sync = off\nbin_dir = '{BIN_DIR}'\n")
-        # As the postgres OS user: the sidecar refuses root (docs/sidecar.md).
-        n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"), user="postgres")
+                    f"replication_passfile = '{self.passfile(n)}'\ntool_sync = off\nbin_dir = '{BIN_DIR}'\n"
+                    f"os_user = '{n.user}'\n")
+        # As the node's OS user: the sidecar refuses root (docs/sidecar.md).
+        n.agent = procs.spawn([SIDECAR, "--config", conf], os.path.join(n.base, "sidecar.log"), user=n.user)
 
     def healthy(self):
         p = super().healthy()
