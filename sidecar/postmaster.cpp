@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
@@ -42,6 +43,7 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   if (!pid) return pid.error();
   pid_ = *pid;
   adopted_ = false;
+  served_ = false;
   log_info("started postgres (pid " + std::to_string(pid_) + ")" +
            (has_standby_signal_file() ? " as a standby" : "") + ", log in " + node_.postgres_log());
   return ok_status();
@@ -85,6 +87,7 @@ bool Postmaster::adopt_running() {
     return false;
   pid_ = static_cast<pid_t>(pid);
   adopted_ = true;
+  served_ = true;
   log_info("adopted the running postgres (pid " + std::to_string(pid_) + ") left by an earlier sidecar");
   return true;
 }
@@ -118,7 +121,24 @@ Status Postmaster::stop(int64_t timeout_ms) {
 }
 
 bool Postmaster::accepting() const {
-  return PQping(local_conninfo(node_, 1).c_str()) == PQPING_OK;
+  bool ok = PQping(local_conninfo(node_, 1).c_str()) == PQPING_OK;
+  if (ok) served_ = true;
+  return ok;
+}
+
+std::string Postmaster::log_since_start() const {
+  constexpr long long kMaxBytes = 256 * 1024;
+  std::ifstream in(node_.postgres_log(), std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  long long end = in.tellg();
+  long long from = std::max(log_offset_, end - kMaxBytes);
+  if (from >= end) return "";
+  in.seekg(from);
+  std::string out(static_cast<size_t>(end - from), '\0');
+  in.read(&out[0], end - from);
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
 }
 
 Status Postmaster::wait_ready(int64_t timeout_ms) {
