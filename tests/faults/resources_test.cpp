@@ -150,9 +150,9 @@ TEST_F(Resources, DiskFull) {
 // Issue 14 item 5.
 TEST_F(Resources, MaxConnectionsExhausted) {
   ClusterOptions o;
-  o.extra_node_settings = {"max_connections = 20", "rewind_user = pg_ha_rewind"};
+  o.extra_node_settings = {"max_connections = 20", "rewind_user = pgha_rewind"};
   o.prepare_node = [](int, const std::string& base, const std::string&) {
-    std::ofstream(base + "/replication.pgpass", std::ios::app) << "*:*:*:pg_ha_rewind:It-Rewind-Secret-9c2e\n";
+    std::ofstream(base + "/replication.pgpass", std::ios::app) << "*:*:*:pgha_rewind:It-Rewind-Secret-9c2e\n";
   };
   start(o);
   ASSERT_FALSE(HasFatalFailure());
