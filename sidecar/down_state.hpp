@@ -37,4 +37,11 @@ const char* down_kind_name(DownKind kind);
 // restarts itself after a backend PANIC, and exits when the startup process then fails.
 bool log_says_startup_failed(const std::string& log);
 
+// Why postgres stopped, from what it logged since its start: the first PANIC or FATAL line that
+// is its own (not a client turned away while it starts or stops: the sidecar's own pings leave
+// "the database system is starting up" lines) and up to two lines before it (a bad parameter is
+// named in the LOG line before "configuration file ... contains errors"), without the
+// log_line_prefix, joined by " / ", at most 1000 characters. "" when there is none.
+std::string reason_from_log(const std::string& log);
+
 }  // namespace pg_ha::sidecar

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "down_state.hpp"
 #include "log.hpp"
 #include "common/no_postgres.hpp"
 
@@ -49,29 +50,8 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   return ok_status();
 }
 
-// PostgreSQL says why it did not start in its last lines before exiting, e.g.
-//   LOG:  invalid value for parameter "max_connections": "abc"
-//   FATAL:  configuration file "/.../pg_ha.parameters.conf" contains errors
-// Returns the first FATAL or PANIC line it wrote since this start and up to two lines before it,
-// without the log_line_prefix, at most 1000 characters ("" when it wrote none).
-std::string Postmaster::exit_reason() const {
-  std::ifstream in(node_.postgres_log());
-  if (!in) return "";
-  in.seekg(log_offset_);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t prefix = line.find("] ");
-    if (prefix != std::string::npos && prefix < 60) line = line.substr(prefix + 2);
-    lines.push_back(line);
-    if (line.rfind("FATAL:", 0) != 0 && line.rfind("PANIC:", 0) != 0) continue;
-    std::string out;
-    for (size_t i = lines.size() >= 3 ? lines.size() - 3 : 0; i < lines.size(); ++i)
-      out += (out.empty() ? "" : " / ") + lines[i];
-    return out.substr(0, 1000);
-  }
-  return "";
-}
+// PostgreSQL says why it did not start in its last lines before exiting (down_state.hpp).
+std::string Postmaster::exit_reason() const { return reason_from_log(log_since_start()); }
 
 bool Postmaster::has_standby_signal_file() const { return path_exists(node_.data_file("standby.signal")); }
 

@@ -55,5 +55,24 @@ TEST(DownState, OnlyThePostmastersOwnWordsCount) {
   EXPECT_FALSE(log_says_startup_failed("LOG:  database system is ready to accept connections\n"));
 }
 
+TEST(DownState, TheReasonIsThePostmastersOwnNotAPingTurnedAway) {
+  // As seen in the DiskFull fault test: the sidecar's pings during crash recovery log FATALs first.
+  std::string log =
+      "2026-12-05 15:26:30.100 GMT [4100] LOG:  database system was not properly shut down; automatic recovery in progress\n"
+      "2026-12-05 15:26:30.120 GMT [4101] FATAL:  the database system is starting up\n"
+      "2026-12-05 15:26:30.130 GMT [4100] FATAL:  could not write to file \"pg_wal/xlogtemp.4100\": No space left on device\n"
+      "2026-12-05 15:26:30.131 GMT [4090] LOG:  startup process (PID 4100) exited with exit code 1\n";
+  std::string r = reason_from_log(log);
+  EXPECT_NE(r.find("No space left on device"), std::string::npos) << r;
+  EXPECT_EQ(r.find("starting up"), std::string::npos) << r;
+  EXPECT_EQ(r.rfind("LOG:  database system was not properly shut down", 0), 0u) << "the prefix goes: " << r;
+  // A bad parameter: the LOG line before the FATAL names it.
+  EXPECT_NE(reason_from_log("LOG:  invalid value for parameter \"max_connections\": \"abc\"\n"
+                            "FATAL:  configuration file \"/s/pg_ha.parameters.conf\" contains errors\n")
+                .find("max_connections"),
+            std::string::npos);
+  EXPECT_EQ(reason_from_log("LOG:  database system is ready to accept connections\n"), "");
+}
+
 }  // namespace
 }  // namespace pg_ha::sidecar
