@@ -29,11 +29,14 @@ std::string reason_from_log(const std::string& log) {
   std::istringstream in(log);
   std::vector<std::string> lines;
   std::string line;
+  bool skipping = false;   // the DETAIL/HINT lines of a session turned away go with it
   while (std::getline(in, line)) {
     size_t prefix = line.find("] ");
     if (prefix != std::string::npos && prefix < 60) line = line.substr(prefix + 2);
     bool fatal = line.rfind("FATAL:", 0) == 0 || line.rfind("PANIC:", 0) == 0;
-    if (fatal && turned_away(line)) continue;
+    if (skipping && (line.rfind("DETAIL:", 0) == 0 || line.rfind("HINT:", 0) == 0)) continue;
+    skipping = fatal && turned_away(line);
+    if (skipping) continue;
     lines.push_back(line);
     if (!fatal) continue;
     std::string out;

@@ -60,11 +60,13 @@ TEST(DownState, TheReasonIsThePostmastersOwnNotAPingTurnedAway) {
   std::string log =
       "2026-12-05 15:26:30.100 GMT [4100] LOG:  database system was not properly shut down; automatic recovery in progress\n"
       "2026-12-05 15:26:30.120 GMT [4101] FATAL:  the database system is starting up\n"
+      "2026-12-05 15:26:30.120 GMT [4101] DETAIL:  Consistent recovery state has not been yet reached.\n"
       "2026-12-05 15:26:30.130 GMT [4100] FATAL:  could not write to file \"pg_wal/xlogtemp.4100\": No space left on device\n"
       "2026-12-05 15:26:30.131 GMT [4090] LOG:  startup process (PID 4100) exited with exit code 1\n";
   std::string r = reason_from_log(log);
   EXPECT_NE(r.find("No space left on device"), std::string::npos) << r;
   EXPECT_EQ(r.find("starting up"), std::string::npos) << r;
+  EXPECT_EQ(r.find("Consistent recovery"), std::string::npos) << r;
   EXPECT_EQ(r.rfind("LOG:  database system was not properly shut down", 0), 0u) << "the prefix goes: " << r;
   // A bad parameter: the LOG line before the FATAL names it.
   EXPECT_NE(reason_from_log("LOG:  invalid value for parameter \"max_connections\": \"abc\"\n"
