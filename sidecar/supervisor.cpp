@@ -94,6 +94,7 @@ void Supervisor::on_exit_seen() {
   stats_.set_down_reason(describe_exit(postmaster_.last_status()) + (said.empty() ? "" : ": " + said));
   down_kind_ = classify_exit(ExitFacts{postmaster_.served(), postmaster_.log_since_start(), attempts_ + 1});
   bool failed_start = down_kind_ == DownKind::StartFailed;
+  stats_.set_down_state(down_kind_name(down_kind_));   // with the reason, for /health at once
   if (down_since_ms_ != 0) {   // died again before it served: same outage, the back-off grows
     start_failed_ = start_failed_ || failed_start;
     log_warn(std::string("postgres exited again during start-up (") + describe_exit(postmaster_.last_status()) +
@@ -140,7 +141,7 @@ void Supervisor::publish_down_state(bool up) {
     down_.clear();
     return;
   }
-  if (up) return;   // restarting: the record keeps saying why it went down until it serves
+  if (up) return;   // restarting: the record (and /health) keep saying why it went down until it serves
   core::DownRecord r = down_record();
   stats_.set_down_state(r.state);
   down_.publish(r, monotonic_ms());
