@@ -82,11 +82,14 @@ std::string render_members(const json& cluster, bool topology) {
   std::vector<json> members = ordered_members(cluster);
   bool any_pending = std::any_of(members.begin(), members.end(), [](const json& m) { return flag(m, "pending_restart"); });
   bool any_tags = std::any_of(members.begin(), members.end(), [](const json& m) { return !tag_text(m).empty(); });
+  // Members that are down say why (members().reason, from their sidecar: docs/operations.md).
+  bool any_reason = std::any_of(members.begin(), members.end(), [](const json& m) { return !text(m, "reason").empty(); });
   Table t;
   t.header = {"Member", "Host", "Role", "State", "TL", "Lag in MB"};
   t.right_aligned = {false, false, false, false, true, true};
   if (any_pending) t.header.push_back("Pending restart");
   if (any_tags) t.header.push_back("Tags");
+  if (any_reason) t.header.push_back("Reason");
   bool have_leader = std::any_of(members.begin(), members.end(), [&](const json& m) { return is_leader(cluster, m); });
   for (const json& m : members) {
     std::string name = text(m, "name");
@@ -96,6 +99,7 @@ std::string render_members(const json& cluster, bool topology) {
     std::vector<std::string> row{name, host, display_role(cluster, m), text(m, "state"), text(m, "timeline"), lag_mb(m)};
     if (any_pending) row.push_back(flag(m, "pending_restart") ? "*" : "");
     if (any_tags) row.push_back(tag_text(m));
+    if (any_reason) row.push_back(text(m, "reason").substr(0, 100));
     t.rows.push_back(std::move(row));
   }
   std::string out = render_table(t, title(cluster));

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "log.hpp"
+#include "old_data_dirs.hpp"
 #include "postmaster.hpp"
 #include "common/no_postgres.hpp"
 
@@ -41,6 +42,26 @@ Status exec(PGconn* conn, const std::string& sql, const std::string& what) {
   PQclear(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return ok_status();
   return make_error(ErrorKind::Internal, what + " failed: " + msg);
+}
+
+// The superuser pg_rewind connects as (rewind_user), so that a demote still finds a reserved slot
+// on a new primary whose max_connections is full. Same hashing of the password as below.
+Status create_rewind_role(const Node& node, PGconn* conn) {
+  const std::string& user = node.config.rewind_user;
+  auto password = password_from_passfile(node.config.replication_passfile, user);
+  if (!password) return password.error();
+  std::string role = quote_ident(conn, user);
+  char* verifier = PQencryptPasswordConn(conn, password->c_str(), user.c_str(), "scram-sha-256");
+  if (!verifier) return make_error(ErrorKind::Internal, "cannot hash the rewind user's password");
+  char* literal = PQescapeLiteral(conn, verifier, strlen(verifier));
+  char* name = PQescapeLiteral(conn, user.c_str(), user.size());
+  std::string sql = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + std::string(name) +
+                    ") THEN CREATE ROLE " + role + "; END IF; END$$; ALTER ROLE " + role +
+                    " WITH LOGIN SUPERUSER PASSWORD " + literal + ";";
+  PQfreemem(name);
+  PQfreemem(literal);
+  PQfreemem(verifier);
+  return exec(conn, sql, "creating the rewind role");
 }
 
 // The replication role, its password and what pg_rewind needs to read the source's files. The
@@ -78,6 +99,7 @@ Status create_replication_role(const Node& node) {
                  "; GRANT pg_checkpoint TO " + role,
              "granting pg_rewind's functions");
   }
+  if (s && node.config.effective_rewind_user() != user) s = create_rewind_role(node, conn);
   PQfinish(conn);
   return s;
 }
@@ -376,6 +398,11 @@ Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from) 
   unlink(node.state_file(kRewindMarker).c_str());
   clear_marker(node, kCloneMarker);
   (void)cluster;
+  // Only now: had the clone failed, the newest copy aside would have been moved back.
+  auto pruned = prune_old_data_dirs(node.config.data_dir, node.config.keep_old_data_dirs);
+  if (!pruned) log_warn("cannot remove old data directories: " + pruned.error().message);
+  else for (const auto& p : *pruned) log_info("removed old data directory " + p + " (keep_old_data_dirs " +
+                                              std::to_string(node.config.keep_old_data_dirs) + ")");
   log_info("cloned " + from.name + " in " + std::to_string(monotonic_ms() - t0) + " ms");
   return ok_status();
 }

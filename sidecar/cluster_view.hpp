@@ -24,6 +24,7 @@ class ClusterView {
   // This node's identity (NodeIdentity::member_id), once bootstrap has it: leases of a member
   // record with another identity are never revoked as ours.
   void set_member_id(std::string id) { member_id_ = std::move(id); }
+  const std::string& member_id() const { return member_id_; }
   Store& store() { return store_; }
 
   Result<std::optional<core::Versioned<core::InitializeRecord>>> initialize();

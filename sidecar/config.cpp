@@ -116,6 +116,8 @@ const std::map<std::string, Setter>& setters() {
       {"max_wal_senders", integer(&SidecarConfig::max_wal_senders, 1, 1000)},
       {"max_replication_slots", integer(&SidecarConfig::max_replication_slots, 0, 1000)},
       {"max_connections", integer(&SidecarConfig::max_connections, 5, 100000)},
+      {"rewind_user", str(&SidecarConfig::rewind_user)},
+      {"keep_old_data_dirs", integer(&SidecarConfig::keep_old_data_dirs, 0, 1000)},
       {"log_file", str(&SidecarConfig::log_file)},
       {"postgres_log_file", str(&SidecarConfig::postgres_log_file)},
       {"nofailover", [](SidecarConfig* c, const std::string& k, const std::string& v) { return parse_bool(k, v, &c->tags.nofailover); }},

@@ -35,6 +35,12 @@ struct SidecarConfig {
   std::string superuser = "postgres";
   std::string replication_user = "replicator";
   std::string replication_passfile; // .pgpass format, readable only by os_user (mode 0600)
+  // A superuser role for pg_rewind's source connection and the CHECKPOINT before it ("" = the
+  // replication user). PostgreSQL 15 keeps superuser_reserved_connections for superusers only: with
+  // it, a demote still rewinds when the new primary's max_connections is full. Its password is the
+  // replication_passfile line for this user; the bootstrap creates the role.
+  std::string rewind_user;
+  int keep_old_data_dirs = 1;       // data directories moved aside by a re-clone that are kept
   std::string replication_networks = "127.0.0.1/32,::1/128";   // hba lines for replication
   // libpq TLS options for following and cloning ("sslmode=verify-full sslrootcert=..."), also
   // handed to the worker (pg_ha.replication_conninfo_options); agent::parse_conninfo_options.
@@ -58,6 +64,7 @@ struct SidecarConfig {
   std::string effective_socket_dir() const { return socket_dir.empty() ? state_dir + "/run" : socket_dir; }
   std::string api_url() const { return "http://" + http_listen; }
   bool preloads_pg_ha() const;
+  const std::string& effective_rewind_user() const { return rewind_user.empty() ? replication_user : rewind_user; }
 };
 
 // Parses a configuration file's text into key/value pairs; `origin` names the file in errors.

@@ -17,6 +17,16 @@ class EtcdStore : public Store {
   Result<std::optional<kv::KeyValue>> get(const std::string& key) override { return client_->get(key); }
   Result<kv::TxnResult> txn(const kv::Txn& txn) override { return client_->txn(txn); }
   Status lease_revoke(int64_t lease_id) override { return client_->lease_revoke(lease_id); }
+  Result<int64_t> lease_grant(int64_t ttl_s) override {
+    auto g = client_->lease_grant(ttl_s);
+    if (!g) return g.error();
+    return g->id;
+  }
+  Status lease_keepalive(int64_t lease_id) override {
+    auto k = client_->lease_keepalive(lease_id);
+    if (!k) return k.error();
+    return ok_status();
+  }
 
  private:
   std::unique_ptr<etcd::Client> client_;

@@ -123,7 +123,12 @@ HealthAnswer Health::health() {
   c.ok = c.reachable;
   c.reason_json = c.reachable ? rows[0][1] : problem_json(err.message);
   std::string down = stats_.down_reason();
-  if (!c.reachable && !down.empty()) c.reason_json = json{{"problem", err.message}, {"postgres_down", down}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!c.reachable && !down.empty()) {
+    json reason{{"problem", err.message}, {"postgres_down", down}};
+    std::string state = stats_.down_state();
+    if (!state.empty()) reason["state"] = state;
+    c.reason_json = reason.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   if (c.reachable && query(node_, "SELECT true, row_to_json(s)::text FROM pg_ha.node_status() s", &rows, &err))
     c.reason_json = rows[0][1];
   return answer("health", c);
@@ -132,6 +137,8 @@ HealthAnswer Health::health() {
 HealthAnswer Health::liveness() {
   json body{{"check", "liveness"}, {"ok", true}, {"node", node_.config.name},
             {"postgres_running", stats_.postgres_running.load()}};
+  std::string state = stats_.down_state();
+  if (!state.empty()) body["state"] = state;
   return HealthAnswer{200, safe_dump(body) + "\n"};
 }
 

@@ -149,6 +149,8 @@ std::string render_hba(const Node& node) {
     // replication for streaming and pg_basebackup; `postgres` for pg_rewind's source connection.
     o << "host replication " << c.replication_user << " " << net << " scram-sha-256\n";
     o << "host postgres " << c.replication_user << " " << net << " scram-sha-256\n";
+    if (c.effective_rewind_user() != c.replication_user)
+      o << "host postgres " << c.rewind_user << " " << net << " scram-sha-256\n";
   }
   o << "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n";
   return o.str();
@@ -226,7 +228,7 @@ Status run_basebackup(const Node& node, const Upstream& from) {
 }
 
 Status check_source_reachable(const Node& node, const Upstream& from) {
-  PGconn* conn = PQconnectdb(upstream_conninfo(node, from, "postgres").c_str());
+  PGconn* conn = PQconnectdb(rewind_conninfo(node, from).c_str());
   Status s = ok_status();
   if (PQstatus(conn) != CONNECTION_OK) {
     s = make_error(ErrorKind::Unavailable, "cannot connect to " + from.name + ": " + PQerrorMessage(conn));
@@ -239,7 +241,7 @@ Status check_source_reachable(const Node& node, const Upstream& from) {
 // updates only at its first checkpoint: without this, a fresh primary looks like the same
 // timeline and pg_rewind wrongly reports "no rewind required".
 Status checkpoint_source(const Node& node, const Upstream& from) {
-  PGconn* conn = PQconnectdb(upstream_conninfo(node, from, "postgres").c_str());
+  PGconn* conn = PQconnectdb(rewind_conninfo(node, from).c_str());
   Status s = ok_status();
   if (PQstatus(conn) != CONNECTION_OK) {
     s = make_error(ErrorKind::Unavailable, "cannot connect to " + from.name + " for a checkpoint: " + PQerrorMessage(conn));
@@ -253,13 +255,25 @@ Status checkpoint_source(const Node& node, const Upstream& from) {
   return s;
 }
 
+bool rewind_could_not_connect(const std::string& output) {
+  // libpq's "connection to server at ... failed: FATAL:  sorry, too many clients already" (or
+  // "remaining connection slots are reserved ..."), and pg_rewind's own word before it, if any.
+  return output.find("connection to server") != std::string::npos && output.find("failed") != std::string::npos &&
+         output.find("fetching") == std::string::npos && output.find("servers diverged") == std::string::npos;
+}
+
 Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from) {
   Status checkpoint = checkpoint_source(node, from);
   if (!checkpoint) return checkpoint.error();
   auto r = run_tool(node, std::vector<std::string>{node.tool("pg_rewind"), "--target-pgdata=" + node.config.data_dir,
-                           "--source-server=" + upstream_conninfo(node, from, "postgres"), "--progress"} +
+                           "--source-server=" + rewind_conninfo(node, from), "--progress"} +
                               no_sync(node));
-  if (!r) return r.error();
+  if (!r) {
+    // pg_rewind connects before it touches anything: a source that refused the connection (too
+    // many clients, a restart) leaves the target as it was, worth a retry, not a re-clone.
+    if (rewind_could_not_connect(r.error().message)) return make_error(ErrorKind::Unavailable, r.error().message);
+    return r.error();
+  }
   if (r->output.find("no rewind required") != std::string::npos) return RewindOutcome::NotNeeded;
   return RewindOutcome::Rewound;
 }
@@ -269,7 +283,7 @@ Result<std::string> move_aside(const std::string& path) {
   for (int i = 1; path_exists(target); ++i) target = path + ".old-" + utc_stamp() + "-" + std::to_string(i);
   if (rename(path.c_str(), target.c_str()) != 0)
     return make_error(ErrorKind::Internal, "cannot rename " + path + " to " + target);
-  log_info("moved " + path + " aside to " + target + " (kept, never deleted)");
+  log_info("moved " + path + " aside to " + target + " (kept: the newest keep_old_data_dirs copies stay)");
   return target;
 }
 
@@ -289,9 +303,13 @@ Status write_standby_signal(const Node& node) {
 
 bool has_standby_signal(const Node& node) { return path_exists(node.data_file("standby.signal")); }
 
-std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname) {
+std::string rewind_conninfo(const Node& node, const Upstream& from) {
+  return upstream_conninfo(node, from, "postgres", node.config.effective_rewind_user());
+}
+
+std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname, const std::string& user) {
   std::string s = "host=" + quoting::conninfo_value(from.host) + " port=" + std::to_string(from.port) +
-                  " user=" + quoting::conninfo_value(node.config.replication_user) +
+                  " user=" + quoting::conninfo_value(user.empty() ? node.config.replication_user : user) +
                   " passfile=" + quoting::conninfo_value(node.config.replication_passfile) +
                   " application_name=" + quoting::conninfo_value(node.config.name) + " connect_timeout=5";
   auto options = agent::parse_conninfo_options(node.config.replication_conninfo_options);   // checked at load

@@ -26,9 +26,12 @@ Result<std::string> read_system_identifier(const Node& node);
 // pg_basebackup -X stream -c fast from upstream into the (missing or empty) data directory.
 Status run_basebackup(const Node& node, const Upstream& from);
 
-// Whether `from` accepts a connection as the replication user (as pg_rewind and pg_basebackup
-// will): checked before anything is stopped, so an unreachable source never leaves a node down.
+// Whether `from` accepts pg_rewind's connection (rewind_conninfo): checked before anything is
+// stopped, so an unreachable or saturated source never leaves a node down.
 Status check_source_reachable(const Node& node, const Upstream& from);
+
+// pg_rewind's output says it could not connect to the source (so it changed nothing).
+bool rewind_could_not_connect(const std::string& output);
 
 enum class RewindOutcome { Rewound, NotNeeded };
 // pg_rewind of the (stopped) data directory against upstream.
@@ -43,8 +46,13 @@ Status write_node_files(const Node& node, const std::optional<Upstream>& follow)
 Status write_standby_signal(const Node& node);
 bool has_standby_signal(const Node& node);
 
-// libpq conninfo for reaching `from` as the replication user (password from PGPASSFILE).
-std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname);
+// libpq conninfo for reaching `from` as the replication user (password from PGPASSFILE), or as
+// `user` when given.
+std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname,
+                              const std::string& user = "");
+// The ordinary (non-replication) connection pg_rewind and its CHECKPOINT use: as rewind_user, a
+// superuser that still gets in when the source's max_connections is full (config.hpp).
+std::string rewind_conninfo(const Node& node, const Upstream& from);
 
 // The password for `user` in a .pgpass-format file (first matching line), never logged.
 Result<std::string> password_from_passfile(const std::string& path, const std::string& user);

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
 #include <libpq-fe.h>
 
+#include "down_state.hpp"
 #include "log.hpp"
 #include "common/no_postgres.hpp"
 
@@ -42,34 +44,14 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   if (!pid) return pid.error();
   pid_ = *pid;
   adopted_ = false;
+  served_ = false;
   log_info("started postgres (pid " + std::to_string(pid_) + ")" +
            (has_standby_signal_file() ? " as a standby" : "") + ", log in " + node_.postgres_log());
   return ok_status();
 }
 
-// PostgreSQL says why it did not start in its last lines before exiting, e.g.
-//   LOG:  invalid value for parameter "max_connections": "abc"
-//   FATAL:  configuration file "/.../pg_ha.parameters.conf" contains errors
-// Returns the first FATAL or PANIC line it wrote since this start and up to two lines before it,
-// without the log_line_prefix, at most 1000 characters ("" when it wrote none).
-std::string Postmaster::exit_reason() const {
-  std::ifstream in(node_.postgres_log());
-  if (!in) return "";
-  in.seekg(log_offset_);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t prefix = line.find("] ");
-    if (prefix != std::string::npos && prefix < 60) line = line.substr(prefix + 2);
-    lines.push_back(line);
-    if (line.rfind("FATAL:", 0) != 0 && line.rfind("PANIC:", 0) != 0) continue;
-    std::string out;
-    for (size_t i = lines.size() >= 3 ? lines.size() - 3 : 0; i < lines.size(); ++i)
-      out += (out.empty() ? "" : " / ") + lines[i];
-    return out.substr(0, 1000);
-  }
-  return "";
-}
+// PostgreSQL says why it did not start in its last lines before exiting (down_state.hpp).
+std::string Postmaster::exit_reason() const { return reason_from_log(log_since_start()); }
 
 bool Postmaster::has_standby_signal_file() const { return path_exists(node_.data_file("standby.signal")); }
 
@@ -85,6 +67,7 @@ bool Postmaster::adopt_running() {
     return false;
   pid_ = static_cast<pid_t>(pid);
   adopted_ = true;
+  served_ = true;
   log_info("adopted the running postgres (pid " + std::to_string(pid_) + ") left by an earlier sidecar");
   return true;
 }
@@ -118,7 +101,24 @@ Status Postmaster::stop(int64_t timeout_ms) {
 }
 
 bool Postmaster::accepting() const {
-  return PQping(local_conninfo(node_, 1).c_str()) == PQPING_OK;
+  bool ok = PQping(local_conninfo(node_, 1).c_str()) == PQPING_OK;
+  if (ok) served_ = true;
+  return ok;
+}
+
+std::string Postmaster::log_since_start() const {
+  constexpr long long kMaxBytes = 256 * 1024;
+  std::ifstream in(node_.postgres_log(), std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  long long end = in.tellg();
+  long long from = std::max(log_offset_, end - kMaxBytes);
+  if (from >= end) return "";
+  in.seekg(from);
+  std::string out(static_cast<size_t>(end - from), '\0');
+  in.read(&out[0], end - from);
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
 }
 
 Status Postmaster::wait_ready(int64_t timeout_ms) {

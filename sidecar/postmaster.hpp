@@ -35,6 +35,11 @@ class Postmaster {
   bool accepting() const;
   // After an exit: what postgres logged as the reason (its FATAL line and the lines before it).
   std::string exit_reason() const;
+  // What postgres logged since this postmaster was started (at most the last 256 KiB).
+  std::string log_since_start() const;
+  // It accepted connections at some point since it was started (seen by accepting() or
+  // wait_ready(); an adopted postmaster counts as served): an exit before that is a failed start.
+  bool served() const { return served_; }
 
  private:
   bool has_standby_signal_file() const;
@@ -43,6 +48,7 @@ class Postmaster {
   bool adopted_ = false;
   int last_status_ = 0;
   long long log_offset_ = 0;   // size of the postgres log when this postmaster was started
+  mutable bool served_ = false;
 };
 
 // Runs one SQL statement over the unix socket as the superuser; returns the first row's columns.

@@ -149,6 +149,7 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
       unlink(node_.state_file(kRewindMarker).c_str());
     } else {
       if (rewound.error().kind == ErrorKind::Interrupted) return rewound.error();
+      if (rewound.error().kind == ErrorKind::Unavailable) return not_rewound_yet(from, rewound.error().message);
       log_warn("pg_rewind failed, re-cloning instead: " + rewound.error().message);
       reclone = true;
     }
@@ -166,6 +167,18 @@ Status RequestExecutor::become_standby(const Upstream& from, bool try_rewind, st
   if (!s) return s;
   *detail += "; started as a standby of " + from.name;
   return ok_status();
+}
+
+// The source refused pg_rewind's (or its CHECKPOINT's) connection: nothing was changed, so the
+// data stays and the request is tried again later instead of re-cloning (a full copy) because of a
+// moment of too many clients. Postgres starts again as it was meanwhile (the worker keeps a node
+// that is not the leader fenced).
+Status RequestExecutor::not_rewound_yet(const Upstream& from, const std::string& why) {
+  unlink(node_.state_file(kRewindMarker).c_str());
+  log_warn("pg_rewind could not connect to " + from.name + ": not re-cloning; the request stays pending: " + why);
+  Status s = start_postgres(node_, postmaster_, cluster_);
+  if (!s) log_error("cannot start postgres again: " + s.error().message);
+  return make_error(ErrorKind::Unavailable, "pg_rewind could not connect to " + from.name + " (data unchanged; the request stays pending): " + why);
 }
 
 // The marker tells the worker that this stop is a restart: it keeps its lease on shutdown and the

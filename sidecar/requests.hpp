@@ -45,6 +45,7 @@ class RequestExecutor {
   Status run_kind(const core::SidecarRequest& request, std::string* detail);
   Result<Upstream> upstream_of(const core::SidecarRequest& request);
   Status become_standby(const Upstream& from, bool try_rewind, std::string* detail);
+  Status not_rewound_yet(const Upstream& from, const std::string& why);
   Status restart();
   Status release_lease(std::string* detail);
 

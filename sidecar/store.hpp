@@ -20,6 +20,10 @@ class Store {
   virtual Result<std::optional<kv::KeyValue>> get(const std::string& key) = 0;
   virtual Result<kv::TxnResult> txn(const kv::Txn& txn) = 0;
   virtual Status lease_revoke(int64_t lease_id) = 0;
+  // The sidecar's own lease, for its down/<name> key (down_publisher.hpp). Returns the lease id.
+  virtual Result<int64_t> lease_grant(int64_t ttl_s) = 0;
+  // An expired or unknown lease: ErrorKind::NotFound.
+  virtual Status lease_keepalive(int64_t lease_id) = 0;
 };
 
 // The etcd-backed store for this node's configuration (endpoints, credentials, TLS).

@@ -38,7 +38,10 @@ int Supervisor::run() {
   was_up_ = postmaster_.running();
   if (!was_up_) {
     down_since_ms_ = monotonic_ms();   // could not start: retried with back-off like a crash
+    down_since_unix_ms_ = unix_ms();
     next_start_ms_ = down_since_ms_ + backoff_ms(++attempts_);
+    down_kind_ = DownKind::StartFailed;
+    start_failed_ = true;
   }
   up_since_ms_ = monotonic_ms();
   while (!stop_requested()) {
@@ -48,9 +51,11 @@ int Supervisor::run() {
     was_up_ = up;
     if (!up) while_down();
     if (up && down_since_ms_ != 0 && !paused_now()) check_primary_deadline();
-    // Polled every 250 ms: each failed try leaves a "starting up" line in the postgres log.
-    if (up && down_since_ms_ != 0 && monotonic_ms() >= next_ping_ms_ && (next_ping_ms_ = monotonic_ms() + 250) &&
-        postmaster_.accepting()) {
+    // Polled every 250 ms: each failed try leaves a "starting up" line in the postgres log. Also
+    // until a fresh postmaster has served once, so that an exit before it did counts as a failed start.
+    bool waiting = down_since_ms_ != 0 || !postmaster_.served();
+    if (up && waiting && monotonic_ms() >= next_ping_ms_ && (next_ping_ms_ = monotonic_ms() + 250) &&
+        postmaster_.accepting() && down_since_ms_ != 0) {
       log_info("postgres is accepting connections again after " + std::to_string(monotonic_ms() - down_since_ms_) + " ms");
       stats_.set_down_reason("");
       down_since_ms_ = 0;
@@ -58,6 +63,7 @@ int Supervisor::run() {
     }
     if (up && attempts_ > 0 && down_since_ms_ == 0 && monotonic_ms() - up_since_ms_ > kStableAfterMs) attempts_ = 0;
     poll_requests();
+    publish_down_state(postmaster_.running());
     if (!bootstrap_finished_ && up && monotonic_ms() >= next_bootstrap_try_ms_) {
       bootstrap_finished_ = finish_bootstrap(node_, cluster_);
       next_bootstrap_try_ms_ = monotonic_ms() + 500;
@@ -66,6 +72,7 @@ int Supervisor::run() {
   }
   log_info("shutdown requested: fast shutdown of postgres");
   postmaster_.stop(kStopTimeoutMs);
+  down_.clear();   // a stop on purpose: the node leaves the list with its sidecar
   stats_.postgres_running = false;
   log_info("postgres is down; exiting");
   return 0;
@@ -85,12 +92,18 @@ void Supervisor::on_exit_seen() {
   next_start_ms_ = now + backoff_ms(attempts_);
   std::string said = postmaster_.exit_reason();
   stats_.set_down_reason(describe_exit(postmaster_.last_status()) + (said.empty() ? "" : ": " + said));
+  down_kind_ = classify_exit(ExitFacts{postmaster_.served(), postmaster_.log_since_start(), attempts_ + 1});
+  bool failed_start = down_kind_ == DownKind::StartFailed;
+  stats_.set_down_state(down_kind_name(down_kind_));   // with the reason, for /health at once
   if (down_since_ms_ != 0) {   // died again before it served: same outage, the back-off grows
+    start_failed_ = start_failed_ || failed_start;
     log_warn(std::string("postgres exited again during start-up (") + describe_exit(postmaster_.last_status()) +
              ")" + (said.empty() ? "" : ": " + said) + "; see " + node_.postgres_log());
     return;
   }
   down_since_ms_ = now;
+  down_since_unix_ms_ = unix_ms();
+  start_failed_ = failed_start;
   // Postgres removes standby.signal when it promotes: the file tells what it was when it died.
   was_primary_ = !has_standby_signal(node_);
   // A primary that was serving comes back at once, whatever earlier crashes: every second it is
@@ -102,7 +115,36 @@ void Supervisor::on_exit_seen() {
   auto config = cluster_.config();   // read once per crash: etcd may be the reason we are here
   primary_start_timeout_ms_ = config ? int64_t{config->primary_start_timeout_s} * 1000 : 30000;
   log_warn(std::string("postgres exited unexpectedly (") + describe_exit(postmaster_.last_status()) + ") as " +
-           (was_primary_ ? "primary" : "standby") + (said.empty() ? "" : ": " + said) + "; see " + node_.postgres_log());
+           (was_primary_ ? "primary" : "standby") + " [" + down_kind_name(down_kind_) + "]" +
+           (said.empty() ? "" : ": " + said) + "; see " + node_.postgres_log());
+}
+
+core::DownRecord Supervisor::down_record() const {
+  core::DownRecord r;
+  r.name = node_.config.name;
+  r.role = was_primary_ ? "primary" : "replica";
+  r.state = down_kind_name(paused_ ? DownKind::Stopped : down_kind_);
+  std::string reason = stats_.down_reason();
+  r.reason = paused_ ? "the cluster is paused: the sidecar does not restart postgres (" + reason + ")" : reason;
+  r.since_unix_ms = down_since_unix_ms_;
+  r.host = node_.config.effective_connect_host();
+  r.port = node_.config.port;
+  r.api_url = node_.config.api_url();
+  r.member_id = cluster_.member_id();
+  return r;
+}
+
+// While postgres is down (not running, and not yet serving again) the node stays listed with why.
+void Supervisor::publish_down_state(bool up) {
+  if (down_since_ms_ == 0) {
+    stats_.set_down_state("");
+    down_.clear();
+    return;
+  }
+  if (up) return;   // restarting: the record (and /health) keep saying why it went down until it serves
+  core::DownRecord r = down_record();
+  stats_.set_down_state(r.state);
+  down_.publish(r, monotonic_ms());
 }
 
 // A postgres that cannot start may be waiting for a fix of the cluster's parameters in etcd: once
@@ -133,15 +175,17 @@ bool Supervisor::paused_now() {
 void Supervisor::check_primary_deadline() {
   if (!was_primary_ || lease_revoked_ || down_since_ms_ == 0) return;
   int64_t down_ms = monotonic_ms() - down_since_ms_;
-  if (down_ms < primary_start_timeout_ms_) return;
+  // A start that failed (crash recovery hit ENOSPC, ...) will not fix itself within the timeout.
+  if (down_ms < primary_start_timeout_ms_ && !start_failed_) return;
   auto n = cluster_.revoke_own_lease();
   if (!n) {
     log_warn("cannot revoke this node's lease: " + n.error().message);
     return;
   }
-  log_warn("primary not serving for " + std::to_string(down_ms) + " ms (primary_start_timeout " +
-           std::to_string(primary_start_timeout_ms_ / 1000) + " s): revoked " + std::to_string(*n) +
-           " lease(s) so the election starts now");
+  log_warn("primary not serving for " + std::to_string(down_ms) + " ms (" +
+           (start_failed_ ? std::string("it failed to start") :
+                            "primary_start_timeout " + std::to_string(primary_start_timeout_ms_ / 1000) + " s") +
+           "): revoked " + std::to_string(*n) + " lease(s) so the election starts now");
   stats_.lease_revocations++;
   lease_revoked_ = true;
 }
@@ -210,7 +254,9 @@ void Supervisor::poll_requests() {
   was_up_ = postmaster_.running();
   if (!was_up_) {
     down_since_ms_ = monotonic_ms();
+    down_since_unix_ms_ = unix_ms();
     next_start_ms_ = down_since_ms_ + backoff_ms(++attempts_);
+    down_kind_ = DownKind::StartFailed;
   }
 }
 

@@ -5,8 +5,10 @@
 // Crash policy (DESIGN.md §6). A postgres that exits without being asked to:
 //   replica        -> restarted with back-off (0 s, then 1, 2, 4 ... 30 s; reset after 60 s up);
 //   primary        -> restarted in place at once; if it is not accepting connections again within
-//                     primary_start_timeout (cluster config), or at once when that is 0, the
-//                     node's etcd lease is revoked so the election starts now, not after the ttl;
+//                     primary_start_timeout (cluster config), or at once when that is 0, or at
+//                     once when it *failed to start* (exited during start-up: down_state.hpp),
+//                     the node's etcd lease is revoked so the election starts now, not after the
+//                     ttl; it is still restarted with the back-off, to rejoin once it can;
 //   cluster paused -> nothing automatic (like Patroni's maintenance mode): the sidecar logs and
 //                     waits; it restarts postgres once the pause is lifted, or on a restart request.
 #pragma once
@@ -18,6 +20,8 @@
 #include <utility>
 
 #include "cluster_view.hpp"
+#include "down_publisher.hpp"
+#include "down_state.hpp"
 #include "node.hpp"
 #include "postmaster.hpp"
 
@@ -39,17 +43,29 @@ struct SupervisorStats {
     std::lock_guard<std::mutex> lock(mutex_);
     return down_reason_;
   }
+  // "start failed", "crash loop", "crashed", "stopped" while postgres is down ("" otherwise): the
+  // state the down/<name> key carries, also in /health and /liveness.
+  void set_down_state(std::string state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    down_state_ = std::move(state);
+  }
+  std::string down_state() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return down_state_;
+  }
 
  private:
   mutable std::mutex mutex_;
   std::string down_reason_;
+  std::string down_state_;
 };
 
 class Supervisor {
  public:
   // `cloned_from`: the member start-up just cloned the data directory from ("" if none).
   Supervisor(const Node& node, ClusterView& cluster, SupervisorStats& stats, std::string cloned_from)
-      : node_(node), cluster_(cluster), stats_(stats), postmaster_(node), cloned_from_(std::move(cloned_from)) {}
+      : node_(node), cluster_(cluster), stats_(stats), postmaster_(node), cloned_from_(std::move(cloned_from)),
+        down_(cluster.store(), cluster.keys()) {}
 
   // Runs until a stop signal; returns the process exit code.
   int run();
@@ -63,6 +79,8 @@ class Supervisor {
   bool paused_now();
   void check_primary_deadline();
   void start_at_once_if_parameters_changed();
+  void publish_down_state(bool up);
+  core::DownRecord down_record() const;
 
   const Node& node_;
   ClusterView& cluster_;
@@ -84,6 +102,10 @@ class Supervisor {
   int64_t next_ping_ms_ = 0;
   bool bootstrap_finished_ = false;
   int64_t next_bootstrap_try_ms_ = 0;
+  DownKind down_kind_ = DownKind::Crashed;
+  bool start_failed_ = false;     // this outage: postgres failed to start (no primary_start_timeout)
+  int64_t down_since_unix_ms_ = 0;
+  DownPublisher down_;
 };
 
 }  // namespace pg_ha::sidecar

@@ -35,7 +35,7 @@ COMMENT ON FUNCTION pg_ha.node_status() IS 'this node: role, state, position, fe
 CREATE FUNCTION pg_ha.members(
   OUT name text, OUT role text, OUT state text, OUT timeline bigint, OUT lag_bytes bigint,
   OUT tags jsonb, OUT host text, OUT port integer, OUT api_url text, OUT pending_restart boolean,
-  OUT sync boolean)
+  OUT sync boolean, OUT reason text)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'pg_ha_members' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pg_ha.members() IS 'all members of the cluster, like patronictl list';
 

@@ -52,6 +52,15 @@ json cluster_json(const core::EtcdView& v, const core::ClusterConfig& config) {
   return c;
 }
 
+// The sidecar's down/<name> key is newer news than a member record whose lease has not run out
+// yet: postgres is down, whatever the worker last wrote.
+void mark_down(json& j, const core::DownRecord& d) {
+  j["state"] = clipped(d.state);
+  j["reason"] = clipped(d.reason);
+  j["down_since_unix_ms"] = d.since_unix_ms;
+  j["postgres_running"] = false;
+}
+
 json members_json(const core::EtcdView& v) {
   json out = json::array();
   core::Lsn top = primary_position(v);
@@ -62,6 +71,18 @@ json members_json(const core::EtcdView& v) {
     bool is_leader = v.leader && v.leader->value.name == name;
     j["leader"] = is_leader;
     j["lag_bytes"] = (is_leader || m.value.flush_lsn >= top) ? 0 : static_cast<int64_t>(top - m.value.flush_lsn);
+    auto down = v.down.find(name);
+    if (down != v.down.end()) mark_down(j, down->second.value);
+    out.push_back(j);
+  }
+  // Down members whose worker's record has gone with its lease: listed from their sidecar's key.
+  for (const auto& [name, d] : v.down) {
+    if (v.members.count(name)) continue;
+    json j = {{"name", name}, {"role", d.value.role.empty() ? "unknown" : d.value.role}, {"timeline", 0},
+              {"host", d.value.host}, {"port", d.value.port}, {"api_url", clipped(d.value.api_url)},
+              {"tags", json::object()}, {"pending_restart", false}, {"leader", false}, {"lag_bytes", nullptr},
+              {"postgres_running", false}, {"member_id", d.value.member_id}};
+    mark_down(j, d.value);
     out.push_back(j);
   }
   return out;

@@ -82,7 +82,8 @@ Status read_name_map(const json& obj, const char* field, std::map<std::string, s
 }
 
 // host and port of a member: both absent (not reachable yet) or both valid.
-Status check_address(const MemberRecord& r) {
+template <class R>
+Status check_address(const R& r) {
   if (r.host.empty() && r.port == 0) return ok_status();
   if (Status h = validate_host(r.host); !h.ok()) return h;
   return validate_port(r.port);
@@ -172,6 +173,12 @@ std::string encode(const HistoryRecord& r) {
 std::string encode(const NodeIdentity& r) {
   return json_fields::dump(json{{"version", kSchemaVersion}, {"member_id", r.member_id}, {"system_identifier", r.system_identifier}}) +
          "\n";
+}
+
+std::string encode(const DownRecord& r) {
+  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"role", r.role}, {"state", r.state},
+                                {"reason", r.reason}, {"since_unix_ms", r.since_unix_ms}, {"host", r.host},
+                                {"port", r.port}, {"api_url", r.api_url}, {"member_id", r.member_id}});
 }
 
 // ---- decoders --------------------------------------------------------------------------------
@@ -287,6 +294,19 @@ Result<NodeIdentity> decode_identity(const std::string& text) {
   return r;
 }
 
+Result<DownRecord> decode_down(const std::string& text) {
+  PG_HA_PARSE("down");
+  DownRecord r;
+  Status s = finish("down", {read_name(j, "name", &r.name), read(j, "role", &r.role), read(j, "state", &r.state),
+                             read(j, "reason", &r.reason), read(j, "since_unix_ms", &r.since_unix_ms, 0, INT64_MAX),
+                             read(j, "host", &r.host), read(j, "port", &r.port, 0, 65535), read(j, "api_url", &r.api_url),
+                             read(j, "member_id", &r.member_id)});
+  if (!s.ok()) return s.error();
+  if (r.name.empty()) return make_error(ErrorKind::Protocol, "down: no \"name\"");
+  if (Status a = check_address(r); !a.ok()) return make_error(ErrorKind::Protocol, "down: " + a.error().message);
+  return r;
+}
+
 #undef PG_HA_PARSE
 
 // ---- the view --------------------------------------------------------------------------------
@@ -363,6 +383,14 @@ Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) 
     // The problem names the key already (escaped, clipped): not the raw name again.
     if (!validate_node_name(rel.substr(8)).ok()) return make_error(ErrorKind::Protocol, "not a valid node name");
     view->restart_requests[rel.substr(8)] = versioned<int64_t>(0, kv);
+    return ok_status();
+  }
+  if (rel.rfind("down/", 0) == 0) {
+    std::string name = rel.substr(5);
+    auto d = decode_down(kv.value);
+    if (!d.ok()) return d.error();
+    if (d->name != name) return make_error(ErrorKind::Protocol, "down record names \"" + d->name + "\"");
+    view->down[name] = versioned(std::move(*d), kv);
     return ok_status();
   }
   return make_error(ErrorKind::Protocol, "unknown key");

@@ -36,6 +36,8 @@ class Keys {
   std::string history(int64_t term) const;
   std::string restart_prefix() const { return root_ + "restart/"; }
   std::string restart(const std::string& name) const { return restart_prefix() + name; }
+  std::string down_prefix() const { return root_ + "down/"; }
+  std::string down(const std::string& name) const { return down_prefix() + name; }
 
  private:
   std::string root_;
@@ -150,6 +152,23 @@ struct HistoryRecord {
   int64_t at_unix_ms = 0;     // wall clock of the writer, for display only
 };
 
+// down/<name>, under the node's *sidecar's* own lease: that node's PostgreSQL is down and why. The
+// worker's member record goes with the worker's lease about a ttl after postgres stops; this key
+// keeps the node listed in members() meanwhile (docs/keys.md, "Down members"). The sidecar deletes
+// it once postgres serves again; it goes with the sidecar's lease when the sidecar stops or dies.
+// Display only: no rule of the protocol reads it.
+struct DownRecord {
+  std::string name;
+  std::string role;           // what it was when it went down: "primary", "replica" (or "")
+  std::string state;          // "stopped", "crashed", "start failed", "crash loop"
+  std::string reason;         // postgres's own last words, or why the sidecar leaves it down
+  int64_t since_unix_ms = 0;  // when it went down (the sidecar's wall clock)
+  std::string host;
+  int port = 0;
+  std::string api_url;
+  std::string member_id;
+};
+
 template <class T>
 struct Versioned {
   T value;
@@ -173,6 +192,7 @@ struct EtcdView {
   std::map<int64_t, std::map<std::string, Versioned<ElectionReport>>> reports;  // by term
   std::map<int64_t, Versioned<HistoryRecord>> history;                          // by term
   std::map<std::string, Versioned<int64_t>> restart_requests;                   // by node name
+  std::map<std::string, Versioned<DownRecord>> down;                            // by node name
   std::vector<std::string> problems;
 };
 
@@ -197,6 +217,7 @@ std::string encode(const OptimeRecord& r);
 std::string encode(const ElectionReport& r);
 std::string encode(const HistoryRecord& r);
 std::string encode(const NodeIdentity& r);
+std::string encode(const DownRecord& r);
 Result<InitializeRecord> decode_initialize(const std::string& json);
 Result<MemberRecord> decode_member(const std::string& json);
 Result<LeaderRecord> decode_leader(const std::string& json);
@@ -205,5 +226,6 @@ Result<OptimeRecord> decode_optime(const std::string& json);
 Result<ElectionReport> decode_report(const std::string& json);
 Result<HistoryRecord> decode_history(const std::string& json);
 Result<NodeIdentity> decode_identity(const std::string& json);
+Result<DownRecord> decode_down(const std::string& json);
 
 }  // namespace pg_ha::core

@@ -87,6 +87,8 @@ void put_member(ReturnSetInfo* rsinfo, const json& m, const std::vector<std::str
   row.text_or_null(8, str_field(m, "api_url"));
   row.boolean(9, bool_field(m, "pending_restart"));
   row.boolean(10, std::find(sync_standbys.begin(), sync_standbys.end(), str_field(m, "name")) != sync_standbys.end());
+  // Only a down member has one: why its postgres is down, from its sidecar's down/<name> key.
+  row.text_or_null(11, str_field(m, "reason"));
   row.put(rsinfo);
 }
 

@@ -77,6 +77,19 @@ TEST(MemberTable, PendingRestartTagsAndMaintenanceOnlyWhenPresent) {
   EXPECT_EQ(render_members(three_members()).find("Maintenance"), std::string::npos);
 }
 
+// Issue 16: a member that is down is listed with why (members().reason), and only then is the
+// column there.
+TEST(MemberTable, DownMembersShowTheirReason) {
+  json c = three_members();
+  c["members"][0]["state"] = "start failed";
+  c["members"][0]["reason"] = "exit code 1: FATAL:  could not write lock file \"postmaster.pid\": No space left on device";
+  std::string out = render_members(c);
+  EXPECT_NE(out.find("| Reason"), std::string::npos) << out;
+  EXPECT_NE(out.find("| start failed |"), std::string::npos) << out;
+  EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+  EXPECT_EQ(render_members(three_members()).find("Reason"), std::string::npos);
+}
+
 TEST(MemberTable, TopologyIndentsReplicasUnderThePrimary) {
   std::string out = render_members(three_members(), true);
   EXPECT_NE(out.find("| node2   |"), std::string::npos) << out;

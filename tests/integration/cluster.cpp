@@ -51,6 +51,7 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
     n.os_user = i < static_cast<int>(options_.os_users.size()) ? options_.os_users[i] : "postgres";
     n.base = dir_.make_sub(name(i));
     hand_over_base(n);
+    if (options_.prepare_node) options_.prepare_node(i, n.base, n.os_user);
   }
   for (int i = 0; i < size(); ++i) start_node(i);
 }

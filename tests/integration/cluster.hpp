@@ -32,6 +32,9 @@ struct ClusterOptions {
   // The OS user of each node (by index; missing = `postgres`): its sidecar, postgres and files.
   // tests/faults gives every node its own, so that firewall rules can tell the nodes apart.
   std::vector<std::string> os_users;
+  // Called for each node before its first start, with its index, its folder (the data directory
+  // is <folder>/data) and its OS user: tests/faults puts a data directory on a small tmpfs here.
+  std::function<void(int, const std::string&, const std::string&)> prepare_node;
 };
 
 // A node that said it may be written to (pg_ha.health_primary() true), on which timeline, and

@@ -171,4 +171,16 @@ TEST(SidecarConfig, SlotWalCapHasADefaultAndCanBeSet) {
   EXPECT_EQ(c->max_slot_wal_keep_size, "-1");
 }
 
+TEST(SidecarConfig, OldDataDirsAndRewindUser) {
+  auto d = from_text(kMinimal);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->keep_old_data_dirs, 1);
+  EXPECT_EQ(d->effective_rewind_user(), "replicator");   // unset: as before
+  auto c = from_text(std::string(kMinimal) + "keep_old_data_dirs = 0\nrewind_user = pgha_rewind\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->keep_old_data_dirs, 0);
+  EXPECT_EQ(c->effective_rewind_user(), "pgha_rewind");
+  EXPECT_FALSE(from_text(std::string(kMinimal) + "keep_old_data_dirs = -1\n").ok());
+}
+
 }  // namespace

@@ -29,6 +29,8 @@ class ScriptedStore : public Store {
     return std::optional<kv::KeyValue>(it->second);
   }
   Result<kv::TxnResult> txn(const kv::Txn&) override { return make_error(ErrorKind::Internal, "unused"); }
+  Result<int64_t> lease_grant(int64_t) override { return make_error(ErrorKind::Internal, "unused"); }
+  Status lease_keepalive(int64_t) override { return make_error(ErrorKind::Internal, "unused"); }
   Status lease_revoke(int64_t lease_id) override {
     revoked.push_back(lease_id);
     Status s = ok_status();
