@@ -32,6 +32,12 @@ struct ClusterOptions {
   // The OS user of each node (by index; missing = `postgres`): its sidecar, postgres and files.
   // tests/faults gives every node its own, so that firewall rules can tell the nodes apart.
   std::vector<std::string> os_users;
+  // The cluster's own etcd (one member unless the test asks for more).
+  EtcdClusterOptions etcd;
+  // Node i's etcd endpoints (comma-separated in its config) when the test wants other ones than
+  // every member's, e.g. a delaying proxy in front of etcd (tests/faults). Called before node i
+  // first starts; an empty answer keeps the default.
+  std::function<std::vector<std::string>(int node, const EtcdCluster& etcd)> node_etcd_endpoints;
 };
 
 // A node that said it may be written to (pg_ha.health_primary() true), on which timeline, and
@@ -108,10 +114,12 @@ class PgHaCluster {
     int port = 0;
     int http_port = 0;
     std::string os_user;
+    std::string etcd_endpoints;   // comma-separated
     std::string base;
     std::unique_ptr<ChildProcess> sidecar;
   };
   void hand_over_base(const Node& n);
+  std::string join_endpoints(const std::vector<std::string>& own) const;
   std::string data_dir(int i) const { return nodes_[i].base + "/data"; }
   std::string state_dir(int i) const { return nodes_[i].base + "/state"; }
 
