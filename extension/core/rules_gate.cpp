@@ -47,9 +47,26 @@ void send_arm(Ctx& c) {
   c.write(std::string(kArmWhat) + " (term " + std::to_string(next.term) + ")", std::move(t));
 }
 
+// Our last arm never showed up in the view, yet a keep-alive sent after it came back in time: etcd
+// serves us again but did not take the arm (an etcd leader election, during which no member can
+// write, ate it). Neither a window (the arm opened none) nor the back-off of a slow link (the
+// link is fine now) is called for: arm again at once (issue 14 item 6). On a slow link no
+// keep-alive comes back in time, so this never fires there. Safe whenever it fires: an arm only
+// ever lands by its compare on `leader`'s revision, which a takeover changes.
+bool arm_lost(const Ctx& c) {
+  TimeMs stamp = c.mem.arm_stamp_ms;
+  return stamp > 0 && c.view.leader->value.arm != stamp && c.obs.lease.last_ok_sent_ms > stamp &&
+         window_end(c, c.obs.lease.last_ok_sent_ms) > c.now;
+}
+
 // Lapsed: wait for a pending arm's window, arm again, or (backing off after an arm that gave no
 // licence) stop renewing the lease so that its silence shows in etcd.
 void rearm(Ctx& c) {
+  if (arm_lost(c)) {
+    send_arm(c);
+    c.mem.rearm_after_ms = c.now + rearm_backoff_ms(c.cfg);
+    return;
+  }
   TimeMs window = window_end(c, c.mem.arm_stamp_ms);
   if (c.now < window) {
     c.wake_in(window - c.now);

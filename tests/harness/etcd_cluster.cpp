@@ -19,6 +19,7 @@ struct EtcdCluster::Member {
   int client_port = 0;
   int peer_port = 0;
   std::string data_dir;
+  std::string os_user;   // empty: the test's own
   ChildProcess process;
   bool wanted = false;  // should be running (false after stop/kill9)
 };
@@ -41,6 +42,13 @@ EtcdCluster::EtcdCluster(EtcdClusterOptions options) : options_(std::move(option
     m->client_port = pick_free_port();
     m->peer_port = pick_free_port();
     m->data_dir = dir_.sub(m->name + ".data");
+    if (i < int(options_.os_users.size())) {
+      // etcd creates its data directory with mode 0700: the member's user needs a parent it owns.
+      m->os_user = options_.os_users[i];
+      m->data_dir = dir_.make_sub(m->name) + "/data";
+      if (run_command({{"chown", m->os_user + ":", dir_.sub(m->name)}, "", "", {}, ""}) != 0)
+        throw std::runtime_error("EtcdCluster: cannot hand " + dir_.sub(m->name) + " to " + m->os_user);
+    }
     members_.push_back(std::move(m));
   }
   for (int i = 0; i < size(); ++i) spawn(i);
@@ -54,6 +62,9 @@ EtcdCluster::~EtcdCluster() {
 std::string EtcdCluster::endpoint(int i) const {
   return std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(members_.at(i)->client_port);
 }
+
+int EtcdCluster::client_port(int i) const { return members_.at(i)->client_port; }
+int EtcdCluster::peer_port(int i) const { return members_.at(i)->peer_port; }
 
 std::vector<std::string> EtcdCluster::endpoints() const {
   std::vector<std::string> out;
@@ -84,6 +95,7 @@ void EtcdCluster::spawn(int i) {
   SpawnOptions so;
   so.argv = args;
   so.log_path = log_path(i);
+  so.run_as_user = m.os_user;
   // etcd >= 3.4 warns about, but honours, ETCD_UNSUPPORTED_ARCH only on odd platforms: nothing else needed.
   m.process = ChildProcess::spawn(so);
   m.wanted = true;

@@ -29,6 +29,9 @@ struct EtcdClusterOptions {
   int election_ms = 500;
   std::string etcd_binary = "/usr/bin/etcd";
   std::vector<std::string> extra_args;  // appended to every member's command line
+  // The OS user of member i (missing = the test's own): tests/faults runs each member as its own
+  // user so that a firewall can cut the links between members by socket owner.
+  std::vector<std::string> os_users;
   int start_timeout_ms = 15000;
 };
 
@@ -41,6 +44,8 @@ class EtcdCluster {
 
   int size() const { return int(members_.size()); }
   std::string endpoint(int i) const;            // "http(s)://127.0.0.1:port"
+  int client_port(int i) const;
+  int peer_port(int i) const;                   // raft traffic between members
   std::vector<std::string> endpoints() const;   // every member, running or not
   const TestCa* ca() const { return ca_ ? &*ca_ : nullptr; }
   const std::string& dir() const { return dir_.path(); }

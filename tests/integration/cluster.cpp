@@ -37,7 +37,7 @@ void put_config(const std::vector<std::string>& endpoints, const std::string& cl
 
 PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)), dir_("pg_ha_it") {
   dir_.chown_to("postgres");
-  etcd_ = std::make_unique<EtcdCluster>();
+  etcd_ = std::make_unique<EtcdCluster>(options_.etcd);
   put_config(etcd_->endpoints(), "it", options_.config_json);
   // A copy the nodes' OS users can run even when the build tree is closed to them (under /root).
   sidecar_bin_ = dir_.sub("pg_ha_sidecar");
@@ -50,6 +50,8 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
     n.http_port = pick_free_port();
     n.os_user = i < static_cast<int>(options_.os_users.size()) ? options_.os_users[i] : "postgres";
     n.base = dir_.make_sub(name(i));
+    n.etcd_endpoints = join_endpoints(options_.node_etcd_endpoints ? options_.node_etcd_endpoints(i, *etcd_)
+                                                                   : std::vector<std::string>{});
     hand_over_base(n);
     if (options_.prepare_node) options_.prepare_node(i, n.base, n.os_user);
   }
@@ -63,12 +65,20 @@ void PgHaCluster::hand_over_base(const Node& n) {
   run_command({{"chown", "-R", n.os_user + ":", n.base}, "", "", {}, ""});
 }
 
+// Every member's client URL unless the test gave a node its own list.
+std::string PgHaCluster::join_endpoints(const std::vector<std::string>& own) const {
+  std::string out;
+  for (const std::string& e : own.empty() ? etcd_->endpoints() : own) out += (out.empty() ? "" : ",") + e;
+  return out;
+}
+
 int PgHaCluster::add_node(const std::string& node_name) {
   Node n;
   n.name = node_name;
   n.port = pick_free_port();
   n.http_port = pick_free_port();
   n.os_user = "postgres";
+  n.etcd_endpoints = join_endpoints({});
   n.base = dir_.make_sub("extra" + std::to_string(size() + 1) + "-" + node_name);
   hand_over_base(n);
   nodes_.push_back(std::move(n));
@@ -123,7 +133,7 @@ void PgHaCluster::start_node(int i) {
                      "state_dir = '" + state_dir(i) + "'\nsocket_dir = '" + n.base + "/run'\n" +
                      "listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = " + std::to_string(n.port) + "\n" +
                      "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
-                     "etcd_endpoints = '" + etcd_->endpoint(0) + "'\nreplication_passfile = '" + n.base +
+                     "etcd_endpoints = '" + n.etcd_endpoints + "'\nreplication_passfile = '" + n.base +
                      "/replication.pgpass'\nos_user = '" + n.os_user + "'\n";
   for (const std::string& line : options_.extra_node_settings) text += line + "\n";
   if (auto own = options_.node_settings.find(i); own != options_.node_settings.end()) {

@@ -35,6 +35,12 @@ struct ClusterOptions {
   // Called for each node before its first start, with its index, its folder (the data directory
   // is <folder>/data) and its OS user: tests/faults puts a data directory on a small tmpfs here.
   std::function<void(int, const std::string&, const std::string&)> prepare_node;
+  // The cluster's own etcd (one member unless the test asks for more).
+  EtcdClusterOptions etcd;
+  // Node i's etcd endpoints (comma-separated in its config) when the test wants other ones than
+  // every member's, e.g. a delaying proxy in front of etcd (tests/faults). Called before node i
+  // first starts; an empty answer keeps the default.
+  std::function<std::vector<std::string>(int node, const EtcdCluster& etcd)> node_etcd_endpoints;
 };
 
 // A node that said it may be written to (pg_ha.health_primary() true), on which timeline, and
@@ -111,10 +117,12 @@ class PgHaCluster {
     int port = 0;
     int http_port = 0;
     std::string os_user;
+    std::string etcd_endpoints;   // comma-separated
     std::string base;
     std::unique_ptr<ChildProcess> sidecar;
   };
   void hand_over_base(const Node& n);
+  std::string join_endpoints(const std::vector<std::string>& own) const;
   std::string data_dir(int i) const { return nodes_[i].base + "/data"; }
   std::string state_dir(int i) const { return nodes_[i].base + "/state"; }
 

@@ -174,6 +174,48 @@ TEST(StickyGate, AnArmThatGaveNoLicenceBacksOffAndStopsRenewingTheLease) {
   EXPECT_FALSE(again.hold_keepalive);
 }
 
+// Issue 14 item 6: an etcd leader election (no member can write for a few seconds) outlasts
+// fence_after_ms. The arm sent during it is lost; once etcd answers a keep-alive in time again the
+// primary arms again at once, instead of waiting out the lost arm's window and then backing off
+// without keep-alives (which kept it fenced for ~8 s, or handed over, for a 3 s election).
+TEST(StickyGate, AnArmLostInAnEtcdElectionIsRetriedOnceEtcdAnswersInTime) {
+  World w = World::cluster(3);
+  w.step("n1");
+  w.isolate("n1");   // the election: nothing this node sends is taken
+  w.advance(w.config.fence_after_ms + 1);
+  Decision lapsed = w.step("n1").decision;
+  ASSERT_NE(find_write(lapsed, "arm the write gate"), nullptr) << describe(lapsed);   // lost: not applied
+  w.advance(1000);   // the arm's request times out
+  w.reconnect("n1");
+  w.advance(500);    // etcd has a leader again: a keep-alive sent now is answered at once
+  Decision retry = w.step("n1").decision;
+  EXPECT_FALSE(retry.hold_keepalive) << describe(retry);
+  ASSERT_NE(find_write(retry, "arm the write gate"), nullptr) << "the lost arm is not sent again\n" << describe(retry);
+  w.apply_writes(retry);
+  w.advance(10);
+  Decision open = w.step("n1").decision;
+  EXPECT_FALSE(open.fenced) << describe(open);
+}
+
+// The other side of the same rule: an arm that landed (a slow link: etcd takes what we send, its
+// answers come too late) is not sent again however the keep-alives fare, and with none answered
+// in time the primary backs off (AnArmThatGaveNoLicenceBacksOffAndStopsRenewingTheLease).
+TEST(StickyGate, AnArmThatLandedIsNotRetriedAtOnce) {
+  World w = World::cluster(3);
+  w.step("n1");
+  w.isolate("n1");
+  w.advance(w.config.fence_after_ms + 1);
+  w.reconnect("n1");
+  Decision lapsed = w.step("n1").decision;
+  ASSERT_NE(find_write(lapsed, "arm the write gate"), nullptr) << describe(lapsed);
+  w.apply_writes(lapsed);   // landed, and the view shows it
+  w.isolate("n1");          // every answer late from now on
+  w.advance(w.config.fence_after_ms / 2);
+  Decision waiting = w.step("n1").decision;
+  EXPECT_EQ(find_write(waiting, "arm the write gate"), nullptr) << describe(waiting);
+  EXPECT_FALSE(waiting.hold_keepalive) << "keep-alives go on inside the arm's window";
+}
+
 TEST(StickyGate, OffWithAnUnstampedLeaderKeepsTheOldRule) {
   ClusterConfig plain;
   plain.fast_takeover = false;
