@@ -3,6 +3,7 @@
 // narrow keeps the agent free of PostgreSQL headers and of curl details.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,9 @@ class LocalPort {
   virtual void log(LogLevel level, const std::string& message) = 0;
   // True when the agent must stop as soon as possible (SIGTERM, postmaster death).
   virtual bool should_stop() = 0;
+  // The node's tags as its settings say now: a reload (SIGHUP) may have changed them, and the
+  // member record must follow without a restart (issue 16). nullopt: as at the agent's start.
+  virtual std::optional<core::Tags> current_tags() { return std::nullopt; }
 };
 
 }  // namespace pg_ha::agent

@@ -25,6 +25,7 @@ class PgLocalPort : public agent::LocalPort {
   // releases leadership next, and no commit may follow that. Also reloads the config file on
   // SIGHUP (the agent calls this often, and between steps a reload is safe).
   bool should_stop() override;
+  std::optional<core::Tags> current_tags() override;
 
   // For the etcd client's interrupt check: true when the postmaster is gone, or once a SIGTERM is
   // older than kShutdownGraceMs. The grace lets the agent release its lease on the way out
