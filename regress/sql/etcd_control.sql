@@ -17,7 +17,7 @@ SELECT pg_ha.failover('nosuchnode');
 SELECT pg_ha.failover('nosuchnode', true);
 SELECT pg_ha.restart('nosuchnode');
 SELECT pg_ha.reinit('nosuchnode');
--- the only member is the primary only once a cluster is bootstrapped: here it has no state
+-- no primary yet: nothing to clone from; a live member is not removed
 SELECT pg_ha.reinit('regress1');
 SELECT pg_ha.remove('nosuchnode');
 SELECT pg_ha.remove('regress1');
