@@ -5,6 +5,7 @@
 #include "agent/files.hpp"
 #include "agent/snapshot.hpp"
 #include "core/sidecar_channel.hpp"
+#include "core/takeover.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::agent {
@@ -130,10 +131,11 @@ void Agent::maintain_lease(int64_t now) {
   else if (lease_asked_ttl_s_ != config_.ttl_s) regrant_lease();
 }
 
-// A replica reads the leader's lease once a loop while the core asks for it. The send time goes
-// with the answer: the core counts the silence from it.
+// A replica reads the leader's lease while the core asks for it, from the time the core says an
+// answer could show the silence it waits for. The send time goes with the answer: the core counts
+// the silence from it.
 void Agent::read_leader_lease(int64_t now) {
-  if (ttl_lease_wanted_ == 0 || (last_ttl_read_ms_ >= 0 && now - last_ttl_read_ms_ < config_.loop_wait_ms)) return;
+  if (ttl_lease_wanted_ == 0 || now < next_ttl_read_ms()) return;
   int64_t sent = local_.monotonic_ms();
   last_ttl_read_ms_ = sent;
   auto r = etcd_.lease_time_to_live(ttl_lease_wanted_);
@@ -142,6 +144,10 @@ void Agent::read_leader_lease(int64_t now) {
   } else if (r.error().kind == ErrorKind::NotFound) {
     leader_lease_ = core::LeaseTtlReading{ttl_lease_wanted_, -1, 0, 0, sent};
   }
+}
+
+int64_t Agent::next_ttl_read_ms() const {
+  return last_ttl_read_ms_ < 0 ? ttl_read_at_ms_ : std::max(ttl_read_at_ms_, last_ttl_read_ms_ + core::kMinLeaseReadingGapMs);
 }
 
 // Closes the gate no later than `deadline_ms` without waiting for the next step (which a stalled
@@ -402,7 +408,7 @@ bool Agent::write_conf(const char* file, const std::string& conf, std::string* w
 void Agent::log_decision(const core::Decision& d) {
   if (d.reason == last_logged_reason_) return;
   last_logged_reason_ = d.reason;
-  local_.log(LogLevel::Info, "pg_ha: " + d.state + ": " + d.reason);
+  local_.log(LogLevel::Info, "pg_ha: " + std::string(core::state_name(d.state)) + ": " + d.reason);
 }
 
 void Agent::publish_snapshot(const core::Decision& d, const core::Observation& obs) {
@@ -429,6 +435,7 @@ int Agent::iterate() {
     memory_ = out.memory;
     apply_gate(out.decision);
     ttl_lease_wanted_ = out.decision.read_lease_ttl;
+    ttl_read_at_ms_ = out.decision.read_lease_ttl_at;
     hold_keepalive_ = out.decision.hold_keepalive;
     bool wrote = cache_.valid() && execute_writes(out.decision);
     apply_local_actions(out.decision);
@@ -441,7 +448,7 @@ int Agent::iterate() {
   now = local_.monotonic_ms();
   int64_t next = last.wake_at_ms;
   if (!hold_keepalive_) next = std::min<int64_t>(next, last_keepalive_attempt_ms_ + keepalive_interval_ms());
-  if (ttl_lease_wanted_ != 0) next = std::min<int64_t>(next, last_ttl_read_ms_ + config_.loop_wait_ms);
+  if (ttl_lease_wanted_ != 0) next = std::min<int64_t>(next, next_ttl_read_ms());
   return static_cast<int>(std::clamp<int64_t>(next - now, 0, config_.loop_wait_ms));
 }
 

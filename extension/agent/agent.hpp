@@ -45,6 +45,7 @@ class Agent {
   Result<bool> move_keys(int64_t from_lease, int64_t to_lease);
   int64_t lease_ttl_ms() const;
   int64_t keepalive_interval_ms() const;
+  int64_t next_ttl_read_ms() const;
   void refresh_view(int64_t now);
   void absorb(const Result<WatchBatch>& batch);
   void confirm_view(int64_t store_revision, int64_t sent_ms);
@@ -76,7 +77,8 @@ class Agent {
   // when it was asked; and whether the core asked us to stop renewing our own lease.
   int64_t ttl_lease_wanted_ = 0;
   core::LeaseTtlReading leader_lease_;
-  int64_t last_ttl_read_ms_ = -1;
+  int64_t ttl_read_at_ms_ = 0;      // Decision::read_lease_ttl_at
+  int64_t last_ttl_read_ms_ = -1;   // a failed reading leaves the core's time behind: no faster than this
   bool hold_keepalive_ = false;
   ViewCache cache_;
   core::EtcdView view_;              // built from cache_ (meaningful once cache_.valid())

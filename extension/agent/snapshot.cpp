@@ -121,7 +121,7 @@ std::string render_snapshot(const SnapshotInput& in) {
   const core::LocalObservation& l = in.obs.local;
   json node = {{"name", in.node.name},
                {"role", local_role(l)},
-               {"state", in.decision.state},
+               {"state", core::state_name(in.decision.state)},
                {"reason", in.decision.reason},
                {"timeline", l.timeline},
                {"flush_lsn", core::lsn_to_string(l.flush_lsn)},
@@ -151,7 +151,7 @@ std::string render_snapshot(const SnapshotInput& in) {
 
 std::string render_standalone_snapshot(const std::string& node_name, const core::LocalObservation& l,
                                        int64_t at_unix_ms) {
-  json node = {{"name", node_name}, {"role", local_role(l)}, {"state", "standalone"},
+  json node = {{"name", node_name}, {"role", local_role(l)}, {"state", core::state_name(core::NodeState::Standalone)},
                {"reason", "no etcd endpoints configured (pg_ha.etcd_endpoints): standalone, never fenced"},
                {"timeline", l.timeline}, {"flush_lsn", core::lsn_to_string(l.flush_lsn)},
                {"replay_lsn", core::lsn_to_string(l.replay_lsn)}, {"upstream", ""}, {"fenced", false},

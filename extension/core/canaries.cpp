@@ -25,7 +25,8 @@ bool enable_canary(const std::string& name) {
                                {"no_sticky_fence", &Canaries::no_sticky_fence},
                                {"no_rearm_compare", &Canaries::no_rearm_compare},
                                {"no_silence_margin", &Canaries::no_silence_margin},
-                               {"foreign_identity", &Canaries::foreign_identity}};
+                               {"foreign_identity", &Canaries::foreign_identity},
+                               {"stray_state", &Canaries::stray_state}};
   for (const Entry& e : kAll) {
     if (name == e.name) {
       g_canaries.*e.flag = true;

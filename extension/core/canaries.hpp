@@ -20,6 +20,7 @@ struct Canaries {
   bool no_rearm_compare = false;    // the primary's re-arm puts `leader` without comparing its revision
   bool no_silence_margin = false;   // takeover after fence_after of silence, TTL rounding ignored
   bool foreign_identity = false;    // no identity guard: a node acts under a record of another identity
+  bool stray_state = false;         // a streaming replica shows state `primary`: a step outside the state table
 };
 
 // The flags in force (all false unless a test set them).

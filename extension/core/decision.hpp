@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/kv.hpp"
+#include "core/node_state.hpp"
 #include "core/types.hpp"
 
 namespace pg_ha::core {
@@ -54,9 +55,10 @@ struct Decision {
   // step (0 = none); a primary whose gate lapsed asks its driver to stop renewing its own lease, so
   // that its silence shows in etcd and a replica can take over (docs/protocol.md).
   int64_t read_lease_ttl = 0;
+  TimeMs read_lease_ttl_at = 0;       // not before this local time: an earlier answer cannot show it
   bool hold_keepalive = false;
   TimeMs wake_at_ms = kNever;         // step again no later than this
-  std::string state;                  // short state name for status: "primary", "replica", "electing"...
+  NodeState state = NodeState::Fenced;  // what status and logs show (node_state.hpp); every step sets it
   std::string reason;                 // why this decision, one line for the log and status
 };
 

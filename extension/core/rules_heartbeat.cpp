@@ -11,7 +11,7 @@ MemberRecord member_record(const Ctx& c) {
   MemberRecord r;
   r.name = c.me;
   r.role = !c.local.postgres_running ? Role::Unknown : c.local.in_recovery ? Role::Replica : Role::Primary;
-  r.state = c.d.state;
+  r.state = state_name(c.d.state);
   r.postgres_running = c.local.postgres_running;
   r.timeline = c.local.timeline;
   r.flush_lsn = c.local.flush_lsn;
@@ -150,7 +150,7 @@ void reinit_request(Ctx& c) {
   r.primary_port = m->port;
   r.reason = "reinit requested by an operator: re-cloning from " + leader->name;
   c.d.sidecar = r;
-  c.set("recloning", r.reason);
+  c.set(NodeState::Recloning, r.reason);
 }
 
 }  // namespace pg_ha::core::detail

@@ -10,15 +10,15 @@ namespace {
 // Bootstrap: the node that won the `initialize` race starts term 1, once etcd holds the system
 // identifier of exactly this data directory.
 void bootstrap_leadership(Ctx& c) {
-  c.set("bootstrapping", "waiting for the cluster to be initialized");
+  c.set(NodeState::Bootstrapping, "waiting for the cluster to be initialized");
   const auto& init = c.view.initialize;
   if (!init) return;
   if (init->value.node != c.me) {
-    c.set("fenced", "the cluster was initialized by " + init->value.node + ", which has not started it yet");
+    c.set(NodeState::Fenced, "the cluster was initialized by " + init->value.node + ", which has not started it yet");
     return;
   }
   if (init->value.system_identifier != std::to_string(c.local.system_identifier)) {
-    c.set("fenced", "system identifier " + std::to_string(c.local.system_identifier) +
+    c.set(NodeState::Fenced, "system identifier " + std::to_string(c.local.system_identifier) +
                         " differs from the cluster's (" + init->value.system_identifier + ")");
     return;
   }
@@ -48,7 +48,7 @@ void bootstrap_leadership(Ctx& c) {
 // "Us" is our identity, not just our name: another node that held our name (a replacement, since
 // removed) may have won this term, and then our WAL is not the term's (FINDINGS.md F8).
 void reclaim_leadership(Ctx& c, const StateRecord& s) {
-  c.set("fenced", "lost the leader lease; reclaiming it for term " + std::to_string(s.term));
+  c.set(NodeState::Fenced, "lost the leader lease; reclaiming it for term " + std::to_string(s.term));
   if (!c.has_lease()) return;
   kv::Txn t;
   t.compare = {kv::Compare::absent(c.keys.leader()), kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision)};
@@ -61,9 +61,9 @@ void reclaim_leadership(Ctx& c, const StateRecord& s) {
 void demote(Ctx& c, const StateRecord& s) {
   std::string primary = c.leader() && c.leader()->name != c.me ? c.leader()->name : s.primary;
   c.fence(primary == c.me ? "waiting for leadership" : primary + " is the primary");
-  c.set("demoting", primary + " is primary (term " + std::to_string(s.term) + "); this node must become its standby");
+  c.set(NodeState::Demoting, primary + " is primary (term " + std::to_string(s.term) + "); this node must become its standby");
   if (primary == c.me && !c.leader() && !s.primary_id.empty() && s.primary_id != c.node.member_id) {
-    c.set("fenced", "term " + std::to_string(s.term) + " was won by another node named " + c.me + " (identity " +
+    c.set(NodeState::Fenced, "term " + std::to_string(s.term) + " was won by another node named " + c.me + " (identity " +
                         s.primary_id + "): waiting for a new primary");
   }
   const MemberRecord* m = c.member(primary);
@@ -127,7 +127,7 @@ std::string lapse_reason(const Ctx& c) {
 
 void lead(Ctx& c, const StateRecord& s) {
   TimeMs deadline = gate_deadline(c);   // first: it keeps the licence current whatever follows
-  c.set("primary", "holds the leader lease for term " + std::to_string(s.term));
+  c.set(NodeState::Primary, "holds the leader lease for term " + std::to_string(s.term));
   if (sync_write_pending(c)) return;
   if (s.timeline != c.local.timeline) {
     record_branch_point(c, s);
@@ -143,7 +143,7 @@ void lead(Ctx& c, const StateRecord& s) {
     }
     put_sync_state(c, updated, "record timeline " + std::to_string(c.local.timeline));
     c.fence("recording the new timeline before accepting writes");
-    c.set("fenced", c.d.fence_reason);
+    c.set(NodeState::Fenced, c.d.fence_reason);
     c.wake_in(50);
     return;
   }
@@ -155,7 +155,7 @@ void lead(Ctx& c, const StateRecord& s) {
   }
   if (!sync_names_covered(s, c.local.synchronous_standby_names, c.me)) {
     c.fence("synchronous_standby_names is not covered by the recorded synchronous set yet");
-    c.set("fenced", c.d.fence_reason);
+    c.set(NodeState::Fenced, c.d.fence_reason);
     c.wake_in(50);
   } else if (c.now < deadline) {
     c.d.fenced = false;
@@ -164,7 +164,7 @@ void lead(Ctx& c, const StateRecord& s) {
     c.d.wake_at_ms = std::min(c.d.wake_at_ms, deadline);
   } else {
     c.fence(lapse_reason(c));
-    c.set("fenced", c.d.fence_reason);
+    c.set(NodeState::Fenced, c.d.fence_reason);
   }
   // Reports of an election replicas hold against our silence are theirs to finish: deleting them
   // while fenced could keep a takeover from ever completing.

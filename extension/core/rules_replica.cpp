@@ -74,7 +74,7 @@ void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, 
   std::string where = "at " + std::to_string(c.local.timeline) + "/" + lsn_to_string(c.local.flush_lsn) + ", " +
                       primary + " at " + std::to_string(m.timeline) + "/" + lsn_to_string(m.flush_lsn);
   if (stuck_ms < stuck_bound_ms(c.cfg)) {
-    c.set("replica", "following " + primary + ", but no WAL received for " + std::to_string(stuck_ms) + " ms (" + where + ")");
+    c.set(NodeState::Replica, "following " + primary + ", but no WAL received for " + std::to_string(stuck_ms) + " ms (" + where + ")");
     c.wake_in(stuck_bound_ms(c.cfg) - stuck_ms);
     return;
   }
@@ -88,13 +88,13 @@ void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, 
   c.d.sidecar = rewound ? request_to_follow(SidecarRequest::Kind::Reclone, id + "-reclone", primary, m,
                                             why + "; a rewind did not help: re-cloning")
                         : request_to_follow(SidecarRequest::Kind::Rewind, id, primary, m, why + ": rewinding");
-  c.set(rewound ? "recloning" : "rewinding", c.d.sidecar->reason);
+  c.set(rewound ? NodeState::Recloning : NodeState::Rewinding, c.d.sidecar->reason);
 }
 
 void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
   const MemberRecord* m = c.member(primary);
   if (!m || m->host.empty()) {
-    c.set("replica", "waiting for the address of primary " + primary);
+    c.set(NodeState::Replica, "waiting for the address of primary " + primary);
     return;
   }
   // The name can pass to another node, the term cannot: whoever holds the primary's name under
@@ -102,17 +102,19 @@ void follow(Ctx& c, const StateRecord& s, const std::string& primary) {
   // primary acknowledged. Streaming from it, or rewinding to it, could throw away acknowledged
   // commits this node holds (I3; FINDINGS F12, seed 2614).
   if (!s.primary_id.empty() && !m->member_id.empty() && m->member_id != s.primary_id && s.primary == primary) {
-    c.set("replica", "not following " + primary + ": its name is held by identity " + m->member_id +
+    c.set(NodeState::Replica, "not following " + primary + ": its name is held by identity " + m->member_id +
                          ", not by the term's primary " + s.primary_id);
     return;
   }
   c.d.follow = FollowTarget{primary, m->host, m->port};
   bool streaming = c.local.receiver_streaming && c.local.upstream == primary;
-  c.set(streaming ? "streaming" : "replica", (streaming ? "streaming from " : "following ") + primary);
+  NodeState shown = streaming ? NodeState::Streaming : NodeState::Replica;
+  if (streaming && canaries().stray_state) shown = NodeState::Primary;
+  c.set(shown, (streaming ? "streaming from " : "following ") + primary);
   if (const HistoryRecord* branch = diverged_from(c, s)) {
     c.d.sidecar = request_to_follow(SidecarRequest::Kind::Rewind, "rewind-" + std::to_string(s.term) + "-" + primary,
                                     primary, *m, "WAL diverged from " + primary + "'s history at " + lsn_to_string(branch->lsn));
-    c.set("rewinding", c.d.sidecar->reason);
+    c.set(NodeState::Rewinding, c.d.sidecar->reason);
     return;
   }
   recover_if_stuck(c, s, primary, *m);
@@ -196,18 +198,18 @@ void elect(Ctx& c, const StateRecord& s, const std::string& why_open = "no leade
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
   std::string waiting = position_known(c) ? "" : " (this node waits for recovery to set its position before it reports)";
-  c.set("electing", why_open + "; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
+  c.set(NodeState::Electing, why_open + "; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
   if (c.now < wait_end) c.d.wake_at_ms = std::min(c.d.wake_at_ms, wait_end);
   if (outcome.winner == c.me && reported && c.has_lease()) take_leadership(c, s, "failover", true);
 }
 
 void manual_failover(Ctx& c, const StateRecord& s) {
-  c.set("promoting", "manual failover to this node requested");
+  c.set(NodeState::Promoting, "manual failover to this node requested");
   bool checked = s.sync_active && !s.request->force;
   if (checked) {
     auto in_set = std::find(s.sync_standbys.begin(), s.sync_standbys.end(), c.me) != s.sync_standbys.end();
     if (!in_set) {
-      c.set("replica", "manual failover refused: not in the synchronous set and not forced");
+      c.set(NodeState::Replica, "manual failover refused: not in the synchronous set and not forced");
       return;
     }
     // A member of a quorum set need not hold every acknowledged commit: like an election, wait
@@ -215,7 +217,7 @@ void manual_failover(Ctx& c, const StateRecord& s) {
     bool reported = report_once(c, s.term + 1);
     Candidate me{c.me, c.local.timeline, c.local.flush_lsn, c.node.tags};
     if (auto objection = sync_set_objection(c.view, s.term + 1, me)) {
-      c.set("promoting", "manual failover to this node requested; waiting: " + *objection);
+      c.set(NodeState::Promoting, "manual failover to this node requested; waiting: " + *objection);
       c.wake_in(c.cfg.loop_wait_ms);
       return;
     }
@@ -231,7 +233,7 @@ void manual_failover(Ctx& c, const StateRecord& s) {
 void replica_side(Ctx& c) {
   const StateRecord* s = c.state();
   if (!s) {
-    c.set("replica", "waiting for the cluster to be bootstrapped");
+    c.set(NodeState::Replica, "waiting for the cluster to be bootstrapped");
     return;
   }
   const LeaderRecord* l = c.leader();
@@ -239,10 +241,10 @@ void replica_side(Ctx& c) {
   if (l && l->name == c.me) {
     if (c.holds_leader() && s->primary == c.me && s->term == l->term) {
       c.d.promote = true;
-      c.set("promoting", "won term " + std::to_string(s->term) + "; promoting");
+      c.set(NodeState::Promoting, "won term " + std::to_string(s->term) + "; promoting");
       c.wake_in(kPromotionPollMs);   // writes resume only once we see recovery end: look often
     } else {
-      c.set("replica", "leader key names this node under another lease; waiting");
+      c.set(NodeState::Replica, "leader key names this node under another lease; waiting");
     }
     return;
   }
@@ -257,7 +259,7 @@ void replica_side(Ctx& c) {
   if (s->paused) {
     // A manual failover to another member may need our position (I3), paused or not.
     if (s->request && s->request->failover) report_once(c, s->term + 1);
-    c.set("paused", "no leader, and automatic failover is paused");
+    c.set(NodeState::Paused, "no leader, and automatic failover is paused");
     return;
   }
   elect(c, *s);

@@ -66,7 +66,7 @@ void switchover(Ctx& c, const StateRecord& s) {
     c.mem.switchover_term = s.term;
     c.mem.switchover_started_ms = c.now;
     c.fence("switchover to " + r.to + " in progress");
-    c.set("fenced", c.d.fence_reason);
+    c.set(NodeState::Fenced, c.d.fence_reason);
     c.wake_in(10);
     return;
   }
@@ -77,10 +77,10 @@ void switchover(Ctx& c, const StateRecord& s) {
   c.fence("switchover to " + r.to + " in progress");
   const StandbyConnection* sb = standby(c, r.to);
   if (sb->flush_lsn >= c.local.flush_lsn) {
-    c.set("fenced", "handing leadership to " + r.to + " at " + lsn_to_string(c.local.flush_lsn));
+    c.set(NodeState::Fenced, "handing leadership to " + r.to + " at " + lsn_to_string(c.local.flush_lsn));
     return hand_over(c, s, r);
   }
-  c.set("fenced", "switchover: waiting for " + r.to + " to flush up to " + lsn_to_string(c.local.flush_lsn));
+  c.set(NodeState::Fenced, "switchover: waiting for " + r.to + " to flush up to " + lsn_to_string(c.local.flush_lsn));
   c.wake_in(10);
 }
 

@@ -136,7 +136,7 @@ bool sync_write_pending(Ctx& c) {
     return false;
   }
   c.fence("waiting to read back our change of the recorded synchronous set");
-  c.set("fenced", c.d.fence_reason);
+  c.set(NodeState::Fenced, c.d.fence_reason);
   if (c.obs.etcd_view_fresh) {
     c.write("change of the recorded synchronous set, again", sync_state_txn(c, c.mem.sync_write_rev, c.mem.sync_write_value));
   }

@@ -90,11 +90,11 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     // Another node holds our name: acting under it (heartbeat, election report, leadership)
     // would make two servers one member. Stay fenced and touch nothing of it.
     c.fence(conflict);
-    c.set("conflict", conflict);
+    c.set(NodeState::Conflict, conflict);
     detail::give_up_name(c);
   } else if (!c.local.postgres_running) {
     c.fence("postgres is not running");
-    c.set("stopped", "postgres is not running");
+    c.set(NodeState::Stopped, "postgres is not running");
   } else if (!c.local.in_recovery) {
     c.fence("this node does not hold the leader lease");  // lifted only by the leading rule
     detail::primary_side(c);
@@ -102,7 +102,7 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     c.mem.switchover_to.clear();  // a switchover is the primary's; a replica forgets it
     detail::replica_side(c);
   }
-  if (c.d.state != "conflict") {
+  if (c.d.state != NodeState::Conflict) {
     detail::reinit_request(c);
     detail::restart_request(c);
     detail::heartbeat(c);

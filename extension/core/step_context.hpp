@@ -31,7 +31,7 @@ struct Ctx {
 
   void write(std::string what, kv::Txn txn) { d.writes.push_back(EtcdWrite{std::move(what), std::move(txn)}); }
   void wake_in(TimeMs ms) { d.wake_at_ms = std::min(d.wake_at_ms, now + ms); }
-  void set(const char* state, std::string reason) {
+  void set(NodeState state, std::string reason) {
     d.state = state;
     d.reason = std::move(reason);
   }

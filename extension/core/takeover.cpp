@@ -12,6 +12,12 @@ int64_t lease_silence_lower_bound_ms(int64_t granted_s, int64_t remaining_s) {
   return (granted_s - remaining_s - 1) * 1000;
 }
 
+TimeMs next_lease_reading_ms(TimeMs sent_ms, int64_t silent_ms, TimeMs need_ms) {
+  TimeMs need_whole_s = (need_ms + 999) / 1000 * 1000;
+  TimeMs earliest = sent_ms + need_whole_s - silent_ms - 1000 - 500;
+  return std::max(earliest, sent_ms + kMinLeaseReadingGapMs);
+}
+
 TimeMs rearm_backoff_ms(const ClusterConfig& c) {
   // The arm window itself, the silence a replica needs, one second of TTL rounding, the election
   // wait and a few loops for the reading, the reports and the takeover transaction; but never

@@ -43,7 +43,7 @@ void publish_cannot_run(PgLocalPort& local, const pg::Settings& settings, const 
   obs.wall_clock_unix_ms = local.wall_clock_unix_ms();
   obs.local = local.observe();
   core::Decision d;
-  d.state = "cannot_run";
+  d.state = core::NodeState::CannotRun;
   d.reason = why + " (retrying every " + std::to_string(kRetryCannotRunMs / 1000) + " s and on reload)";
   d.fence_reason = why;
   local.publish_snapshot(agent::render_snapshot(agent::SnapshotInput{node, config, nullptr, obs, d, false, why}));

@@ -374,6 +374,13 @@ void check_lease_user(World& w, int n, int64_t lease, const char* what) {
                    (owner < 0 ? std::string("no worker") : machine(w, owner)));
 }
 
+void check_transition(World& w, int n, std::optional<core::NodeState> from, const core::Decision& to) {
+  if (core::transition_allowed(from, to.state)) return;
+  std::string was = from ? core::state_name(*from) : "(first step)";
+  w.fail("ST", machine(w, n) + " went from " + was + " to " + core::state_name(to.state) + " (" + to.reason +
+                   "): not a transition of core/node_state.cpp");
+}
+
 // With two machines under one name, the one whose term it is, or a recorded member of the
 // synchronous set whose report an election needs (only that identity speaks for the name, F12),
 // may be the one refused the name: then only an operator can go on (rename or remove one; force a
@@ -383,7 +390,7 @@ std::string identity_out(const World& w, const std::string& id, const std::strin
     if (x.config.member_id != id) continue;
     std::string who = x.config.name + " (machine " + std::to_string(x.index) + "), " + role + ", ";
     if (x.retired) return who + "was removed";
-    if (x.w.alive && x.w.state == "conflict") return who + "is refused its name";
+    if (x.w.alive && x.w.state == core::NodeState::Conflict) return who + "is refused its name";
   }
   return "";
 }

@@ -9,6 +9,7 @@
 
 #include "clock.hpp"
 #include "common/kv.hpp"
+#include "core/decision.hpp"
 #include "core/schema.hpp"
 #include "fake_etcd.hpp"
 #include "pg_model.hpp"
@@ -54,6 +55,9 @@ void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync);
 void check_identity_puts(World& w, const kv::Txn& t, int by_node);   // before a txn applies
 void check_lease_user(World& w, int n, int64_t lease, const char* what);   // a keep-alive by n
 int lease_owner(const World& w, int64_t lease);                    // -1: not granted to a worker
+// ST (issue 17): every state change a step makes is a row of the core's transition table
+// (core/node_state.cpp). `from` is the worker's previous decision; none on its first step.
+void check_transition(World& w, int n, std::optional<core::NodeState> from, const core::Decision& to);
 void check_liveness_progress(World& w);                            // L1 timer after healing
 void check_liveness_end(World& w);                                 // L1
 

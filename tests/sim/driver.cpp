@@ -11,6 +11,7 @@
 #include "checkers.hpp"
 #include "client.hpp"
 #include "core/control.hpp"
+#include "core/takeover.hpp"
 #include "pg_ops.hpp"
 #include "sidecar.hpp"
 #include "world.hpp"
@@ -416,7 +417,7 @@ core::Observation observe(const World& w, const Node& x, const core::ClusterConf
 
 void log_decision(World& w, int n, const core::Decision& d) {
   Worker& k = w.node(n).w;
-  std::string line = d.state + ": " + d.reason;
+  std::string line = std::string(core::state_name(d.state)) + ": " + d.reason;
   if (line == k.last_logged_reason) return;
   k.last_logged_reason = line;
   std::string gate = d.write_deadline_ms > 0 ? " [gate until " + std::to_string(d.write_deadline_ms) + "]" : " [fenced]";
@@ -426,6 +427,7 @@ void log_decision(World& w, int n, const core::Decision& d) {
 void apply_decision(World& w, int n, const core::Decision& d) {
   Node& x = w.node(n);
   log_decision(w, n, d);
+  check_transition(w, n, x.w.state, d);
   x.w.state = d.state;
   // synchronous_standby_names first: commits the new gate lets through must wait for it.
   if (d.synchronous_standby_names && *d.synchronous_standby_names != x.pg.synchronous_standby_names) {
@@ -439,7 +441,7 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   // The agent's first write of its include file names the upstream the core chose, or none: a
   // worker that has been in conflict since it started empties primary_conninfo (the sidecar's
   // clone named the primary), so a duplicate does not stream under the name it may not use.
-  if (!x.w.followed && d.state == "conflict" && !x.pg.upstream.empty()) {
+  if (!x.w.followed && d.state == core::NodeState::Conflict && !x.pg.upstream.empty()) {
     x.pg.upstream.clear();
     x.pg.upstream_host.clear();
     x.pg.streaming = false;
@@ -449,6 +451,7 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   if (d.promote) pg_promote(w, n);
   sidecar_request(w, n, d.sidecar);
   x.w.ttl_lease_wanted = d.read_lease_ttl;
+  x.w.ttl_read_at_ms = d.read_lease_ttl_at;
   if (d.hold_keepalive && !x.w.hold_keepalive) w.log(n, "keep-alives held: the gate lapsed");
   x.w.hold_keepalive = d.hold_keepalive;
   x.w.writes = d.writes;
@@ -535,7 +538,8 @@ void worker_tick(World& w, int n) {
   if (k.next_write < k.writes.size()) return send_write(w, n);
   if (regrant_step(w, n, cfg, now)) return;
   bool read_ttl = k.ttl_lease_wanted != 0 && k.view_valid;
-  if (read_ttl && now >= k.last_ttl_read_sent_ms + cfg.loop_wait_ms) return send_ttl_read(w, n, k.ttl_lease_wanted);
+  TimeMs ttl_due = std::max(k.ttl_read_at_ms, k.last_ttl_read_sent_ms + core::kMinLeaseReadingGapMs);
+  if (read_ttl && now >= ttl_due) return send_ttl_read(w, n, k.ttl_lease_wanted);
   // Like the real agent: a full linearizable read at least every loop_wait, whatever the watch
   // delivered (a watch only wakes the agent early).
   if (now >= k.last_read_sent_ms + cfg.loop_wait_ms) return send_read(w, n);
@@ -547,7 +551,7 @@ void worker_tick(World& w, int n) {
   }
   TimeMs next_local = std::min(k.wake_at_ms, k.last_read_sent_ms + cfg.loop_wait_ms);
   if (renew) next_local = std::min(next_local, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
-  if (read_ttl) next_local = std::min(next_local, k.last_ttl_read_sent_ms + cfg.loop_wait_ms);
+  if (read_ttl) next_local = std::min(next_local, ttl_due);
   if (k.ttl_mismatch_since_ms >= 0) next_local = std::min(next_local, k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);
   schedule_tick(w, n, x.clock.real_at(std::max(next_local, now + 1)));

@@ -41,7 +41,7 @@ void usage() {
       "  --canary NAME: break one rule on purpose (tests/sim/CANARIES.md): no_fence_margin,\n"
       "    no_term_compare, ignore_sync_set, ssn_before_record, no_lag_check, worst_candidate,\n"
       "    receive_time, config_ttl, no_sticky_fence, no_rearm_compare, no_silence_margin,\n"
-      "    foreign_identity.\n"
+      "    foreign_identity, stray_state.\n"
       "  --sim-canary NAME: model a glue bug: no-commit-check, clock-stops-in-suspend,\n"
       "    adopt-foreign-lease, uncapped-regrant, start-after-unanswered-revoke.\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");

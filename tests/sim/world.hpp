@@ -80,12 +80,13 @@ struct Worker {
   int64_t ttl_lease_wanted = 0;
   core::LeaseTtlReading leader_lease;
   TimeMs last_ttl_read_sent_ms = -1000000000;   // local
+  TimeMs ttl_read_at_ms = 0;                     // local: Decision::read_lease_ttl_at
   bool hold_keepalive = false;
   bool read_backoff = false;          // the last read failed: step on the stale view first
   uint64_t tick_gen = 0;
   TimeMs tick_at_ms = -1;             // real time of the pending tick (-1 none)
   std::string last_logged_reason;
-  std::string state;                  // the core's last decision state ("primary", "conflict", ...)
+  std::optional<core::NodeState> state;   // the core's last decision state; none before the first step
   // Shared memory: the commit gate (DESIGN.md: fence fails closed).
   TimeMs deadline_ms = 0;             // local
   bool fenced = true;

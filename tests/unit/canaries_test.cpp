@@ -9,7 +9,7 @@ namespace {
 
 bool any_on(const Canaries& c) {
   return c.no_fence_margin || c.no_term_compare || c.ignore_sync_set || c.ssn_before_record || c.no_lag_check ||
-         c.worst_candidate || c.config_ttl || c.foreign_identity;
+         c.worst_candidate || c.config_ttl || c.foreign_identity || c.stray_state;
 }
 
 TEST(Canaries, AllOffByDefault) { EXPECT_FALSE(any_on(canaries())); }

@@ -49,7 +49,7 @@ TEST(Election, KilledPrimaryMakesEachEligibleReplicaReport) {
   w.set_flush("n2", World::kBase + 100);
   for (const char* name : {"n2", "n3"}) {
     Decision d = w.step(name).decision;
-    EXPECT_EQ(d.state, "electing") << describe(d);
+    EXPECT_EQ(d.state, NodeState::Electing) << describe(d);
     const EtcdWrite* t = find_write(d, "report position for term 2");
     ASSERT_NE(t, nullptr) << name << "\n" << describe(d);
     std::string key = w.keys.election_report(2, name);
@@ -89,7 +89,7 @@ TEST(Election, UnknownPositionIsNotReported) {
   w.node("n2").obs.timeline(0).flush(0);
   Decision d = w.step("n2").decision;
   EXPECT_EQ(find_write(d, "report position"), nullptr) << describe(d);
-  EXPECT_EQ(d.state, "electing") << describe(d);
+  EXPECT_EQ(d.state, NodeState::Electing) << describe(d);
   EXPECT_NE(d.reason.find("position"), std::string::npos) << d.reason;
 }
 
@@ -168,7 +168,7 @@ TEST(Election, OnceAllReportedOnlyTheBestTakesLeadership) {
   EtcdView v = w.view();
   Decision loser = w.step("n2").decision;
   EXPECT_EQ(find_write(loser, "take leadership"), nullptr) << describe(loser);
-  EXPECT_EQ(loser.state, "electing");
+  EXPECT_EQ(loser.state, NodeState::Electing);
 
   Decision d = w.step("n3").decision;
   const EtcdWrite* t = find_write(d, "take leadership for term 2");
@@ -417,7 +417,7 @@ TEST(Election, PausedMeansNoElection) {
   w.kill("n1");
   w.advance(w.config.election_wait_ms * 10);
   Decision d = w.step("n2").decision;
-  EXPECT_EQ(d.state, "paused") << describe(d);
+  EXPECT_EQ(d.state, NodeState::Paused) << describe(d);
   EXPECT_EQ(find_write(d, "report position"), nullptr);
   EXPECT_EQ(find_write(d, "take leadership"), nullptr);
   EXPECT_FALSE(d.promote);

@@ -137,7 +137,7 @@ TEST(Failover, CandidateTakesLeadershipWithoutWaitingForAnElection) {
 TEST(Failover, CandidateTakesLeadershipWhilePaused) {
   World w = failover_requested("n2", /*paused=*/true);
   Decision other = w.step("n3").decision;
-  EXPECT_EQ(other.state, "paused") << "no automatic election for the others";
+  EXPECT_EQ(other.state, NodeState::Paused) << "no automatic election for the others";
   Decision d = w.step("n2").decision;
   ASSERT_NE(find_write(d, "take leadership"), nullptr) << describe(d);
   w.apply_writes(d);

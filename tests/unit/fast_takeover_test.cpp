@@ -47,6 +47,39 @@ TEST(Silence, ADefaultCandidateNeedsRemainingAtMostFiveOfTen) {
   EXPECT_GE(lease_silence_lower_bound_ms(10, 5), takeover_silence_ms(c));
 }
 
+TEST(Silence, NoReadingBeforeTheRemainingTtlCouldShowTheSilence) {
+  // need 3561 ms: a reading of 9 of 10 left (0 s for sure) cannot show it before 4 - 0 - 1 = 3 s
+  // later, whether etcd truncated or rounded up; half a second early for clocks and latency.
+  EXPECT_EQ(next_lease_reading_ms(1000, 0, 3561), 1000 + 2500);
+  EXPECT_EQ(next_lease_reading_ms(1000, -1000, 3561), 1000 + 3500) << "a fresh renewal";
+  EXPECT_EQ(next_lease_reading_ms(1000, 3000, 3561), 1000 + kMinLeaseReadingGapMs) << "close: read often";
+  EXPECT_EQ(next_lease_reading_ms(1000, 9000, 3561), 1000 + kMinLeaseReadingGapMs);
+}
+
+TEST(Silence, TheEarliestReadingThatCouldCrossIsNeverSkipped) {
+  // etcd's remaining time truncated (or rounded up) after `gone` ms without a keep-alive, read at
+  // every step of 10 ms: the first reading whose lower bound reaches `need` comes no earlier than
+  // the schedule computed from any earlier reading (or than the least gap between two readings).
+  const TimeMs need = 3561;
+  for (TimeMs renewed = 0; renewed < 1000; renewed += 37) {
+    for (bool ceil : {false, true}) {
+      auto remaining_at = [&](TimeMs t) {
+        TimeMs left = 10000 - (t - renewed);
+        return ceil ? (left + 999) / 1000 : left / 1000;
+      };
+      TimeMs first_cross = -1;
+      for (TimeMs t = renewed; first_cross < 0; t += 10) {
+        if (lease_silence_lower_bound_ms(10, remaining_at(t)) >= need) first_cross = t;
+      }
+      for (TimeMs t = renewed; t < first_cross; t += 10) {
+        int64_t silent = lease_silence_lower_bound_ms(10, remaining_at(t));
+        EXPECT_LE(next_lease_reading_ms(t, silent, need), std::max(first_cross, t + kMinLeaseReadingGapMs))
+            << "renewed " << renewed << " read " << t << (ceil ? " ceil" : " floor");
+      }
+    }
+  }
+}
+
 // ---- the primary's sticky gate ------------------------------------------------------------------
 
 // n1 leads; its gate lapses while it is cut off (its step emits an arm that goes nowhere).
@@ -117,7 +150,7 @@ TEST(StickyGate, ReArmLosesToATakeoverAndTheOldPrimaryDemotes) {
   w.advance(10);
   Decision after = w.step("n1").decision;
   EXPECT_TRUE(after.fenced);
-  EXPECT_EQ(after.state, "demoting") << describe(after);
+  EXPECT_EQ(after.state, NodeState::Demoting) << describe(after);
 }
 
 TEST(StickyGate, AnArmThatGaveNoLicenceBacksOffAndStopsRenewingTheLease) {
@@ -170,14 +203,14 @@ TEST(Takeover, ReplicaAsksForTheLeadersLeaseTtl) {
   World w = World::cluster(3);
   Decision d = w.step("n2").decision;
   EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
-  EXPECT_EQ(d.state, "streaming") << describe(d);
+  EXPECT_EQ(d.state, NodeState::Streaming) << describe(d);
 }
 
 TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevision) {
   World w = silent_leader(5, 4000);
   int64_t rev = w.view().leader->mod_revision;
   Decision d2 = w.run("n2").decision;
-  EXPECT_EQ(d2.state, "electing") << describe(d2);
+  EXPECT_EQ(d2.state, NodeState::Electing) << describe(d2);
   EXPECT_NE(d2.reason.find("silent"), std::string::npos) << d2.reason;
   w.run("n3");
   Decision take = w.step("n2").decision;
@@ -194,27 +227,35 @@ TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevisi
 TEST(Takeover, TooShortASilenceAfterRoundingIsNotEnough) {
   World w = silent_leader(6, 4000);   // 3 s for sure, 3.561 s needed
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "electing") << describe(d);
+  EXPECT_NE(d.state, NodeState::Electing) << describe(d);
   EXPECT_TRUE(find_write(d, "report position") == nullptr);
+  EXPECT_EQ(d.read_lease_ttl_at, w.now + kMinLeaseReadingGapMs) << "the next reading may show it";
+}
+
+TEST(Takeover, AHealthyLeaseIsReadAboutOnceInTheSilenceWanted) {
+  World w = silent_leader(9, 5000);   // renewed within the last second
+  Decision d = w.step("n2").decision;
+  EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
+  EXPECT_EQ(d.read_lease_ttl_at, w.now + 2500) << "not once a loop: no answer before then could cross";
 }
 
 TEST(Takeover, AReadingOlderThanTheLastLeaderWriteDoesNotCount) {
   World w = silent_leader(5, 4000);
   w.node("n2").obs.get().leader_lease.header_revision = w.view().leader->mod_revision - 1;
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, AReadingSentSoonAfterTheLeaderWasWrittenDoesNotCount) {
   World w = silent_leader(5, 4000);
   w.put_leader("n1", 1);   // an arm (say) lands; n2 sees it now
   w.node("n2").obs.get().leader_lease.header_revision = w.etcd.revision();
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
   w.advance(takeover_silence_ms(w.config) - 1);
   w.node("n2").obs.get().leader_lease.sent_ms = w.now;
-  EXPECT_NE(w.step("n2").decision.state, "electing");
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing);
   w.advance(1);
   w.node("n2").obs.get().leader_lease.sent_ms = w.now;
-  EXPECT_EQ(w.step("n2").decision.state, "electing");
+  EXPECT_EQ(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, AnUnarmedLeaderIsLeftToItsLease) {
@@ -226,7 +267,7 @@ TEST(Takeover, AnUnarmedLeaderIsLeftToItsLease) {
   r.header_revision = w.etcd.revision();
   r.sent_ms = w.now;
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "electing");
+  EXPECT_NE(d.state, NodeState::Electing);
   EXPECT_EQ(d.read_lease_ttl, 0) << "no use reading it";
 }
 
@@ -240,9 +281,9 @@ TEST(Takeover, TheRecordedSilenceWinsWhenLongerThanOurs) {
   auto& r = w.node("n2").obs.get().leader_lease;
   r.header_revision = w.etcd.revision();
   r.sent_ms = w.now;
-  EXPECT_NE(w.step("n2").decision.state, "electing") << "4 s of 6 s";
+  EXPECT_NE(w.step("n2").decision.state, NodeState::Electing) << "4 s of 6 s";
   r.remaining_s = 3;
-  EXPECT_EQ(w.step("n2").decision.state, "electing");
+  EXPECT_EQ(w.step("n2").decision.state, NodeState::Electing);
 }
 
 TEST(Takeover, OffMeansNoReadingAndNoTakeover) {
@@ -254,7 +295,7 @@ TEST(Takeover, OffMeansNoReadingAndNoTakeover) {
   w.node("n2").obs.get().leader_lease = LeaseTtlReading{w.lease_of("n1"), 1, 10, w.etcd.revision(), w.now};
   Decision d = w.step("n2").decision;
   EXPECT_EQ(d.read_lease_ttl, 0);
-  EXPECT_NE(d.state, "electing");
+  EXPECT_NE(d.state, NodeState::Electing);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ TEST(Identity, ARecordOfAnotherIdentityIsNeverWrittenOver) {
   Decision d = w.step("n2").decision;
   EXPECT_EQ(find_write(d, "heartbeat"), nullptr) << describe(d);
   EXPECT_TRUE(d.writes.empty()) << describe(d);
-  EXPECT_EQ(d.state, "conflict");
+  EXPECT_EQ(d.state, NodeState::Conflict);
   EXPECT_TRUE(d.fenced);
   EXPECT_NE(d.reason.find("id-impostor"), std::string::npos) << d.reason;
   EXPECT_NE(d.reason.find("id-n2"), std::string::npos) << d.reason;
@@ -82,7 +82,7 @@ TEST(Identity, APrimaryWhoseNameIsTakenStaysFencedAndGivesUpLeader) {
   Decision d = w.step("n1").decision;
   EXPECT_TRUE(d.fenced);
   EXPECT_EQ(d.write_deadline_ms, 0);
-  EXPECT_EQ(d.state, "conflict");
+  EXPECT_EQ(d.state, NodeState::Conflict);
   ASSERT_EQ(d.writes.size(), 1u) << describe(d);
   const kv::Txn& t = d.writes.front().txn;
   EXPECT_TRUE(has_compare(t, kv::Compare::lease_is(w.keys.leader(), w.lease_of("n1")))) << describe(t);
@@ -101,7 +101,7 @@ TEST(Identity, AReplicaWhoseNameIsTakenWithdrawsItsReport) {
   ASSERT_TRUE(w.view().reports.count(2) && w.view().reports.at(2).count("n2"));
   impostor_takes(w, "n2");
   Decision d = w.step("n2").decision;
-  EXPECT_EQ(d.state, "conflict");
+  EXPECT_EQ(d.state, NodeState::Conflict);
   const EtcdWrite* t = find_write(d, "give up");
   ASSERT_NE(t, nullptr) << describe(d);
   EXPECT_TRUE(has_compare(t->txn, kv::Compare::lease_is(w.keys.election_report(2, "n2"), w.lease_of("n2"))));
@@ -171,7 +171,7 @@ TEST(Identity, OwnRecordUnderAnEarlierLeaseIsResumed) {
   int64_t old_rev = w.view().members.at("n2").mod_revision;
   w.new_lease("n2");
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "conflict");
+  EXPECT_NE(d.state, NodeState::Conflict);
   const EtcdWrite* t = find_write(d, "heartbeat");
   ASSERT_NE(t, nullptr) << describe(d);
   EXPECT_TRUE(has_compare(t->txn, kv::Compare::mod_revision_is(w.keys.member("n2"), old_rev))) << describe(t->txn);
@@ -185,7 +185,7 @@ TEST(Identity, ARecordWithoutIdentityIsTakenOverByItsName) {
   w.put_member(r, w.lease_of("n2"));
   w.new_lease("n2");
   Decision d = w.step("n2").decision;
-  EXPECT_NE(d.state, "conflict");
+  EXPECT_NE(d.state, NodeState::Conflict);
   EXPECT_NE(find_write(d, "heartbeat"), nullptr) << describe(d);
 }
 

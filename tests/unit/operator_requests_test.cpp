@@ -44,7 +44,7 @@ TEST(Reinit, RequestBecomesAReclonFromThePrimaryAndIsDeletedWhenDone) {
   EXPECT_EQ(d.sidecar->id, "reinit-" + std::to_string(rev));
   EXPECT_EQ(d.sidecar->primary, "n1");
   EXPECT_FALSE(d.sidecar->primary_host.empty());
-  EXPECT_EQ(d.state, "recloning");
+  EXPECT_EQ(d.state, NodeState::Recloning);
   EXPECT_FALSE(w.step("n3").decision.sidecar.has_value()) << "only the named node is re-cloned";
 
   w.node("n2").obs.sidecar_done("reinit-" + std::to_string(rev));

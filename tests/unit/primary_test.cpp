@@ -45,7 +45,7 @@ TEST(Bootstrap, InitializeWinnerWithMatchingSystemIdWritesTermOne) {
   w.apply_writes(d);
   Decision lead = w.step("n1").decision;
   EXPECT_FALSE(lead.fenced) << describe(lead);
-  EXPECT_EQ(lead.state, "primary");
+  EXPECT_EQ(lead.state, NodeState::Primary);
 }
 
 TEST(Bootstrap, TermOneTxnLosesToAnExistingState) {
@@ -98,7 +98,7 @@ TEST(Lead, UnfencedUntilSentPlusWindowWhileKeepAliveIsFresh) {
   Decision d = w.step("n1").decision;
   EXPECT_FALSE(d.fenced) << describe(d);
   EXPECT_TRUE(d.fence_reason.empty());
-  EXPECT_EQ(d.state, "primary");
+  EXPECT_EQ(d.state, NodeState::Primary);
   EXPECT_EQ(d.write_deadline_ms, write_deadline_after_keepalive(w.config, sent, w.config.ttl_s));
   EXPECT_EQ(d.write_deadline_ms, sent + w.config.fence_after_ms);
   EXPECT_LE(d.wake_at_ms, d.write_deadline_ms);
@@ -170,7 +170,7 @@ TEST(Lead, FencesEarlyOnceTheDeadlinePassesWithoutKeepAlive) {
   EXPECT_TRUE(at.fenced) << describe(at);
   EXPECT_EQ(at.write_deadline_ms, 0);
   EXPECT_FALSE(at.fence_reason.empty());
-  EXPECT_EQ(at.state, "fenced");
+  EXPECT_EQ(at.state, NodeState::Fenced);
   EXPECT_FALSE(at.sidecar.has_value()) << "a fenced leader is not demoted";
   EXPECT_EQ(find_write(at, "leadership"), nullptr);
 }
@@ -199,7 +199,7 @@ TEST(Lead, StoppedPostgresIsFenced) {
   Decision d = w.step("n1").decision;
   EXPECT_TRUE(d.fenced);
   EXPECT_EQ(d.write_deadline_ms, 0);
-  EXPECT_EQ(d.state, "stopped");
+  EXPECT_EQ(d.state, NodeState::Stopped);
 }
 
 TEST(Lead, RecordsItsTimelineInState) {

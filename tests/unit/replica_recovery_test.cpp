@@ -50,7 +50,7 @@ TEST(StuckReplica, NotStreamingAndBehindIsReportedThenRewound) {
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Rewind);
   EXPECT_EQ(d.sidecar->primary, "n2");
   EXPECT_EQ(d.sidecar->primary_host, "host-n2");
-  EXPECT_EQ(d.state, "rewinding");
+  EXPECT_EQ(d.state, NodeState::Rewinding);
   EXPECT_NE(d.reason.find("cannot stream from n2"), std::string::npos) << d.reason;
   EXPECT_EQ(w.step("n3").decision.sidecar->id, d.sidecar->id) << "stable id";
 }
@@ -73,7 +73,7 @@ TEST(StuckReplica, StillStuckAfterTheRewindIsRecloned) {
   Decision d = stuck_again_after_a_rewind(World::kBase + 0x80);   // nothing moved
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone);
-  EXPECT_EQ(d.state, "recloning");
+  EXPECT_EQ(d.state, NodeState::Recloning);
 }
 
 // Seen end to end: a rewind that finds nothing to do (the two nodes' timelines had the same
@@ -85,7 +85,7 @@ TEST(StuckReplica, StuckElsewhereAfterTheRewindIsRecloned) {
   Decision d = stuck_again_after_a_rewind(World::kBase + 0x40);
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone) << describe(d);
-  EXPECT_EQ(d.state, "recloning");
+  EXPECT_EQ(d.state, NodeState::Recloning);
 }
 
 TEST(StuckReplica, ProgressKeepsItFollowing) {

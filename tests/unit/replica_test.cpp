@@ -27,7 +27,7 @@ TEST(Promotion, OnlyWithLeaderUnderItsOwnLeaseAndStateForTheSameTerm) {
   World w = n2_won_term_2();
   Decision d = w.step("n2").decision;
   EXPECT_TRUE(d.promote) << describe(d);
-  EXPECT_EQ(d.state, "promoting");
+  EXPECT_EQ(d.state, NodeState::Promoting);
   EXPECT_EQ(d.write_deadline_ms, 0) << "no writes until the lead rule runs after promotion";
   EXPECT_FALSE(d.follow.has_value());
   EXPECT_EQ(find_write(d, "leadership"), nullptr);
@@ -81,7 +81,7 @@ TEST(Follow, ReplicasFollowTheLeadersAddress) {
     Decision d = w.step(n).decision;
     ASSERT_TRUE(d.follow.has_value()) << describe(d);
     EXPECT_EQ(*d.follow, (FollowTarget{"n1", "host-n1", 5432}));
-    EXPECT_EQ(d.state, "streaming");
+    EXPECT_EQ(d.state, NodeState::Streaming);
     EXPECT_FALSE(d.promote);
     EXPECT_FALSE(d.sidecar.has_value());
     EXPECT_EQ(d.write_deadline_ms, 0);
@@ -94,7 +94,7 @@ TEST(Follow, NotYetStreamingSaysSo) {
   Decision d = w.step("n2").decision;
   ASSERT_TRUE(d.follow.has_value());
   EXPECT_EQ(d.follow->name, "n1");
-  EXPECT_EQ(d.state, "replica");
+  EXPECT_EQ(d.state, NodeState::Replica);
 }
 
 TEST(Follow, TheNewPrimaryAfterAFailover) {
@@ -152,7 +152,7 @@ TEST(Rewind, OldTimelinePastTheBranchPointAsksForRewind) {
   EXPECT_EQ(d.sidecar->id, "rewind-2-n2");
   EXPECT_EQ(d.sidecar->primary, "n2");
   EXPECT_EQ(d.sidecar->primary_host, "host-n2");
-  EXPECT_EQ(d.state, "rewinding");
+  EXPECT_EQ(d.state, NodeState::Rewinding);
   ASSERT_TRUE(d.follow.has_value());
   EXPECT_EQ(d.follow->name, "n2");
   EXPECT_EQ(w.step("n3").decision.sidecar->id, d.sidecar->id) << "stable id";

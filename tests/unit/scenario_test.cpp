@@ -270,7 +270,7 @@ TEST(Scenario, PauseBlocksAutomaticFailoverUntilResumed) {
   s.forget("n1");
   for (int i = 0; i < 30; ++i) s.round({"n2", "n3"});
   EXPECT_EQ(leader_name(w), "");
-  EXPECT_EQ(s.run("n2").state, "paused");
+  EXPECT_EQ(s.run("n2").state, NodeState::Paused);
 
   auto resume = plan_pause(w.keys, w.view(), false);
   ASSERT_TRUE(resume.ok());
