@@ -53,6 +53,14 @@ void define_cli(CLI::App& app, Options& o) {
   restart->add_flag("--pending", o.pending, "only members with a pending restart (with --all or alone: all of those)");
   add_confirm(restart, o);
 
+  CLI::App* reinit = app.add_subcommand("reinit", "re-clone a replica from the primary (its old data directory is kept aside)");
+  reinit->add_option("member", o.member, "the replica to reinitialize")->required();
+  add_confirm(reinit, o);
+
+  CLI::App* remove = app.add_subcommand("remove", "delete what etcd still holds of a stopped member");
+  remove->add_option("member", o.member, "the member to remove (stop its sidecar first)")->required();
+  add_confirm(remove, o);
+
   app.add_subcommand("pause", "maintenance mode: no automatic failover or restarts");
   app.add_subcommand("resume", "leave maintenance mode");
 }

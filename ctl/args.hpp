@@ -15,6 +15,7 @@ struct Options {
   Format format = Format::Pretty;
   double watch_s = 0;              // list/topology --watch: repeat every N seconds
   std::string candidate;           // switchover/failover
+  std::string member;              // reinit/remove
   bool force = false;              // no confirmation prompt
   bool allow_data_loss = false;    // failover to a member outside the synchronous set
   int wait_s = 60;                 // switchover/failover: wait for the new primary (0 = do not wait)

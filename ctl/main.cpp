@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       {"switchover", [&] { return run_switchover(o); }},
       {"failover", [&] { return run_failover(o); }},
       {"restart", [&] { return run_restart(o); }},
+      {"reinit", [&] { return run_reinit(o); }},
+      {"remove", [&] { return run_remove(o); }},
       {"pause", [&] { return run_pause(o, true); }},
       {"resume", [&] { return run_pause(o, false); }},
   };

@@ -64,6 +64,9 @@ std::string title(const json& cluster) {
 
 std::string display_role(const json& cluster, const json& m) {
   if (is_leader(cluster, m)) return "primary";
+  // A member still recorded as primary that does not hold `leader` is being demoted, or is a
+  // crashed or cut-off old primary (fenced either way): "primary" would name two primaries.
+  if (text(m, "role") == "primary") return "old primary";
   auto sync = cluster.find("sync_standbys");
   if (sync != cluster.end() && sync->is_array() &&
       std::find(sync->begin(), sync->end(), json(text(m, "name"))) != sync->end())

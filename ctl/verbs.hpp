@@ -15,6 +15,8 @@ int run_switchover(const Options& o);
 int run_failover(const Options& o);
 int run_restart(const Options& o);
 int run_pause(const Options& o, bool paused);
+int run_reinit(const Options& o);
+int run_remove(const Options& o);
 
 // verbs_config.cpp
 int run_edit_config(const Options& o);

@@ -1,5 +1,5 @@
 // Verbs that ask the cluster to act, each through one control function of the SQL API:
-// switchover, failover, restart, pause, resume. The cluster validates and records the request
+// switchover, failover, restart, reinit, remove, pause, resume. The cluster validates and records the request
 // (docs/sql-api.md); a refusal comes back as the server's message and exit code 1.
 #include <chrono>
 #include <iostream>
@@ -85,6 +85,24 @@ int run_pause(const Options& o, bool paused) {
   SqlClient db(o.dsn);
   json r = parse_server_json(db.value(paused ? "SELECT pg_ha.pause()::text" : "SELECT pg_ha.resume()::text"),
                              paused ? "pause" : "resume");
+  print_result(o, r, done_line(r));
+  return kExitOk;
+}
+
+// The cluster answers at once: the node's sidecar re-clones it in the background (pg_hactl list
+// shows it recloning, then streaming).
+int run_reinit(const Options& o) {
+  SqlClient db(o.dsn);
+  confirm(o, fmt::format("Reinitialize {}? Its data directory is moved aside and cloned again from the primary", o.member));
+  json r = parse_server_json(db.value("SELECT pg_ha.reinit($1)::text", {o.member}), "reinit");
+  print_result(o, r, done_line(r));
+  return kExitOk;
+}
+
+int run_remove(const Options& o) {
+  SqlClient db(o.dsn);
+  confirm(o, fmt::format("Remove {} from the cluster's records in etcd?", o.member));
+  json r = parse_server_json(db.value("SELECT pg_ha.remove($1)::text", {o.member}), "remove");
   print_result(o, r, done_line(r));
   return kExitOk;
 }

@@ -95,7 +95,9 @@ int main(int argc, char** argv) {
     if (prepared.error().kind == ErrorKind::Interrupted) return 0;
     return fail("bootstrap: " + prepared.error().message);
   }
-  int code = Supervisor(node, cluster, stats, cloned_from).run();
+  Supervisor supervisor(node, cluster, stats, cloned_from);
+  supervisor.set_config_args(std::vector<std::string>(argv + 1, argv + argc));
+  int code = supervisor.run();
   http.stop();
   return code;
 }

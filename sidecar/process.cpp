@@ -20,9 +20,11 @@ namespace pg_ha::sidecar {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_reload = 0;
 
 void on_stop_signal(int) { g_stop = 1; }
-void on_wake_signal(int) {}   // SIGCHLD/SIGHUP: only interrupt the current nap
+void on_wake_signal(int) {}   // SIGCHLD: only interrupt the current nap
+void on_reload_signal(int) { g_reload = 1; }
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -76,6 +78,12 @@ std::string tail_of_file(const std::string& path, size_t max_bytes) {
 
 bool stop_requested() { return g_stop != 0; }
 
+bool take_reload_request() {
+  if (!g_reload) return false;
+  g_reload = 0;
+  return true;
+}
+
 void install_signal_handlers() {
   struct sigaction sa {};
   sigemptyset(&sa.sa_mask);
@@ -84,6 +92,7 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sa.sa_handler = on_wake_signal;
   sigaction(SIGCHLD, &sa, nullptr);
+  sa.sa_handler = on_reload_signal;
   sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);   // a health-check client hanging up must not kill us
 }

@@ -16,6 +16,8 @@ namespace pg_ha::sidecar {
 
 // Set by the signal handlers; every wait loop checks them.
 bool stop_requested();
+// True once after each SIGHUP: the sidecar reads its config file again (supervisor.cpp).
+bool take_reload_request();
 void install_signal_handlers();
 // Sleeps up to `ms`, returning early when a signal arrives.
 void nap_ms(int ms);

@@ -55,14 +55,17 @@ void write_parameters_conf(const Node& node, ClusterView& cluster) {
   else log_info("wrote the cluster config's parameters from etcd to " + node.parameters_conf_path());
 }
 
+std::optional<Upstream> initial_upstream(const Node& node, ClusterView& cluster) {
+  if (!has_standby_signal(node)) return std::nullopt;
+  // The worker's pg_ha.auto.conf says whom to follow once it runs; until then, the leader.
+  auto leader = cluster.leader_upstream();
+  if (leader && *leader && (*leader)->name != node.config.name) return **leader;
+  return std::nullopt;
+}
+
 Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
                       const std::optional<Upstream>& follow) {
-  std::optional<Upstream> target = follow;
-  if (!target && has_standby_signal(node)) {
-    // The worker's pg_ha.auto.conf says whom to follow once it runs; until then, the leader.
-    auto leader = cluster.leader_upstream();
-    if (leader && *leader && (*leader)->name != node.config.name) target = **leader;
-  }
+  std::optional<Upstream> target = follow ? follow : initial_upstream(node, cluster);
   Status s = write_node_files(node, target);
   if (!s) return s;
   write_parameters_conf(node, cluster);

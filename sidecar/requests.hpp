@@ -30,6 +30,8 @@ std::optional<std::string> parameters_conf_from_etcd(ClusterView& cluster);
 // cluster's parameters from etcd (while postgres is down nobody else writes them: a node that a
 // bad parameter kept from starting comes back once the config in etcd is fixed), and starts
 // postgres. Used at start-up, after a crash and by the requests.
+// A standby's first primary_conninfo in postgresql.conf: the leader (the worker's own file wins).
+std::optional<Upstream> initial_upstream(const Node& node, ClusterView& cluster);
 Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& cluster,
                       const std::optional<Upstream>& follow = std::nullopt);
 

@@ -1,10 +1,12 @@
 #include "supervisor.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "bootstrap.hpp"
+#include "config.hpp"
 #include "log.hpp"
 #include "requests.hpp"
 #include "common/no_postgres.hpp"
@@ -62,6 +64,7 @@ int Supervisor::run() {
       up_since_ms_ = monotonic_ms();
     }
     if (up && attempts_ > 0 && down_since_ms_ == 0 && monotonic_ms() - up_since_ms_ > kStableAfterMs) attempts_ = 0;
+    reload_if_asked();
     poll_requests();
     publish_down_state(postmaster_.running());
     if (!bootstrap_finished_ && up && monotonic_ms() >= next_bootstrap_try_ms_) {
@@ -258,6 +261,49 @@ void Supervisor::poll_requests() {
     next_start_ms_ = down_since_ms_ + backoff_ms(++attempts_);
     down_kind_ = DownKind::StartFailed;
   }
+}
+
+namespace {
+
+std::string describe_tags(const core::Tags& t) {
+  return std::string("nofailover=") + (t.nofailover ? "on" : "off") + " priority=" + std::to_string(t.priority) +
+         " nosync=" + (t.nosync ? "on" : "off") + " noloadbalance=" + (t.noloadbalance ? "on" : "off");
+}
+
+bool same_tags(const core::Tags& a, const core::Tags& b) {
+  return a.nofailover == b.nofailover && a.priority == b.priority && a.nosync == b.nosync &&
+         a.noloadbalance == b.noloadbalance;
+}
+
+}  // namespace
+
+// SIGHUP (issue 16): the tags change with a reload of postgres, never a restart. The sidecar
+// reads its config file again, rewrites postgresql.conf with the new tags and signals the
+// postmaster; the worker re-reads its GUCs and republishes its member record within a step. Every
+// other setting (names, directories, addresses, etcd access) is fixed for the sidecar's life: a
+// change to one takes effect when the sidecar restarts. A file with an error changes nothing.
+void Supervisor::reload_if_asked() {
+  if (!take_reload_request()) return;
+  bool help = false;
+  auto fresh = load_config(config_args_, &help);
+  if (!fresh) {
+    log_error("SIGHUP: the config has an error, nothing changed: " + fresh.error().message);
+    return;
+  }
+  if (same_tags(fresh->tags, node_.config.tags)) {
+    log_info("SIGHUP: the tags did not change (" + describe_tags(node_.config.tags) +
+             "); other settings take effect when the sidecar restarts");
+    return;
+  }
+  node_.config.tags = fresh->tags;
+  log_info("SIGHUP: tags now " + describe_tags(node_.config.tags) + "; other settings take effect when the sidecar restarts");
+  if (!postmaster_.running()) return;   // written when postgres starts
+  Status s = write_node_files(node_, initial_upstream(node_, cluster_));
+  if (!s) {
+    log_error("SIGHUP: cannot rewrite postgresql.conf: " + s.error().message);
+    return;
+  }
+  if (::kill(postmaster_.pid(), SIGHUP) != 0) log_error("SIGHUP: cannot signal the postmaster to reload");
 }
 
 }  // namespace pg_ha::sidecar

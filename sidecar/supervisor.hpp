@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cluster_view.hpp"
 #include "down_publisher.hpp"
@@ -63,12 +64,14 @@ struct SupervisorStats {
 class Supervisor {
  public:
   // `cloned_from`: the member start-up just cloned the data directory from ("" if none).
-  Supervisor(const Node& node, ClusterView& cluster, SupervisorStats& stats, std::string cloned_from)
+  Supervisor(Node& node, ClusterView& cluster, SupervisorStats& stats, std::string cloned_from)
       : node_(node), cluster_(cluster), stats_(stats), postmaster_(node), cloned_from_(std::move(cloned_from)),
         down_(cluster.store(), cluster.keys()) {}
 
   // Runs until a stop signal; returns the process exit code.
   int run();
+  // The command line the config was loaded from: a SIGHUP loads it again.
+  void set_config_args(std::vector<std::string> args) { config_args_ = std::move(args); }
 
  private:
   Status start(const char* why);
@@ -81,8 +84,10 @@ class Supervisor {
   void start_at_once_if_parameters_changed();
   void publish_down_state(bool up);
   core::DownRecord down_record() const;
+  void reload_if_asked();
 
-  const Node& node_;
+  Node& node_;
+  std::vector<std::string> config_args_;
   ClusterView& cluster_;
   SupervisorStats& stats_;
   Postmaster postmaster_;

@@ -88,6 +88,14 @@ CREATE FUNCTION pg_ha.restart(node text) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pg_ha_restart' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pg_ha.restart(text) IS 'ask the node''s sidecar to restart its PostgreSQL';
 
+CREATE FUNCTION pg_ha.reinit(node text) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pg_ha_reinit' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pg_ha.reinit(text) IS 'ask a replica''s sidecar to re-clone it from the primary (old data kept aside)';
+
+CREATE FUNCTION pg_ha.remove(node text) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pg_ha_remove' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pg_ha.remove(text) IS 'delete what etcd still holds of a stopped member';
+
 -- ---------------------------------------------------------------- tests only
 
 -- Raises an error of the given kind from inside C++ (needs pg_ha.enable_test_functions = on):
@@ -107,7 +115,8 @@ REVOKE ALL ON FUNCTION
   pg_ha.node_status(), pg_ha.members(), pg_ha.cluster(), pg_ha.history(),
   pg_ha.health_primary(), pg_ha.health_replica(bigint), pg_ha.config(),
   pg_ha.switchover(text), pg_ha.failover(text, boolean), pg_ha.pause(), pg_ha.resume(),
-  pg_ha.set_config(jsonb), pg_ha.restart(text), pg_ha._test_raise(text), pg_ha._test_hold_commits(boolean)
+  pg_ha.set_config(jsonb), pg_ha.restart(text), pg_ha.reinit(text), pg_ha.remove(text),
+  pg_ha._test_raise(text), pg_ha._test_hold_commits(boolean)
 FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
@@ -117,5 +126,5 @@ TO pg_monitor, pgha_admin;
 
 GRANT EXECUTE ON FUNCTION
   pg_ha.switchover(text), pg_ha.failover(text, boolean), pg_ha.pause(), pg_ha.resume(),
-  pg_ha.set_config(jsonb), pg_ha.restart(text)
+  pg_ha.set_config(jsonb), pg_ha.restart(text), pg_ha.reinit(text), pg_ha.remove(text)
 TO pgha_admin;

@@ -461,6 +461,7 @@ int Agent::iterate() {
   if (cache_.valid() && now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);  // nothing confirmed it lately
   core::Decision last;
   core::Observation obs;
+  if (auto tags = local_.current_tags()) settings_.node.tags = *tags;
   for (int i = 0; i < kMaxStepsPerIteration; ++i) {
     now = local_.monotonic_ms();
     obs = observe(now);

@@ -3,6 +3,7 @@
 // narrow keeps the agent free of PostgreSQL headers and of curl details.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ class LocalPort {
   virtual Status create_slot(const std::string& /*name*/) { return ok_status(); }
   virtual Status drop_slot(const std::string& /*name*/) { return ok_status(); }
   virtual Status advance_slot(const std::string& /*name*/, core::Lsn /*to*/) { return ok_status(); }
+  // The node's tags as its settings say now: a reload (SIGHUP) may have changed them, and the
+  // member record must follow without a restart (issue 16). nullopt: as at the agent's start.
+  virtual std::optional<core::Tags> current_tags() { return std::nullopt; }
 };
 
 }  // namespace pg_ha::agent

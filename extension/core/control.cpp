@@ -141,4 +141,57 @@ Result<EtcdWrite> plan_restart(const Keys& keys, const EtcdView& view, const std
   return EtcdWrite{"request restart of " + node, std::move(t)};
 }
 
+namespace {
+
+bool is_primary(const EtcdView& view, const std::string& node) {
+  return (view.leader && view.leader->value.name == node) || (view.state && view.state->value.primary == node);
+}
+
+// Deletes `key` if the view holds it, only as the view saw it.
+template <typename T>
+void delete_if_present(kv::Txn* t, const std::string& key, const std::map<std::string, Versioned<T>>& by_name,
+                       const std::string& node) {
+  auto it = by_name.find(node);
+  if (it == by_name.end()) return;
+  t->compare.push_back(kv::Compare::mod_revision_is(key, it->second.mod_revision));
+  t->success.push_back(kv::RequestOp::del(key));
+}
+
+}  // namespace
+
+Result<EtcdWrite> plan_reinit(const Keys& keys, const EtcdView& view, const std::string& node) {
+  auto m = known_member(view, node);
+  if (!m.ok()) return m.error();
+  if (is_primary(view, node))
+    return refuse(node + " is the primary: reinit re-clones a replica from the primary; switch over to another node first");
+  if (!view.leader) return refuse("there is no primary to clone " + node + " from");
+  if (view.reinit_requests.count(node)) return refuse("a reinit of " + node + " is already pending");
+  kv::Txn t;
+  t.compare = {kv::Compare::absent(keys.reinit(node))};
+  t.success = {kv::RequestOp::put(keys.reinit(node), "{\"version\":1}")};
+  return EtcdWrite{"request reinit of " + node, std::move(t)};
+}
+
+Result<EtcdWrite> plan_remove(const Keys& keys, const EtcdView& view, const std::string& node) {
+  if (Status s = validate_node_name(node); !s.ok()) return s.error();
+  if (is_primary(view, node)) return refuse(node + " is the primary: switch over to another node first");
+  if (view.state) {
+    const auto& sync = view.state->value.sync_standbys;
+    if (std::find(sync.begin(), sync.end(), node) != sync.end())
+      return refuse(node + " is in the recorded synchronous set: the primary drops a member that stopped streaming "
+                    "once another standby can take its place (or set synchronous_mode off); remove it after that");
+  }
+  auto m = view.members.find(node);
+  if (m != view.members.end() && (m->second.lease != 0 || m->second.value.postgres_running))
+    return refuse(node + " is running (its member record is kept alive by its lease): stop its sidecar first, then "
+                  "remove it");
+  kv::Txn t;
+  delete_if_present(&t, keys.member(node), view.members, node);
+  delete_if_present(&t, keys.restart(node), view.restart_requests, node);
+  delete_if_present(&t, keys.reinit(node), view.reinit_requests, node);
+  if (t.success.empty())
+    return refuse("nothing to remove: etcd holds no record of and no request for \"" + node + "\"");
+  return EtcdWrite{"remove " + node + " (" + std::to_string(t.success.size()) + " key(s) deleted)", std::move(t)};
+}
+
 }  // namespace pg_ha::core

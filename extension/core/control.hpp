@@ -32,4 +32,15 @@ Result<EtcdWrite> plan_config_patch(const Keys& keys, const EtcdView& view, cons
 // Asks `node`'s sidecar to restart PostgreSQL (e.g. for a pending restart-only parameter).
 Result<EtcdWrite> plan_restart(const Keys& keys, const EtcdView& view, const std::string& node);
 
+// Asks replica `node` to be re-cloned from the primary (its worker sends its sidecar a reclone:
+// the data directory is moved aside, never deleted). Refused for the primary, an unknown or
+// not-live node, with no primary, or while a reinit of it is pending.
+Result<EtcdWrite> plan_reinit(const Keys& keys, const EtcdView& view, const std::string& node);
+
+// Deletes what etcd still holds of a member that is gone: its record (if one outlived its lease)
+// and its pending restart/reinit requests. Refused for the primary, a member of the recorded
+// synchronous set and a member whose record is alive (its node runs); "nothing to remove" when
+// etcd holds nothing of it.
+Result<EtcdWrite> plan_remove(const Keys& keys, const EtcdView& view, const std::string& node);
+
 }  // namespace pg_ha::core

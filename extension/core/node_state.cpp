@@ -31,7 +31,7 @@ const std::vector<NodeStateInfo>& node_states() {
       {S::Replica, "replica", "in recovery, following the primary but not streaming from it (yet), or waiting"},
       {S::Streaming, "streaming", "in recovery, receiving WAL from the primary"},
       {S::Rewinding, "rewinding", "the sidecar is asked to pg_rewind: its WAL diverged from the primary's, or streaming is stuck"},
-      {S::Recloning, "recloning", "the sidecar is asked to re-clone: a rewind did not unstick it (the old data is kept aside)"},
+      {S::Recloning, "recloning", "the sidecar is asked to re-clone: a rewind did not unstick it, or an operator asked (pg_ha.reinit); the old data is kept aside"},
       {S::Electing, "electing", "no leader, or a silent one: reports its position and elects the best candidate"},
       {S::Promoting, "promoting", "won the term, or a manual failover to it is requested; promotes once the term is committed"},
       {S::Paused, "paused", "no leader and automatic failover is paused"},

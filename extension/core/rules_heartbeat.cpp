@@ -116,4 +116,41 @@ void restart_request(Ctx& c) {
   c.d.sidecar = r;
 }
 
+// An operator's reinit (pg_ha.reinit): this replica is re-cloned from the primary by its sidecar
+// (the data directory moved aside, never deleted). It wins over an automatic rewind or re-clone
+// of the same step: it is the operator's way out when those do not help. The request id carries
+// the key's revision, so a request is carried out once, and its key is deleted when the sidecar
+// has finished it (also when the clone failed and the node kept its own data: its result says so).
+void reinit_request(Ctx& c) {
+  auto it = c.view.reinit_requests.find(c.me);
+  if (it == c.view.reinit_requests.end()) return;
+  std::string id = "reinit-" + std::to_string(it->second.mod_revision);
+  auto drop = [&](std::string what) {
+    kv::Txn t;
+    t.compare = {kv::Compare::mod_revision_is(c.keys.reinit(c.me), it->second.mod_revision)};
+    t.success = {kv::RequestOp::del(c.keys.reinit(c.me))};
+    c.write(std::move(what), std::move(t));
+  };
+  if (c.local.sidecar_done_id == id) return drop("reinit done");
+  if (!c.local.in_recovery) return drop("reinit dropped: this node runs as a primary, and a primary is not re-cloned");
+  if (c.d.sidecar && c.d.sidecar->kind != SidecarRequest::Kind::Rewind &&
+      c.d.sidecar->kind != SidecarRequest::Kind::Reclone)
+    return;
+  const LeaderRecord* leader = c.leader();
+  const MemberRecord* m = leader ? c.member(leader->name) : nullptr;
+  if (!leader || leader->name == c.me || !m || m->host.empty()) {
+    c.d.reason += "; a reinit waits for a primary with an address";
+    return;
+  }
+  SidecarRequest r;
+  r.kind = SidecarRequest::Kind::Reclone;
+  r.id = id;
+  r.primary = leader->name;
+  r.primary_host = m->host;
+  r.primary_port = m->port;
+  r.reason = "reinit requested by an operator: re-cloning from " + leader->name;
+  c.d.sidecar = r;
+  c.set(NodeState::Recloning, r.reason);
+}
+
 }  // namespace pg_ha::core::detail

@@ -393,6 +393,11 @@ Status file_key(const std::string& rel, const kv::KeyValue& kv, EtcdView* view) 
     view->down[name] = versioned(std::move(*d), kv);
     return ok_status();
   }
+  if (rel.rfind("reinit/", 0) == 0) {
+    if (!validate_node_name(rel.substr(7)).ok()) return make_error(ErrorKind::Protocol, "not a valid node name");
+    view->reinit_requests[rel.substr(7)] = versioned<int64_t>(0, kv);
+    return ok_status();
+  }
   return make_error(ErrorKind::Protocol, "unknown key");
 }
 

@@ -38,6 +38,8 @@ class Keys {
   std::string restart(const std::string& name) const { return restart_prefix() + name; }
   std::string down_prefix() const { return root_ + "down/"; }
   std::string down(const std::string& name) const { return down_prefix() + name; }
+  std::string reinit_prefix() const { return root_ + "reinit/"; }
+  std::string reinit(const std::string& name) const { return reinit_prefix() + name; }
 
  private:
   std::string root_;
@@ -193,11 +195,14 @@ struct EtcdView {
   std::map<int64_t, Versioned<HistoryRecord>> history;                          // by term
   std::map<std::string, Versioned<int64_t>> restart_requests;                   // by node name
   std::map<std::string, Versioned<DownRecord>> down;                            // by node name
+  std::map<std::string, Versioned<int64_t>> reinit_requests;                    // by node name
   std::vector<std::string> problems;
 };
 
 // restart/<name>, no lease: an operator asked that node to restart PostgreSQL; the value is the
 // request time (unix ms, display only). The node deletes it once its sidecar has done it.
+// reinit/<name>, no lease: likewise, an operator asked that replica to be re-cloned from the
+// primary (its data directory moved aside); the node deletes it once its sidecar has done it.
 
 // What a record from etcd may name. Everything read from etcd is checked with these before any of
 // it can reach a conninfo, a command line or a file: a record that fails is a problem in the view.

@@ -103,6 +103,7 @@ StepOutput step(const StepInput& in, const NodeMemory& memory) {
     detail::replica_side(c);
   }
   if (c.d.state != NodeState::Conflict) {
+    detail::reinit_request(c);
     detail::restart_request(c);
     detail::heartbeat(c);
   }

@@ -77,6 +77,7 @@ std::string name_conflict(const Ctx& c);
 // lease (`leader`, election reports), each only while it is under that lease.
 void give_up_name(Ctx& c);
 void restart_request(Ctx& c); // rules_heartbeat.cpp: operator restart requests
+void reinit_request(Ctx& c);  // rules_heartbeat.cpp: operator reinit requests
 // rules_gate.cpp: the leading primary's write deadline with the sticky fence (0 = lapsed); emits
 // the arm when lapsed. new_arm_stamp: the stamp for a write of `leader` by us (0 when fast
 // takeover is off), remembered so that we know the write when the view shows it.

@@ -219,6 +219,24 @@ Datum restart(FunctionCallInfo fcinfo) {
   });
 }
 
+Datum reinit(FunctionCallInfo fcinfo) {
+  require_cluster_admin("reinit");
+  std::string node = required_text(fcinfo, 0, "node");
+  check_node_name(node);
+  return run_control("reinitialize a node", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_reinit(k, v, node);
+  });
+}
+
+Datum remove(FunctionCallInfo fcinfo) {
+  require_cluster_admin("remove");
+  std::string node = required_text(fcinfo, 0, "node");
+  check_node_name(node);
+  return run_control("remove a member", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig&) {
+    return core::plan_remove(k, v, node);
+  });
+}
+
 }  // namespace
 }  // namespace pg_ha::sql_api
 
@@ -228,3 +246,5 @@ PG_HA_SQL_FUNCTION(pg_ha_pause, pg_ha::sql_api::pause)
 PG_HA_SQL_FUNCTION(pg_ha_resume, pg_ha::sql_api::resume)
 PG_HA_SQL_FUNCTION(pg_ha_set_config, pg_ha::sql_api::set_config)
 PG_HA_SQL_FUNCTION(pg_ha_restart, pg_ha::sql_api::restart)
+PG_HA_SQL_FUNCTION(pg_ha_reinit, pg_ha::sql_api::reinit)
+PG_HA_SQL_FUNCTION(pg_ha_remove, pg_ha::sql_api::remove)

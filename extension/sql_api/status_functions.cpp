@@ -78,7 +78,8 @@ void put_member(ReturnSetInfo* rsinfo, const json& m, const std::vector<std::str
   row.text(0, str_field(m, "name"));
   row.text(1, str_field(m, "role"));
   row.text(2, str_field(m, "state"));
-  row.int8(3, int_field(m, "timeline"));
+  int64_t timeline = int_field(m, "timeline");   // 0: not known (postgres stopped or starting)
+  row.int8(3, timeline > 0 ? std::optional<int64_t>(timeline) : std::nullopt);
   auto lag = m.find("lag_bytes");
   row.int8(4, lag != m.end() && lag->is_number_integer() ? std::optional<int64_t>(lag->get<int64_t>()) : std::nullopt);
   row.jsonb(5, object_field(m, "tags").is_object() ? object_field(m, "tags").dump() : "{}");

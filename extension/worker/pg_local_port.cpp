@@ -2,6 +2,7 @@
 
 #include "pg/clock.hpp"
 #include "pg/fence.hpp"
+#include "pg/gucs.hpp"
 #include "pg/shmem.hpp"
 #include "worker/local_actions.hpp"
 #include "worker/local_observation.hpp"
@@ -85,5 +86,8 @@ bool PgLocalPort::io_should_abort() {
   note_shutdown();
   return pg::monotonic_ms() - shutdown_seen_ms_ > kShutdownGraceMs;
 }
+
+// The pg_ha.* tag GUCs are PGC_SIGHUP: should_stop() reloads them, and the next step publishes them.
+std::optional<core::Tags> PgLocalPort::current_tags() { return pg::current_settings().tags; }
 
 }  // namespace pg_ha::worker

@@ -6,6 +6,8 @@ SELECT pg_ha.failover('regress2', NULL);
 SELECT pg_ha.failover('bad name!');
 SELECT pg_ha.restart(NULL);
 SELECT pg_ha.restart('x/../y');
+SELECT pg_ha.reinit(NULL);
+SELECT pg_ha.remove('x/../y');
 SELECT pg_ha.set_config(NULL);
 SELECT pg_ha.set_config('[1, 2]');
 SELECT pg_ha.set_config('"ttl"');

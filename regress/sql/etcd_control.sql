@@ -16,6 +16,11 @@ SELECT pg_ha.switchover();
 SELECT pg_ha.failover('nosuchnode');
 SELECT pg_ha.failover('nosuchnode', true);
 SELECT pg_ha.restart('nosuchnode');
+SELECT pg_ha.reinit('nosuchnode');
+-- no primary yet: nothing to clone from; a live member is not removed
+SELECT pg_ha.reinit('regress1');
+SELECT pg_ha.remove('nosuchnode');
+SELECT pg_ha.remove('regress1');
 SELECT pg_ha.pause();
 SELECT pg_ha.resume();
 -- the config: a patch that breaks a timing rule is refused; a good one is written

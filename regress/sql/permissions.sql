@@ -22,6 +22,8 @@ SELECT pg_ha.pause();
 SELECT pg_ha.resume();
 SELECT pg_ha.set_config('{}');
 SELECT pg_ha.restart('regress1');
+SELECT pg_ha.reinit('regress1');
+SELECT pg_ha.remove('regress1');
 SELECT pg_ha._test_raise('none');
 RESET ROLE;
 

@@ -32,3 +32,5 @@ SELECT pg_ha.pause();
 SELECT pg_ha.failover('regress2');
 SELECT pg_ha.set_config('{"ttl": 20}');
 SELECT pg_ha.restart('regress1');
+SELECT pg_ha.reinit('regress1');
+SELECT pg_ha.remove('regress1');

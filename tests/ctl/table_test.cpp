@@ -107,5 +107,14 @@ TEST(MemberTable, NoLeaderNullFieldsAndMissingMembersDoNotThrow) {
   EXPECT_NO_THROW(render_members(json::object()));
 }
 
+// Issue 16 item 7: an old primary during its demotion is not shown as a second primary.
+TEST(MemberTable, AMemberRecordedAsPrimaryWithoutLeaderIsAnOldPrimary) {
+  json c = three_members();
+  json m = c["members"][0];
+  m["role"] = "primary";
+  EXPECT_EQ(display_role(c, m), "old primary");
+  EXPECT_EQ(display_role(c, c["members"][1]), "primary");
+}
+
 }  // namespace
 }  // namespace pg_ha::ctl
