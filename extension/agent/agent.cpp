@@ -292,10 +292,16 @@ void Agent::catch_up(int64_t revision) {
   if (view_stale_ || cache_.revision() < revision) refresh_view(local_.monotonic_ms());
 }
 
+// No config key means the defaults. A config key that cannot be read is not that: like an invalid
+// config, it leaves the last good one in force (falling back to the defaults would, say, turn
+// synchronous mode off); the view lists it among its problems.
 void Agent::rebuild_view() {
-  view_ = core::build_view(keys_, cache_.kvs(), cache_.revision());
+  std::vector<kv::KeyValue> kvs = cache_.kvs();
+  view_ = core::build_view(keys_, kvs, cache_.revision());
   core::ClusterConfig next = view_.config ? view_.config->value : core::ClusterConfig{};
-  Status valid = core::validate_cluster_config(next);
+  bool present = std::any_of(kvs.begin(), kvs.end(), [&](const kv::KeyValue& k) { return k.key == keys_.config(); });
+  Status valid = view_.config || !present ? core::validate_cluster_config(next)
+                                          : make_error(ErrorKind::Protocol, "the config key cannot be read (see the status's problems)");
   if (valid.ok()) {
     config_ = next;
     rejected_config_.clear();

@@ -75,8 +75,7 @@ const std::vector<Transition>& transitions() {
       {states(S::Primary), states(S::Fenced), "lease lost or gate lapsed, switchover, or a new synchronous set to record"},
       {states(S::Fenced), states(S::Primary), "leads again: lease kept or reclaimed, keep-alive on time, set recorded"},
       {states(S::Primary, S::Fenced), states(S::Demoting), "another node holds the term"},
-      {states(S::Demoting), states(S::Fenced, S::Primary),
-       "the term is this node's after all: the leader key is under its lease again, or free to reclaim; or the term's winner held this name under another identity"},
+      {states(S::Demoting), states(S::Fenced), "the term's winner held this name under another identity"},
       // A replica.
       {states(S::Replica), states(S::Streaming), "the WAL receiver connected to the primary"},
       {states(S::Streaming), states(S::Replica), "the WAL receiver lost the primary, or another primary is followed"},

@@ -62,6 +62,8 @@ void demote(Ctx& c, const StateRecord& s) {
   std::string primary = c.leader() && c.leader()->name != c.me ? c.leader()->name : s.primary;
   c.fence(primary == c.me ? "waiting for leadership" : primary + " is the primary");
   c.set(NodeState::Demoting, primary + " is primary (term " + std::to_string(s.term) + "); this node must become its standby");
+  // Still the lineage's primary, only not under its current lease: nothing to demote, so say so.
+  if (primary == c.me) c.set(NodeState::Fenced, "waiting for leadership of term " + std::to_string(s.term) + " under this node's lease");
   if (primary == c.me && !c.leader() && !s.primary_id.empty() && s.primary_id != c.node.member_id) {
     c.set(NodeState::Fenced, "term " + std::to_string(s.term) + " was won by another node named " + c.me + " (identity " +
                         s.primary_id + "): waiting for a new primary");

@@ -182,7 +182,8 @@ struct Versioned {
 // Everything the core reads from etcd, parsed. Records that fail to parse are listed in
 // `problems` and left out: a corrupt member, report or history record costs only that record; a
 // corrupt leader or state record stops writes (the primary cannot prove it leads, and no take-over
-// can succeed over the key) rather than have the core guess (tests/unit/hostile_view_test.cpp).
+// can succeed over the key) rather than have the core guess (tests/unit/hostile_view_test.cpp); a
+// corrupt config leaves the agent's last good config in force (Agent::rebuild_view).
 struct EtcdView {
   int64_t revision = 0;
   std::optional<Versioned<InitializeRecord>> initialize;

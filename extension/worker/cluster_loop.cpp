@@ -1,7 +1,9 @@
 // Cluster mode: run the agent (extension/agent) with the local PostgreSQL port and the etcd
 // client; a node whose settings do not let it run stays fenced, says why, and tries again. The
-// gate starts closed (deadline 0) and only the agent opens it, after it holds the leader lease. The etcd client's blocking calls check the worker's SIGTERM flag and postmaster
-// death every 20 ms, so shutdown is prompt even in the middle of a request.
+// gate starts closed (deadline 0) and only the agent opens it, after it holds the leader lease.
+// The etcd client's blocking calls check every 20 ms for postmaster death and for a SIGTERM older
+// than PgLocalPort::kShutdownGraceMs (2 s: the grace lets the lease release on the way out
+// through), so shutdown never waits for a request's full timeout.
 #include <memory>
 #include <string>
 

@@ -234,6 +234,20 @@ TEST(AgentLease, AChangedTtlMovesTheKeysToANewLeaseBeforeRevokingTheOld) {
   EXPECT_EQ(leader->lease, after->lease);
 }
 
+// issue 17: a config key that cannot be read is not an absent one: the last good config stays in
+// force (the defaults would turn synchronous mode off), and the status names the key.
+TEST(AgentConfig, AnUnreadableConfigKeepsTheLastGoodOne) {
+  World w(3'000);
+  w.kv.put(std::string(kRoot) + "config", R"({"version":1,"loop_wait_ms":700,"fence_after_ms":2000,"synchronous_mode":"on"})");
+  step_for(w, 2'000);
+  ASSERT_NE(w.server.snapshot.find("\"loop_wait_ms\":700"), std::string::npos) << w.server.snapshot;
+  w.kv.put(std::string(kRoot) + "config", "{not json");
+  step_for(w, 2'000);
+  EXPECT_NE(w.server.snapshot.find("\"loop_wait_ms\":700"), std::string::npos) << w.server.snapshot;
+  EXPECT_NE(w.server.snapshot.find("\"synchronous_mode\":\"on\""), std::string::npos) << w.server.snapshot;
+  EXPECT_NE(w.server.snapshot.find("/pg_ha/c1/config: "), std::string::npos) << "a problem names the key";
+}
+
 // An adopted lease keeps the TTL it was granted with: the agent learns it from the keep-alive
 // answer and re-grants when the config says otherwise.
 TEST(AgentLease, AnAdoptedLeaseWithAnotherTtlIsReplaced) {

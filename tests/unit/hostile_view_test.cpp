@@ -56,6 +56,18 @@ TEST(HostileView, UnreadableMemberRecordIsSkipped) {
   EXPECT_NE(find_write(own, "heartbeat"), nullptr) << "n3 rewrites its own record";
 }
 
+TEST(HostileView, UnreadableReportAndHistoryRecordsAreSkipped) {
+  World w = World::cluster(3);
+  w.etcd.put(w.keys.history(1), "garbage");
+  w.etcd.put(w.keys.election_report(2, "n3"), "{\"version\":1}", w.lease_of("n3"));
+  EtcdView v = w.view();
+  EXPECT_EQ(v.history.count(1), 0u);
+  EXPECT_TRUE(v.reports.empty());
+  EXPECT_EQ(v.problems.size(), 2u);
+  Decision p = w.step("n1").decision;
+  EXPECT_FALSE(p.fenced) << "corrupt history and report records do not stop the primary: " << describe(p);
+}
+
 TEST(HostileView, PostgresRestartedInPlaceLeadsAgainWithoutAnElection) {
   World w = World::cluster(3);
   w.node("n1").obs.stopped();

@@ -231,6 +231,7 @@ TEST(Lead, LeaderKeyUnderAnotherLeaseIsNotLeading) {
   Decision d = w.step("n1").decision;
   EXPECT_TRUE(d.fenced) << describe(d);
   EXPECT_FALSE(d.sidecar.has_value()) << "we are still the lineage's primary: wait, do not demote";
+  EXPECT_EQ(d.state, NodeState::Fenced) << "not demoting: issue 17's state table";
   EXPECT_EQ(find_write(d, "leadership"), nullptr);
 }
 
