@@ -8,6 +8,7 @@
 #include "core/config.hpp"
 #include "core/schema.hpp"
 #include "common/quoting.hpp"
+#include "hba.hpp"
 #include "etcd/options.hpp"
 #include "common/no_postgres.hpp"
 
@@ -110,6 +111,7 @@ const std::map<std::string, Setter>& setters() {
       {"replication_user", str(&SidecarConfig::replication_user)},
       {"replication_passfile", str(&SidecarConfig::replication_passfile)},
       {"replication_networks", str(&SidecarConfig::replication_networks)},
+      {"client_networks", str(&SidecarConfig::client_networks)},
       {"shared_preload_libraries", str(&SidecarConfig::shared_preload_libraries)},
       {"wal_keep_size", str(&SidecarConfig::wal_keep_size)},
       {"max_slot_wal_keep_size", str(&SidecarConfig::max_slot_wal_keep_size)},
@@ -133,16 +135,6 @@ const std::map<std::string, Setter>& setters() {
   return table;
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item = trim(item);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 std::string normalize_key(std::string key) {
   for (char& c : key)
@@ -162,6 +154,17 @@ Status read_file(const std::string& path, std::string* out) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item = trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 bool SidecarConfig::preloads_pg_ha() const {
   std::stringstream ss(shared_preload_libraries);
@@ -233,6 +236,7 @@ Status validate_config(const SidecarConfig& c) {
   if (c.key_prefix.empty() || c.key_prefix[0] != '/') return make_error(ErrorKind::Invalid, "`key_prefix` must start with /");
   std::string clear_text = etcd::insecure_auth_problem(split_list(c.etcd_endpoints), c.etcd_user, c.etcd_allow_insecure_auth);
   if (!clear_text.empty()) return make_error(ErrorKind::Invalid, "`etcd_user`: " + clear_text);
+  if (auto nets = parse_client_networks(c.client_networks); !nets) return nets.error();
   auto options = agent::parse_conninfo_options(c.replication_conninfo_options);
   if (!options) return make_error(ErrorKind::Invalid, "`replication_conninfo_options`: " + options.error().message);
   if (c.effective_socket_dir().size() > 90)

@@ -42,6 +42,9 @@ struct SidecarConfig {
   std::string rewind_user;
   int keep_old_data_dirs = 1;       // data directories moved aside by a re-clone that are kept
   std::string replication_networks = "127.0.0.1/32,::1/128";   // hba lines for replication
+  // Networks ordinary clients may connect from with a password (scram-sha-256), after the
+  // cluster's postgresql.pg_hba rules (hba.hpp); CIDRs only.
+  std::string client_networks = "127.0.0.1/32,::1/128";
   // libpq TLS options for following and cloning ("sslmode=verify-full sslrootcert=..."), also
   // handed to the worker (pg_ha.replication_conninfo_options); agent::parse_conninfo_options.
   std::string replication_conninfo_options;
@@ -83,6 +86,9 @@ Result<SidecarConfig> load_config(const std::vector<std::string>& args, bool* he
 std::string config_usage();
 
 // Splits "host:port" (also "[::1]:port").
+// "a, b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text);
+
 bool split_host_port(const std::string& text, std::string* host, int* port);
 
 }  // namespace pg_ha::sidecar

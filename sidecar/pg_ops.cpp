@@ -11,6 +11,8 @@
 #include <libpq-fe.h>
 
 #include "agent/auto_conf.hpp"
+#include "core/hba.hpp"
+#include "hba.hpp"
 #include "log.hpp"
 #include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
@@ -126,33 +128,6 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   if (follow) set("primary_conninfo", upstream_conninfo(node, *follow, ""));
   set("include_if_exists", node.parameters_conf_path());   // the cluster config's postgresql.parameters
   set("include_if_exists", node.auto_conf_path());   // last: the worker's settings win
-  return o.str();
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
-std::string render_hba(const Node& node) {
-  const SidecarConfig& c = node.config;
-  std::ostringstream o;
-  o << "# Written by pg_ha_sidecar. Local connections: peer, with root and os_user mapped to the superuser.\n";
-  o << "local all all peer map=pg_ha\n";
-  for (const auto& net : split_list(c.replication_networks)) {
-    // replication for streaming and pg_basebackup; `postgres` for pg_rewind's source connection.
-    o << "host replication " << c.replication_user << " " << net << " scram-sha-256\n";
-    o << "host postgres " << c.replication_user << " " << net << " scram-sha-256\n";
-    if (c.effective_rewind_user() != c.replication_user)
-      o << "host postgres " << c.rewind_user << " " << net << " scram-sha-256\n";
-  }
-  o << "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n";
   return o.str();
 }
 
@@ -292,7 +267,11 @@ Status write_node_files(const Node& node, const std::optional<Upstream>& follow)
   if (!s) return s;
   s = files::write_atomically(node.conf_path(), render_conf(node, follow), files::WriteOptions{0600});
   if (!s) return s;
-  s = files::write_atomically(node.hba_path(), render_hba(node), files::WriteOptions{0600});
+  // The cluster's rules as the worker last wrote them: start_postgres renders them from etcd.
+  std::vector<std::string> cluster_rules;
+  if (auto current = read_whole_file(node.hba_path()))
+    cluster_rules = core::cluster_hba_rules(*current).value_or(std::vector<std::string>{});
+  s = files::write_atomically(node.hba_path(), render_hba(node.config, cluster_rules), files::WriteOptions{0600});
   if (!s) return s;
   return files::write_atomically(node.ident_path(), render_ident(node), files::WriteOptions{0600});
 }

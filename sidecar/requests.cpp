@@ -4,6 +4,7 @@
 
 #include "agent/auto_conf.hpp"
 #include "bootstrap.hpp"
+#include "core/hba.hpp"
 #include "log.hpp"
 #include "common/no_postgres.hpp"
 
@@ -55,6 +56,20 @@ void write_parameters_conf(const Node& node, ClusterView& cluster) {
   else log_info("wrote the cluster config's parameters from etcd to " + node.parameters_conf_path());
 }
 
+// The cluster's pg_hba rules from etcd into pg_hba.conf's cluster section, as the worker does once
+// it runs; left as it is when etcd cannot say.
+void write_cluster_hba(const Node& node, ClusterView& cluster) {
+  auto config = cluster.config();
+  if (!config || !core::validate_cluster_config(*config)) return;
+  auto current = read_whole_file(node.hba_path());
+  if (!current) return;
+  auto next = core::replace_cluster_hba_section(*current, config->pg_hba);
+  if (!next || *next == *current) return;
+  Status s = files::write_atomically(node.hba_path(), *next, files::WriteOptions{0600});
+  if (!s) log_warn("cannot write " + node.hba_path() + ": " + s.error().message);
+  else log_info("wrote the cluster config's pg_hba rules from etcd to " + node.hba_path());
+}
+
 std::optional<Upstream> initial_upstream(const Node& node, ClusterView& cluster) {
   if (!has_standby_signal(node)) return std::nullopt;
   // The worker's pg_ha.auto.conf says whom to follow once it runs; until then, the leader.
@@ -69,6 +84,7 @@ Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& clu
   Status s = write_node_files(node, target);
   if (!s) return s;
   write_parameters_conf(node, cluster);
+  write_cluster_hba(node, cluster);
   return postmaster.start();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/files.hpp"
+#include "core/hba.hpp"
 #include "agent/snapshot.hpp"
 #include "core/sidecar_channel.hpp"
 #include "core/takeover.hpp"
@@ -396,6 +397,7 @@ void Agent::apply_local_actions(const core::Decision& d) {
   wrote = write_conf(kAutoConfFile,
                      render_auto_conf(following_, settings_.replication, synchronous_standby_names_, primary_slot_name()),
                      &auto_conf_written_) || wrote;
+  wrote = write_hba() || wrote;
   if (wrote) local_.reload_configuration();
   if (d.sidecar) write_sidecar_request(*d.sidecar);
 }
@@ -409,6 +411,33 @@ bool Agent::write_conf(const char* file, const std::string& conf, std::string* w
     return false;
   }
   *written = conf;
+  return true;
+}
+
+// The cluster's client access rules (core/hba.hpp): this node's pg_hba.conf, which the sidecar
+// writes with its own rules first, gets its cluster section replaced when the rules changed. Only
+// from a config read from etcd (an unread one would drop the rules until the next loop). A file
+// without the section is not the sidecar's and is left alone. True if written.
+bool Agent::write_hba() {
+  if (!cache_.valid() || settings_.state_dir.empty()) return false;
+  std::string path = settings_.state_dir + "/" + kHbaFile;
+  auto current = read_file(path);
+  if (!current.ok()) return false;
+  auto next = core::replace_cluster_hba_section(*current, config_.pg_hba);
+  if (!next) {
+    if (!hba_unmanaged_logged_ && !config_.pg_hba.empty())
+      local_.log(LogLevel::Warning, "pg_ha: " + path + " has no pg_ha cluster section (not written by pg_ha_sidecar): "
+                                    "postgresql.pg_hba is not applied on this node");
+    hba_unmanaged_logged_ = !config_.pg_hba.empty();
+    return false;
+  }
+  if (*next == *current) return false;
+  Status s = files::write_atomically(path, *next, files::WriteOptions{0600});
+  if (!s.ok()) {
+    local_.log(LogLevel::Warning, "pg_ha: could not write " + path + ": " + s.error().message);
+    return false;
+  }
+  local_.log(LogLevel::Info, "pg_ha: applied " + std::to_string(config_.pg_hba.size()) + " cluster pg_hba rule(s)");
   return true;
 }
 

@@ -58,6 +58,7 @@ class Agent {
   bool execute_writes(const core::Decision& d);
   void apply_local_actions(const core::Decision& d);
   bool write_conf(const char* file, const std::string& conf, std::string* written);
+  bool write_hba();
   void write_sidecar_request(const core::SidecarRequest& r);
   void maintain_slots(const core::Decision& d, const core::Observation& obs);
   std::string primary_slot_name() const;
@@ -95,6 +96,7 @@ class Agent {
   std::string gate_reason_;
   std::string auto_conf_written_;
   std::string parameters_conf_written_;
+  bool hba_unmanaged_logged_ = false;   // pg_hba.conf without the sidecar's section: said once
   std::optional<core::FollowTarget> following_;
   std::string synchronous_standby_names_;
   std::string sidecar_request_id_;

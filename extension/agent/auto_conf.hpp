@@ -23,6 +23,8 @@ namespace pg_ha::agent {
 
 constexpr const char* kAutoConfFile = "pg_ha.auto.conf";
 constexpr const char* kParametersConfFile = "pg_ha.parameters.conf";
+// Written by the sidecar; the worker replaces only its cluster section (core/hba.hpp).
+constexpr const char* kHbaFile = "pg_hba.conf";
 
 // Extra libpq options for the connections a node makes to follow and to clone a primary
 // (sslmode, sslrootcert, channel_binding, ...), as keyword/value pairs, in order.

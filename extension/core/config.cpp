@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/canaries.hpp"
+#include "core/hba.hpp"
 #include "core/json_fields.hpp"
 #include "core/schema.hpp"
 #include "core/slots.hpp"
@@ -38,13 +39,28 @@ static const std::set<std::string>& known_config_fields() {
   return fields;
 }
 
+// "postgresql": {"pg_hba": ["host all app 10.0.0.0/8 scram-sha-256", ...]}: each line a valid
+// record (core/hba.hpp); a bad one refuses the whole config, the error names it.
+static Status read_hba(const json& pg, ClusterConfig* c) {
+  auto hba = pg.find("pg_hba");
+  if (hba == pg.end() || hba->is_null()) return ok_status();
+  if (!hba->is_array()) return make_error(ErrorKind::Invalid, "\"postgresql.pg_hba\" must be a list of pg_hba.conf lines");
+  for (const json& line : *hba) {
+    if (!line.is_string()) return make_error(ErrorKind::Invalid, "\"postgresql.pg_hba\" entries must be strings, not " + line.dump());
+    c->pg_hba.push_back(line.get<std::string>());
+  }
+  if (Status v = validate_hba_rules(c->pg_hba); !v.ok()) return make_error(ErrorKind::Invalid, "postgresql.pg_hba: " + v.error().message);
+  return ok_status();
+}
+
 static Status read_parameters(const json& obj, ClusterConfig* c) {
   auto pg = obj.find("postgresql");
   if (pg == obj.end() || pg->is_null()) return ok_status();
   if (!pg->is_object()) return make_error(ErrorKind::Invalid, "\"postgresql\" must be an object");
   for (auto it = pg->begin(); it != pg->end(); ++it) {
-    if (it.key() != "parameters") return make_error(ErrorKind::Invalid, "unknown key \"postgresql." + it.key() + "\"");
+    if (it.key() != "parameters" && it.key() != "pg_hba") return make_error(ErrorKind::Invalid, "unknown key \"postgresql." + it.key() + "\"");
   }
+  if (Status h = read_hba(*pg, c); !h.ok()) return h;
   auto params = pg->find("parameters");
   if (params == pg->end() || params->is_null()) return ok_status();
   if (!params->is_object()) return make_error(ErrorKind::Invalid, "\"postgresql.parameters\" must be an object");
@@ -147,6 +163,8 @@ std::string encode_cluster_config(const ClusterConfig& c) {
   json params = json::object();
   for (const auto& [k, v] : c.postgresql_parameters) params[k] = v;
   j["postgresql"] = {{"parameters", params}};
+  // Only when set: a node not yet upgraded refuses a config with a key it does not know.
+  if (!c.pg_hba.empty()) j["postgresql"]["pg_hba"] = c.pg_hba;
   return j.dump();
 }
 

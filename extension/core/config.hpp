@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "core/types.hpp"
@@ -41,6 +42,9 @@ struct ClusterConfig {
   // Permanent slots: name -> type ("physical", the only type so far), kept on the primary.
   std::map<std::string, std::string> permanent_slots;
   std::map<std::string, std::string> postgresql_parameters;
+  // Client access rules (pg_hba.conf lines, core/hba.hpp), after the sidecar's own rules on every
+  // node; changing them needs a superuser (sql_api/privileges.hpp).
+  std::vector<std::string> pg_hba;
 };
 
 // Parses the `config` value (JSON). Unknown top-level keys are an error: a typo must not be

@@ -154,6 +154,13 @@ core::ClusterConfig apply_patch(const core::ClusterConfig& base, const json& pat
 void check_config_patch(const json& patch) {
   apply_patch(core::ClusterConfig{}, patch);
   check_parameters(patch);
+  auto pg_section = patch.find("postgresql");
+  if (pg_section != patch.end() && pg_section->is_object() && pg_section->contains("pg_hba")) require_hba_privilege();
+}
+
+// Also a patch that drops the rules wholesale ("postgresql": null) changes them.
+void check_hba_change(const core::ClusterConfig& current, const json& patch) {
+  if (apply_patch(current, patch).pg_hba != current.pg_hba) require_hba_privilege();
 }
 
 // A patch may also drop parameters wholesale ("parameters": null): each one that the real config
@@ -206,6 +213,7 @@ Datum set_config(FunctionCallInfo fcinfo) {
   check_config_patch(parsed);
   return run_control("change the config", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
     check_removed_parameters(c, parsed);
+    check_hba_change(c, parsed);
     return core::plan_config_patch(k, v, patch);
   });
 }

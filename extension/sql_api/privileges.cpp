@@ -23,4 +23,12 @@ void require_parameter_privilege(const std::string& name, const pg::ParameterFac
                      "Ask a superuser to set it, or to GRANT ALTER SYSTEM ON PARAMETER " + name + ".");
 }
 
+void require_hba_privilege() {
+  if (pg::current_user_is_superuser()) return;
+  throw pg::SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE, "pg_ha: permission denied to change postgresql.pg_hba",
+                     "The cluster's pg_hba rules decide who may connect as which role on every node (a trust rule "
+                     "makes anyone a superuser), so only superusers may change them.",
+                     "Ask a superuser to change them.");
+}
+
 }  // namespace pg_ha::sql_api

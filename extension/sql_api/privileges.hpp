@@ -22,4 +22,9 @@ void require_cluster_admin(const char* function_name);
 // GRANT ALTER SYSTEM ON PARAMETER to the caller. Raises "permission denied" otherwise.
 void require_parameter_privilege(const std::string& name, const pg::ParameterFacts& facts);
 
+// postgresql.pg_hba decides who may log in as whom, on every node: a `trust` rule makes anyone a
+// superuser. A pgha_admin member must not grant more than it holds, so changing the rules needs a
+// superuser (no GRANT can delegate it). Raises "permission denied" otherwise.
+void require_hba_privilege();
+
 }  // namespace pg_ha::sql_api

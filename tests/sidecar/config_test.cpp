@@ -67,6 +67,16 @@ TEST(SidecarConfig, BadValuesAreRefused) {
   EXPECT_FALSE(from_text("name = 'unterminated\n").ok());
 }
 
+TEST(SidecarConfig, ClientNetworksAreCidrs) {
+  auto c = from_text(std::string(kMinimal) + "client_networks = '10.0.0.0/8, 192.168.1.0/24'\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->client_networks, "10.0.0.0/8, 192.168.1.0/24");
+  auto bad = from_text(std::string(kMinimal) + "client_networks = '10.0.0.0/8, everywhere'\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("client_networks"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("everywhere"), std::string::npos) << bad.error().message;
+}
+
 TEST(SidecarConfig, RequiredKeys) {
   auto c = from_text("name = n1\n");
   ASSERT_FALSE(c.ok());
