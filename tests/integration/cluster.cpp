@@ -135,6 +135,9 @@ void PgHaCluster::start_node(int i) {
                      "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
                      "etcd_endpoints = '" + n.etcd_endpoints + "'\nreplication_passfile = '" + n.base +
                      "/replication.pgpass'\nos_user = '" + n.os_user + "'\n";
+  // PG_HA_TEST_BIN_DIR: PostgreSQL (with this build's pg_ha installed into it by DESTDIR) from a
+  // private tree instead of the system's, so a test needs no install into the system directories.
+  if (const char* bin = std::getenv("PG_HA_TEST_BIN_DIR"); bin && *bin) text += std::string("bin_dir = '") + bin + "'\n";
   for (const std::string& line : options_.extra_node_settings) text += line + "\n";
   if (auto own = options_.node_settings.find(i); own != options_.node_settings.end()) {
     for (const std::string& line : own->second) text += line + "\n";

@@ -12,12 +12,10 @@ namespace {
 
 class Slots : public Cluster {
  protected:
-  // PG_HA_TEST_BIN_DIR: run PostgreSQL from a private tree (bench/setup.sh builds one the same
-  // way) instead of the system's, so the test needs no install into the system directories.
+  // PG_HA_TEST_BIN_DIR (a private PostgreSQL tree) is applied by the harness (cluster.cpp).
   static ClusterOptions options(const std::string& config = config_with()) {
     ClusterOptions o;
     o.config_json = config;
-    if (const char* bin = std::getenv("PG_HA_TEST_BIN_DIR")) o.extra_node_settings.push_back(std::string("bin_dir = '") + bin + "'");
     return o;
   }
   // "name:active" for each physical slot on node i, sorted; "" when the node does not answer.
