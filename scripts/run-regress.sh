@@ -14,6 +14,9 @@
 #   cannot_run     on that etcd with authentication: a node that cannot run says why, and retries
 # PG_HA_KEEP_REGRESS=1 keeps the work directory (data, logs, results) for inspection;
 # PG_HA_REGRESS_PHASES="etcd fenced" runs only the phases named (while working on one of them).
+# PG_HA_REGRESS_BIN_DIR=<tree>/usr/lib/postgresql/15/bin runs a private copy of PostgreSQL (its
+# lib and share beside it, as PostgreSQL finds them) and installs the module there instead of
+# into the system's directories.
 # Runs as root (CI) or as any user who may write PostgreSQL's directories; the server itself runs
 # as `postgres`. Stops everything it started, also on failure. Exit code: 0 when every phase passed.
 set -euo pipefail
@@ -25,7 +28,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$build" && pwd)
 bindir=$(pg_config --bindir)
 [ -x /usr/lib/postgresql/15/bin/initdb ] && bindir=/usr/lib/postgresql/15/bin
-pg_regress="$(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress"
+pg_config="pg_config"
+if [ -n "${PG_HA_REGRESS_BIN_DIR:-}" ]; then bindir=$PG_HA_REGRESS_BIN_DIR; pg_config="$bindir/pg_config"; fi
+pg_regress="$("$pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress"
 
 source "$top/scripts/regress/lib.sh"
 for phase in $phases; do source "$top/scripts/regress/$phase.sh"; done

@@ -7,8 +7,8 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 install_module() {
-  install -m 0755 "$build/extension/pg_ha.so" "$(pg_config --pkglibdir)/pg_ha.so"
-  install -m 0644 "$top/pg_ha.control" "$top/sql/pg_ha--0.1.sql" "$(pg_config --sharedir)/extension/"
+  install -m 0755 "$build/extension/pg_ha.so" "$("$pg_config" --pkglibdir)/pg_ha.so"
+  install -m 0644 "$top/pg_ha.control" "$top/sql/pg_ha--0.1.sql" "$("$pg_config" --sharedir)/extension/"
 }
 
 pgdata="" etcd_pid="" blackhole_pid=""
