@@ -4,6 +4,7 @@
 #include <cctype>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "core/control.hpp"
 #include "core/schema.hpp"
 #include "pg/gucs.hpp"
+#include "pg/hba_rules.hpp"
 #include "pg/parameter_rules.hpp"
 #include "sql_api/etcd_session.hpp"
 #include "sql_api/privileges.hpp"
@@ -148,14 +150,25 @@ core::ClusterConfig apply_patch(const core::ClusterConfig& base, const json& pat
   return *parsed;
 }
 
+// Each pg_hba line the patch sets, judged by PostgreSQL's own parser after the core's checks: a
+// rule the server would refuse at its next reload or start never reaches etcd.
+void check_hba_rules(const std::vector<std::string>& rules) {
+  for (const std::string& line : rules) {
+    std::string problem = pg::hba_line_problem(line);
+    if (!problem.empty())
+      throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "pg_ha: invalid pg_hba rule \"" + line + "\"", problem);
+  }
+}
+
 // Types and key names of a patch, and each parameter it sets or removes by name, can be checked
 // without etcd: apply it to the defaults. The range rules that tie knobs together are checked by
 // the core against the real config.
 void check_config_patch(const json& patch) {
-  apply_patch(core::ClusterConfig{}, patch);
+  core::ClusterConfig patched = apply_patch(core::ClusterConfig{}, patch);
   check_parameters(patch);
   auto pg_section = patch.find("postgresql");
   if (pg_section != patch.end() && pg_section->is_object() && pg_section->contains("pg_hba")) require_hba_privilege();
+  check_hba_rules(patched.pg_hba);
 }
 
 // Also a patch that drops the rules wholesale ("postgresql": null) changes them.

@@ -20,6 +20,12 @@ SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 scr
 SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 magic"]}}');
 SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["local all all"]}}');
 SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 peer"]}}');
+-- well-formed, but PostgreSQL's own parser (as for pg_hba_file_rules) refuses them: they would
+-- keep a node from starting
+SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 md5 nosuchoption=1"]}}');
+SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 ldap"]}}');
+SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 md5 clientcert=verify-ca"]}}');
+SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["host all all 10.0.0.0/8 radius radiusservers=127.0.0.1"]}}');
 -- good rules
 SELECT pg_ha.set_config('{"postgresql": {"pg_hba": ["hostssl app app_user 10.1.0.0/16 scram-sha-256", "host all all 192.168.0.0 255.255.0.0 md5"]}}') - 'revision' AS done;
 SELECT regress_wait_for($$jsonb_array_length(pg_ha.config()->'postgresql'->'pg_hba') = 2$$);
