@@ -70,8 +70,11 @@ json members_json(const core::EtcdView& v) {
     for (const char* field : {"state", "error", "api_url"}) j[field] = clipped(j[field].get<std::string>());
     bool is_leader = v.leader && v.leader->value.name == name;
     j["leader"] = is_leader;
-<<<<<<< HEAD
-    j["lag_bytes"] = (is_leader || m.value.flush_lsn >= top) ? 0 : static_cast<int64_t>(top - m.value.flush_lsn);
+    // A member that reports no position (postgres stopped for a demote or a clone, or not yet
+    // reading its control file) is not "the primary's whole WAL behind": its lag is unknown.
+    bool unknown = !is_leader && (!m.value.postgres_running || m.value.timeline == 0 || m.value.flush_lsn == 0);
+    if (unknown) j["lag_bytes"] = nullptr;
+    else j["lag_bytes"] = (is_leader || m.value.flush_lsn >= top) ? 0 : static_cast<int64_t>(top - m.value.flush_lsn);
     auto down = v.down.find(name);
     if (down != v.down.end()) mark_down(j, down->second.value);
     out.push_back(j);
@@ -84,13 +87,6 @@ json members_json(const core::EtcdView& v) {
               {"tags", json::object()}, {"pending_restart", false}, {"leader", false}, {"lag_bytes", nullptr},
               {"postgres_running", false}, {"member_id", d.value.member_id}};
     mark_down(j, d.value);
-=======
-    // A member that reports no position (postgres stopped for a demote or a clone, or not yet
-    // reading its control file) is not "the primary's whole WAL behind": its lag is unknown.
-    bool unknown = !is_leader && (!m.value.postgres_running || m.value.timeline == 0 || m.value.flush_lsn == 0);
-    if (unknown) j["lag_bytes"] = nullptr;
-    else j["lag_bytes"] = (is_leader || m.value.flush_lsn >= top) ? 0 : static_cast<int64_t>(top - m.value.flush_lsn);
->>>>>>> ops16
     out.push_back(j);
   }
   return out;
