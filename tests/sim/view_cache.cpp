@@ -5,7 +5,7 @@
 namespace pg_ha::sim {
 
 const core::EtcdView& ViewCache::piece(const core::Keys& keys, const kv::KeyValue& kv) {
-  auto id = std::make_pair(kv.key, kv.mod_revision);
+  auto id = std::make_pair(kv.mod_revision, kv.key);
   auto it = pieces_.find(id);
   if (it != pieces_.end()) return it->second;
   if (pieces_.size() > 20000) pieces_.clear();

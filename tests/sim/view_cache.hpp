@@ -19,7 +19,8 @@ class ViewCache {
 
  private:
   const core::EtcdView& piece(const core::Keys& keys, const kv::KeyValue& kv);
-  std::map<std::pair<std::string, int64_t>, core::EtcdView> pieces_;
+  // (mod_revision, key): the revision first, so most lookups compare a number, not a key.
+  std::map<std::pair<int64_t, std::string>, core::EtcdView> pieces_;
 };
 
 }  // namespace pg_ha::sim
