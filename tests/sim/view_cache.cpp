@@ -37,12 +37,16 @@ bool merge(core::EtcdView& v, const core::EtcdView& p) {
 
 }  // namespace
 
-core::EtcdView ViewCache::build(const core::Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision) {
+core::EtcdView ViewCache::build(const core::Keys& keys, const std::map<std::string, kv::KeyValue>& kvs, int64_t revision) {
   core::EtcdView v;
   v.revision = revision;
-  for (const kv::KeyValue& kv : kvs) {
-    if (kv.key.compare(0, keys.root().size(), keys.root()) != 0) continue;
-    if (!merge(v, piece(keys, kv))) return core::build_view(keys, kvs, revision);
+  for (const auto& [key, kv] : kvs) {
+    if (key.compare(0, keys.root().size(), keys.root()) != 0) continue;
+    if (!merge(v, piece(keys, kv))) {
+      std::vector<kv::KeyValue> all;
+      for (const auto& [k, value] : kvs) all.push_back(value);
+      return core::build_view(keys, all, revision);
+    }
   }
   return v;
 }

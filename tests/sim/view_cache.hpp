@@ -15,7 +15,8 @@ namespace pg_ha::sim {
 
 class ViewCache {
  public:
-  core::EtcdView build(const core::Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);
+  // kvs: a worker's keys by name (no copy into a vector unless the merge falls back).
+  core::EtcdView build(const core::Keys& keys, const std::map<std::string, kv::KeyValue>& kvs, int64_t revision);
 
  private:
   const core::EtcdView& piece(const core::Keys& keys, const kv::KeyValue& kv);
