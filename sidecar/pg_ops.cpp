@@ -219,7 +219,9 @@ Status checkpoint_source(const Node& node, const Upstream& from) {
   PGconn* conn = PQconnectdb(rewind_conninfo(node, from).c_str());
   Status s = ok_status();
   if (PQstatus(conn) != CONNECTION_OK) {
-    s = make_error(ErrorKind::Unavailable, "cannot connect to " + from.name + " for a checkpoint: " + PQerrorMessage(conn));
+    std::string why = PQerrorMessage(conn);
+    s = make_error(source_is_full(why) ? ErrorKind::Unavailable : ErrorKind::Internal,
+                   "cannot connect to " + from.name + " for a checkpoint: " + why);
   } else {
     PGresult* r = PQexec(conn, "CHECKPOINT");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -230,11 +232,21 @@ Status checkpoint_source(const Node& node, const Upstream& from) {
   return s;
 }
 
+// A source that is up but has no connection slot left: worth a retry, not a re-clone. Any other
+// refusal (the source is down, killed during the hand-over) is a failed request, so that the
+// worker decides again (an election) instead of the sidecar stopping postgres for the same
+// request every second (seen: a switchover target killed while the old primary was demoted).
+bool source_is_full(const std::string& libpq_message) {
+  return libpq_message.find("too many clients") != std::string::npos ||
+         libpq_message.find("remaining connection slots are reserved") != std::string::npos;
+}
+
 bool rewind_could_not_connect(const std::string& output) {
   // libpq's "connection to server at ... failed: FATAL:  sorry, too many clients already" (or
   // "remaining connection slots are reserved ..."), and pg_rewind's own word before it, if any.
   return output.find("connection to server") != std::string::npos && output.find("failed") != std::string::npos &&
-         output.find("fetching") == std::string::npos && output.find("servers diverged") == std::string::npos;
+         source_is_full(output) && output.find("fetching") == std::string::npos &&
+         output.find("servers diverged") == std::string::npos;
 }
 
 Result<RewindOutcome> run_rewind(const Node& node, const Upstream& from) {

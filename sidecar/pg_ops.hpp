@@ -31,6 +31,7 @@ Status run_basebackup(const Node& node, const Upstream& from);
 Status check_source_reachable(const Node& node, const Upstream& from);
 
 // pg_rewind's output says it could not connect to the source (so it changed nothing).
+bool source_is_full(const std::string& libpq_message);
 bool rewind_could_not_connect(const std::string& output);
 
 enum class RewindOutcome { Rewound, NotNeeded };

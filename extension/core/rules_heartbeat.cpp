@@ -43,10 +43,13 @@ void heartbeat(Ctx& c) {
   std::string body = encode(r);
   auto in_view = c.view.members.find(c.me);
   bool missing = in_view == c.view.members.end() || in_view->second.lease != c.obs.lease.id;
-  std::string id = without_positions(r);
+  // The same body means the same identity (the body holds every field of it): encode it only
+  // when the body changed.
+  bool body_changed = body != c.mem.published_member;
+  std::string id = body_changed ? without_positions(r) : c.mem.published_identity;
   bool identity_changed = id != c.mem.published_identity;
   bool due = c.now - c.mem.published_member_ms >= c.cfg.loop_wait_ms;
-  if (!missing && !identity_changed && !(due && body != c.mem.published_member)) return;
+  if (!missing && !identity_changed && !(due && body_changed)) return;
   kv::Txn t;
   // Never over a record we did not see: another node with our name may have just written one.
   std::string key = c.keys.member(c.me);

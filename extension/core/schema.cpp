@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/json_fields.hpp"
+#include "core/member_json.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core {
@@ -121,15 +122,7 @@ std::string encode(const InitializeRecord& r) {
   return json_fields::dump(json{{"version", kSchemaVersion}, {"node", r.node}, {"system_identifier", r.system_identifier}});
 }
 
-std::string encode(const MemberRecord& r) {
-  return json_fields::dump(json{{"version", kSchemaVersion}, {"name", r.name}, {"role", role_name(r.role)}, {"state", r.state},
-              {"postgres_running", r.postgres_running}, {"timeline", r.timeline},
-              {"flush_lsn", lsn_to_string(r.flush_lsn)}, {"replay_lsn", lsn_to_string(r.replay_lsn)},
-              {"upstream", r.upstream}, {"host", r.host}, {"port", r.port}, {"api_url", r.api_url},
-              {"lease_id", std::to_string(r.lease_id)}, {"tags", tags_json(r.tags)},
-              {"pending_restart", r.pending_restart}, {"error", r.error}, {"member_id", r.member_id},
-              {"system_identifier", r.system_identifier}});
-}
+std::string encode(const MemberRecord& r) { return member_json(r); }
 
 std::string encode(const LeaderRecord& r) {
   json j = {{"version", kSchemaVersion}, {"name", r.name}, {"term", r.term}};

@@ -10,9 +10,11 @@
 namespace pg_ha::test {
 
 // "" when the samples show one writable lineage at a time; otherwise what shows two:
-//   - two nodes writable on one timeline (every promotion starts a new one), or
-//   - a node writable on an older timeline in an answer that began after an answer on a newer
-//     timeline had ended: the old lineage still took writes once the new one did.
+//   a node's lineage (its answers on one timeline) writable in an answer that began after an
+//   answer of a newer lineage had ended: the old lineage still took writes once the new one did.
+// Lineages are ordered by timeline; two on one timeline (two promotions that chose the same
+// number because the second could not see the first's history file, docs/protocol.md) by their
+// first answer, so one after the other passes and interleaved answers are found.
 // Answers are ordered only by their [before_us, after_us] windows, never by when the probe sent
 // or received them, so a slow probe connection cannot make two answers look simultaneous.
 std::string two_writers(const std::vector<WritableSample>& samples);

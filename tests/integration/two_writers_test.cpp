@@ -30,8 +30,17 @@ TEST(TwoWriters, ItIsFoundWhateverOrderTheSamplesCameIn) {
 }
 
 TEST(TwoWriters, TwoNodesOnOneTimelineAreFound) {
-  std::string v = two_writers({at(0, 4, 100, 110), at(1, 4, 5000, 5010)});
+  std::string v = two_writers({at(0, 4, 100, 110), at(1, 4, 5000, 5010), at(0, 4, 5011, 5020)});
   EXPECT_NE(v.find("one timeline"), std::string::npos) << v;
+  v = two_writers({at(1, 4, 5000, 5010), at(0, 4, 100, 110), at(1, 4, 5011, 5020), at(0, 4, 6000, 6010)});
+  EXPECT_NE(v.find("one timeline"), std::string::npos) << v;
+}
+
+TEST(TwoWriters, OneNodeAfterAnotherOnOneTimelinePasses) {
+  // A switchover target promoted to timeline 2 and was killed; the next candidate could not see
+  // its history file and promoted to "timeline 2" too (seen in
+  // NewPrimaryKilledWhileTheOldOneIsDemotedLeavesAWorkingCluster): one writer at a time.
+  EXPECT_EQ(two_writers({at(0, 1, 50, 60), at(1, 2, 100, 110), at(1, 2, 200, 210), at(2, 2, 3500, 3510)}), "");
 }
 
 TEST(TwoWriters, ANodeBackOnItsOwnTimelineAfterAPauseIsOneLineage) {

@@ -114,7 +114,7 @@ void check_alone_recorded(World& w, const Node& x) {
 void check_sync_recorded(World& w) {
   for (const Node& x : w.nodes) {
     if (!can_commit(w, x.index)) continue;
-    SyncRule rule = parse_ssn(x.pg.synchronous_standby_names);
+    const SyncRule& rule = sync_rule(w.checks, x.pg.synchronous_standby_names);
     if (!rule.sync) {
       check_alone_recorded(w, x);
       continue;
@@ -319,6 +319,26 @@ std::string machine(const World& w, int n) {
 
 }  // namespace
 
+namespace {
+
+// The identity in a member record's text, decoded once per text; nullopt when it does not decode.
+const std::optional<std::string>& member_id_of(CheckerState& c, const std::string& text) {
+  auto it = c.member_ids.find(text);
+  if (it != c.member_ids.end()) return it->second;
+  if (c.member_ids.size() > 4096) c.member_ids.clear();
+  auto m = core::decode_member(text);
+  return c.member_ids[text] = m.ok() ? std::optional<std::string>(m->member_id) : std::nullopt;
+}
+
+}  // namespace
+
+const SyncRule& sync_rule(CheckerState& c, const std::string& ssn) {
+  auto it = c.ssn_rules.find(ssn);
+  if (it != c.ssn_rules.end()) return it->second;
+  if (c.ssn_rules.size() > 256) c.ssn_rules.clear();
+  return c.ssn_rules[ssn] = parse_ssn(ssn);
+}
+
 void check_identity_puts(World& w, const kv::Txn& t, int by_node) {
   if (by_node < 0 || !w.etcd.compares_hold(t)) return;
   for (const kv::RequestOp& op : t.success) {   // etcd refuses the whole txn for a dead lease
@@ -352,16 +372,17 @@ void check_identity_puts(World& w, const kv::Txn& t, int by_node) {
       return;
     }
     if (op.key.compare(0, members.size(), members) != 0) continue;
-    auto mine = core::decode_member(op.value);
-    if (mine.ok() && mine->member_id != x.config.member_id) {
-      w.fail("ID", machine(w, by_node) + " writes " + op.key + " with identity " + mine->member_id);
+    const auto& mine = member_id_of(w.checks, op.value);
+    if (mine && *mine != x.config.member_id) {
+      w.fail("ID", machine(w, by_node) + " writes " + op.key + " with identity " + *mine);
       return;
     }
     const kv::KeyValue* prev = w.etcd.get(op.key);
-    auto theirs = prev ? core::decode_member(prev->value) : Result<core::MemberRecord>(make_error(ErrorKind::NotFound, ""));
-    if (theirs.ok() && !theirs->member_id.empty() && theirs->member_id != x.config.member_id && w.etcd.lease_alive(prev->lease)) {
+    if (!prev) continue;
+    const auto& theirs = member_id_of(w.checks, prev->value);
+    if (theirs && !theirs->empty() && *theirs != x.config.member_id && w.etcd.lease_alive(prev->lease)) {
       w.fail("ID", machine(w, by_node) + " overwrites " + op.key + ", the live record (lease " + std::to_string(prev->lease) +
-                       ") of identity " + theirs->member_id);
+                       ") of identity " + *theirs);
       return;
     }
   }

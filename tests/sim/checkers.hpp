@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -35,7 +36,15 @@ struct CheckerState {
   int64_t leader_rev = -1, state_rev = -1;
   std::optional<core::LeaderRecord> leader;
   std::optional<core::StateRecord> state;
+  // Memos of pure functions the checkers call after every event or txn (same answers, less CPU):
+  // synchronous_standby_names -> its rule; a member record's text -> its identity (nullopt: the
+  // text does not decode). Bounded: cleared when large.
+  std::map<std::string, SyncRule> ssn_rules;
+  std::map<std::string, std::optional<std::string>> member_ids;
 };
+
+// parse_ssn(text), remembered per text.
+const SyncRule& sync_rule(CheckerState& c, const std::string& ssn);
 
 // The commit gate the extension enforces (the brief's rule 4).
 bool can_commit(const World& w, int n);

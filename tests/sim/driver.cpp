@@ -461,14 +461,14 @@ void apply_decision(World& w, int n, const core::Decision& d) {
 
 // FINDINGS.md F1: the core's build_view files election reports under "" (moved-from name).
 // Re-file them from the raw keys until the core is fixed; a no-op afterwards.
-void repair_reports(const World& w, const std::vector<kv::KeyValue>& kvs, core::EtcdView* view) {
+void repair_reports(const World& w, const std::map<std::string, kv::KeyValue>& kvs, core::EtcdView* view) {
   bool broken = false;
   for (const auto& [term, by_name] : view->reports) broken |= by_name.count("") != 0;
   if (!broken) return;
   view->reports.clear();
   std::string prefix = w.keys.election_prefix();
-  for (const kv::KeyValue& v : kvs) {
-    if (v.key.compare(0, prefix.size(), prefix) != 0) continue;
+  for (const auto& [key, v] : kvs) {
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
     auto r = core::decode_report(v.value);
     if (r.ok()) view->reports[r->term][r->name] = core::Versioned<core::ElectionReport>{*r, v.create_revision, v.mod_revision, v.lease};
   }
@@ -477,10 +477,8 @@ void repair_reports(const World& w, const std::vector<kv::KeyValue>& kvs, core::
 void do_step(World& w, int n, const core::ClusterConfig& cfg) {
   Node& x = w.node(n);
   if (x.w.view_dirty) {
-    std::vector<kv::KeyValue> kvs;
-    for (const auto& [key, v] : x.w.kvs) kvs.push_back(v);
-    x.w.view = w.views.build(w.keys, kvs, x.w.view_revision);
-    repair_reports(w, kvs, &x.w.view);
+    x.w.view = w.views.build(w.keys, x.w.kvs, x.w.view_revision);
+    repair_reports(w, x.w.kvs, &x.w.view);
     x.w.view_dirty = false;
   }
   const core::EtcdView& view = x.w.view;

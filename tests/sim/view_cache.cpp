@@ -5,7 +5,7 @@
 namespace pg_ha::sim {
 
 const core::EtcdView& ViewCache::piece(const core::Keys& keys, const kv::KeyValue& kv) {
-  auto id = std::make_pair(kv.key, kv.mod_revision);
+  auto id = std::make_pair(kv.mod_revision, kv.key);
   auto it = pieces_.find(id);
   if (it != pieces_.end()) return it->second;
   if (pieces_.size() > 20000) pieces_.clear();
@@ -37,12 +37,16 @@ bool merge(core::EtcdView& v, const core::EtcdView& p) {
 
 }  // namespace
 
-core::EtcdView ViewCache::build(const core::Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision) {
+core::EtcdView ViewCache::build(const core::Keys& keys, const std::map<std::string, kv::KeyValue>& kvs, int64_t revision) {
   core::EtcdView v;
   v.revision = revision;
-  for (const kv::KeyValue& kv : kvs) {
-    if (kv.key.compare(0, keys.root().size(), keys.root()) != 0) continue;
-    if (!merge(v, piece(keys, kv))) return core::build_view(keys, kvs, revision);
+  for (const auto& [key, kv] : kvs) {
+    if (key.compare(0, keys.root().size(), keys.root()) != 0) continue;
+    if (!merge(v, piece(keys, kv))) {
+      std::vector<kv::KeyValue> all;
+      for (const auto& [k, value] : kvs) all.push_back(value);
+      return core::build_view(keys, all, revision);
+    }
   }
   return v;
 }

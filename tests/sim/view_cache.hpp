@@ -15,11 +15,13 @@ namespace pg_ha::sim {
 
 class ViewCache {
  public:
-  core::EtcdView build(const core::Keys& keys, const std::vector<kv::KeyValue>& kvs, int64_t revision);
+  // kvs: a worker's keys by name (no copy into a vector unless the merge falls back).
+  core::EtcdView build(const core::Keys& keys, const std::map<std::string, kv::KeyValue>& kvs, int64_t revision);
 
  private:
   const core::EtcdView& piece(const core::Keys& keys, const kv::KeyValue& kv);
-  std::map<std::pair<std::string, int64_t>, core::EtcdView> pieces_;
+  // (mod_revision, key): the revision first, so most lookups compare a number, not a key.
+  std::map<std::pair<int64_t, std::string>, core::EtcdView> pieces_;
 };
 
 }  // namespace pg_ha::sim
