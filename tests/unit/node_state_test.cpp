@@ -66,12 +66,14 @@ TEST(NodeStates, TransitionRules) {
   EXPECT_TRUE(transition_allowed(S::Streaming, S::Electing));
   EXPECT_TRUE(transition_allowed(S::Promoting, S::Fenced));
   EXPECT_TRUE(transition_allowed(S::Primary, S::Conflict));
-  // A primary becomes a replica only through a restart of PostgreSQL (a new worker).
+  // A leading primary becomes a replica only by being demoted first.
   EXPECT_FALSE(transition_allowed(S::Primary, S::Streaming));
-  EXPECT_FALSE(transition_allowed(S::Demoting, S::Replica));
-  // A replica becomes a primary only by promoting.
+  EXPECT_TRUE(transition_allowed(S::Demoting, S::Replica)) << "the demote is done";
+  // A replica leads only by promoting; a promotion that lands after the step moved on (the
+  // simulator found it after the merges: pg_promote is asynchronous) starts fenced.
   EXPECT_FALSE(transition_allowed(S::Streaming, S::Primary));
-  EXPECT_FALSE(transition_allowed(S::Electing, S::Fenced));
+  EXPECT_TRUE(transition_allowed(S::Electing, S::Fenced));
+  EXPECT_FALSE(transition_allowed(S::Electing, S::Primary));
   EXPECT_FALSE(transition_allowed(S::Primary, S::Bootstrapping)) << "the cluster state never goes away";
   // The worker's own states are never a step's.
   EXPECT_FALSE(transition_allowed(std::nullopt, S::CannotRun));
