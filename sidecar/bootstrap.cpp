@@ -44,31 +44,28 @@ Status exec(PGconn* conn, const std::string& sql, const std::string& what) {
   return make_error(ErrorKind::Internal, what + " failed: " + msg);
 }
 
-// The superuser pg_rewind connects as (rewind_user), so that a demote still finds a reserved slot
-// on a new primary whose max_connections is full. Same hashing of the password as below.
-Status create_rewind_role(const Node& node, PGconn* conn) {
-  const std::string& user = node.config.rewind_user;
+// Creates `user` if missing and sets its attributes and password, read from the replication
+// passfile. The password is hashed by libpq (SCRAM) before it is sent: the server, its logs and
+// ours never see it.
+Status ensure_login_role(const Node& node, PGconn* conn, const std::string& user, const std::string& attributes) {
   auto password = password_from_passfile(node.config.replication_passfile, user);
   if (!password) return password.error();
   std::string role = quote_ident(conn, user);
   char* verifier = PQencryptPasswordConn(conn, password->c_str(), user.c_str(), "scram-sha-256");
-  if (!verifier) return make_error(ErrorKind::Internal, "cannot hash the rewind user's password");
+  if (!verifier) return make_error(ErrorKind::Internal, "cannot hash the password of role " + user);
   char* literal = PQescapeLiteral(conn, verifier, strlen(verifier));
   char* name = PQescapeLiteral(conn, user.c_str(), user.size());
   std::string sql = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + std::string(name) +
-                    ") THEN CREATE ROLE " + role + "; END IF; END$$; ALTER ROLE " + role +
-                    " WITH LOGIN SUPERUSER PASSWORD " + literal + ";";
+                    ") THEN CREATE ROLE " + role + "; END IF; END$$; ALTER ROLE " + role + " WITH LOGIN " +
+                    attributes + " PASSWORD " + literal + ";";
   PQfreemem(name);
   PQfreemem(literal);
   PQfreemem(verifier);
-  return exec(conn, sql, "creating the rewind role");
+  return exec(conn, sql, "creating role " + user);
 }
 
-// The replication role, its password and what pg_rewind needs to read the source's files. The
-// password is hashed by libpq (SCRAM) before it is sent: the server, its logs and ours never see it.
+// The replication role, its password and what pg_rewind needs to read the source's files.
 Status create_replication_role(const Node& node) {
-  auto password = password_from_passfile(node.config.replication_passfile, node.config.replication_user);
-  if (!password) return password.error();
   PGconn* conn = PQconnectdb(local_conninfo(node, 5).c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn);
@@ -77,19 +74,7 @@ Status create_replication_role(const Node& node) {
   }
   const std::string& user = node.config.replication_user;
   std::string role = quote_ident(conn, user);
-  char* verifier = PQencryptPasswordConn(conn, password->c_str(), user.c_str(), "scram-sha-256");
-  Status s = verifier ? ok_status() : make_error(ErrorKind::Internal, "cannot hash the replication password");
-  if (s) {
-    char* literal = PQescapeLiteral(conn, verifier, strlen(verifier));
-    char* name = PQescapeLiteral(conn, user.c_str(), user.size());
-    std::string sql = "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = " + std::string(name) +
-                      ") THEN CREATE ROLE " + role + "; END IF; END$$; ALTER ROLE " + role +
-                      " WITH LOGIN REPLICATION PASSWORD " + literal + ";";
-    PQfreemem(name);
-    PQfreemem(literal);
-    PQfreemem(verifier);
-    s = exec(conn, sql, "creating the replication role");
-  }
+  Status s = ensure_login_role(node, conn, user, "REPLICATION");
   if (s) {
     s = exec(conn,
              "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO " + role +
@@ -99,7 +84,9 @@ Status create_replication_role(const Node& node) {
                  "; GRANT pg_checkpoint TO " + role,
              "granting pg_rewind's functions");
   }
-  if (s && node.config.effective_rewind_user() != user) s = create_rewind_role(node, conn);
+  // The superuser pg_rewind connects as (rewind_user), so that a demote still finds a reserved
+  // slot on a new primary whose max_connections is full.
+  if (s && node.config.effective_rewind_user() != user) s = ensure_login_role(node, conn, node.config.rewind_user, "SUPERUSER");
   PQfinish(conn);
   return s;
 }
