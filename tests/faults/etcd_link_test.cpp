@@ -117,26 +117,11 @@ class EtcdLinks : public Cluster {
     fault_ms_ = monotonic_ms();
   }
 
-  // Every node but `primary` streams from it, by pg_ha's view and by PostgreSQL's own.
-  bool all_streaming(int primary) {
-    if (c_->wait_healthy(c_->size() - 1, 1000) != primary) return false;
-    for (int i = 0; i < c_->size(); ++i) {
-      if (i == primary) continue;
-      std::string s = value(i, "SELECT status || ':' || sender_port FROM pg_stat_wal_receiver");
-      if (s != "streaming:" + std::to_string(c_->port(primary))) return false;
-    }
-    return true;
-  }
   // After the heal: a primary, everyone streaming from it, writes flowing; then finish()'s checks.
   void expect_recovered_and_finish() {
-    int primary = -1;
-    bool ok = c_->wait_until([&] {
-      auto p = c_->writable_primary();
-      if (!p || !all_streaming(*p)) return false;
-      primary = *p;
-      return true;
-    }, kHealMs);
-    ASSERT_TRUE(ok) << "not every node streams again " << kHealMs / 1000 << " s after the heal\n" << logs();
+    std::optional<int> healed = wait_all_streaming(kHealMs);
+    ASSERT_TRUE(healed) << "not every node streams again " << kHealMs / 1000 << " s after the heal\n" << logs();
+    int primary = *healed;
     ASSERT_TRUE(wait_writes_resume(monotonic_ms())) << logs();
     finish(primary, true);
   }

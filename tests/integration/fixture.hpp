@@ -178,6 +178,27 @@ class Cluster : public ::testing::Test {
     return p;
   }
 
+  // Every node but `primary` streams from it, by pg_ha's view and by PostgreSQL's own.
+  bool all_streaming(int primary) {
+    if (c_->wait_healthy(c_->size() - 1, 1000) != primary) return false;
+    for (int i = 0; i < c_->size(); ++i) {
+      if (i == primary) continue;
+      std::string s = value(i, "SELECT status || ':' || sender_port FROM pg_stat_wal_receiver");
+      if (s != "streaming:" + std::to_string(c_->port(primary))) return false;
+    }
+    return true;
+  }
+  // Waits for a writable primary that every other node streams from (after a heal); returns it.
+  std::optional<int> wait_all_streaming(int timeout_ms) {
+    std::optional<int> primary;
+    if (!c_->wait_until([&] {
+          primary = c_->writable_primary();
+          return primary && all_streaming(*primary);
+        }, timeout_ms))
+      return std::nullopt;
+    return primary;
+  }
+
   // Stops the workload and checks the invariants every fault test shares.
   void finish(int primary, bool expect_no_loss) {
     writer_->stop();
