@@ -15,12 +15,14 @@
 #   PG_HA_SKIP_ASAN=1 skip the sanitizer build (local iterations only)
 #   PG_HA_SKIP_FUZZ=1 skip the fuzz targets (local iterations only)
 #   PG_HA_FUZZ_SECONDS=N  seconds per fuzz target (default here 15; scripts/fuzz.sh alone: 60)
+#   PG_HA_LONG=1      the long run: also the integration and fault scenarios marked long
+#                     (tests/integration/README.md, "Quick set and long run"), ~10 min more
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
   # Packages, the install into PostgreSQL's directories and servers run as `postgres` need root.
   command -v sudo >/dev/null || { echo "test.sh: run as root, or as a user who may use sudo" >&2; exit 1; }
-  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_ASAN,PG_HA_SKIP_FUZZ,PG_HA_FUZZ_SECONDS bash "$0" "$@"
+  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_ASAN,PG_HA_SKIP_FUZZ,PG_HA_FUZZ_SECONDS,PG_HA_LONG bash "$0" "$@"
 fi
 jobs=${PG_HA_JOBS:-$(nproc)}
 logs=build/test-logs
@@ -40,10 +42,19 @@ phase() {
 }
 
 deps() { bash scripts/install-deps.sh; }
+# configure DIR ARGS...: Ninja for a new build directory (it schedules a 2-core build better than
+# make); an existing one keeps the generator it was made with.
+configure() {
+  local dir=$1; shift
+  local gen=(-G Ninja)
+  [ -f "$dir/CMakeCache.txt" ] && gen=()
+  cmake "${gen[@]}" -S . -B "$dir" "$@" >/dev/null
+}
 build() {
   # pg_regress, the sidecar and the integration tests load the module from PostgreSQL's own
-  # directories: install there.
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+  # directories: install there. Line tables only (-g1): a third less build time than full debug
+  # information, and the backtraces of a failing test still name files and lines.
+  configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" &&
     cmake --build build -j "$jobs" &&
     cmake --install build >/dev/null
 }
@@ -61,8 +72,8 @@ regress() {
 # numbers of a sanitizer's stack trace without full debug information.
 asan() {
   # 60 seeds under the sanitizers (the plain build runs 10,000): the point here is memory and UB.
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-      -DPG_HA_SANITIZE=ON -DPG_HA_PURE_ONLY=ON >/dev/null &&
+  configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+      -DPG_HA_SANITIZE=ON -DPG_HA_PURE_ONLY=ON &&
     cmake --build build-asan -j "$jobs" --target pg_ha_unit_tests pg_ha_etcd_codec_tests \
       pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests &&
     (cd build-asan && PG_HA_SIM_SEEDS=60 ctest --output-on-failure -j 2 -L 'unit|sim|agent')

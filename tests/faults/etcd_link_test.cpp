@@ -33,11 +33,6 @@ const std::vector<std::string> kEtcdUsers = {"pgha_e1", "pgha_e2", "pgha_e3"};
 // figures of issue 14 were seen with them.
 const char* const kDefaultsSync = R"({"version":1,"synchronous_mode":"on"})";
 
-bool all_scenarios() {
-  const char* v = std::getenv("PG_HA_FAULTS");
-  return v && std::string(v) == "all";
-}
-
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 std::string test_name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
@@ -166,7 +161,7 @@ TEST_F(EtcdLinks, SlowEtcdLink) {
 // rejoins. The primary's requests move to the members that still have a leader; with --pre-vote
 // the rejoining member does not disrupt the cluster. The primary keeps serving or hands over.
 TEST_F(EtcdLinks, PrimarysEtcdMemberCutOffAndRejoining) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_cluster(three_member_etcd(true), false);
   if (HasFatalFailure()) return;
   int old = primary_;
@@ -187,7 +182,7 @@ TEST_F(EtcdLinks, PrimarysEtcdMemberCutOffAndRejoining) {
 // minority, which answers "no leader" or nothing): it must fence, and a replica, which reaches the
 // majority, takes over. After the heal the old primary rejoins as a replica.
 TEST_F(EtcdLinks, PrimaryReachesOnlyACutOffEtcdMember) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_cluster(three_member_etcd(true), false);
   if (HasFatalFailure()) return;
   int old = primary_;
@@ -207,7 +202,7 @@ TEST_F(EtcdLinks, PrimaryReachesOnlyACutOffEtcdMember) {
 // (etcd 3.4's default): its higher raft term forces an election, during which no member can
 // renew a lease. The primary may fence for its duration but must never leave two writers.
 TEST_F(EtcdLinks, EtcdMemberRejoinsWithoutPreVote) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_cluster(three_member_etcd(false), false);
   if (HasFatalFailure()) return;
   int old = primary_;

@@ -37,12 +37,6 @@ const std::vector<std::string> kUsers = {"pgha_n1", "pgha_n2", "pgha_n3"};
 const char* const kDefaultsSync = R"({"version":1,"synchronous_mode":"on"})";
 constexpr int64_t kOldTtlBoundMs = 10000;
 
-// Scenarios beyond the quick set run only with PG_HA_FAULTS=all (README.md).
-bool all_scenarios() {
-  const char* v = std::getenv("PG_HA_FAULTS");
-  return v && std::string(v) == "all";
-}
-
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 class Faults : public Cluster {
@@ -145,6 +139,7 @@ class Faults : public Cluster {
 // The primary loses etcd and both peers at once: it fences, its lease expires, a replica takes
 // over; after the heal the old primary rejoins as a replica of the new one.
 TEST_F(Faults, PrimaryIsolated) {
+  PG_HA_LONG_ONLY();
   start_sync_cluster();
   int old = primary_;
   begin_fault(old);
@@ -160,7 +155,7 @@ TEST_F(Faults, PrimaryIsolated) {
 // The primary loses etcd only (its replicas still reach it): the same outcome, and the replicas
 // must leave the old primary for the new one although they can still stream from it.
 TEST_F(Faults, PrimaryCutFromEtcdOnly) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_sync_cluster();
   int old = primary_;
   begin_fault(old);
@@ -188,7 +183,7 @@ TEST_F(Faults, FastTakeoverWhenThePrimaryIsIsolated) {
 
 // The same with only etcd cut: the old primary still streams to its replicas, which must leave it.
 TEST_F(Faults, FastTakeoverWhenThePrimaryIsCutFromEtcdOnly) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_sync_cluster(kDefaultsSync);
   int old = primary_;
   begin_fault(old);
@@ -216,7 +211,8 @@ TEST_F(Faults, WholeClusterCrashWithoutTheOldPrimary) {
 }
 
 TEST_F(Faults, WholeClusterCrashWithTheOldPrimary) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
+  PG_HA_LONG_ONLY();
   start_sync_cluster();
   kill_every_node();
   sleep_ms(7000);
@@ -255,7 +251,7 @@ TEST_F(Faults, PartialPartition) {
 // The only etcd member crashes and comes back: the primary fences meanwhile, nobody is promoted,
 // and the cluster carries on.
 TEST_F(Faults, EtcdStoppedAndResumed) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_sync_cluster();
   begin_fault(primary_);
   c_->etcd().kill9(0);
@@ -269,7 +265,7 @@ TEST_F(Faults, EtcdStoppedAndResumed) {
 // The primary's links flap: isolated for 3 s, back for 3 s, four times (shorter and longer than
 // the fence delay, never longer than the ttl), then whole.
 TEST_F(Faults, PartitionsThatFlap) {
-  if (!all_scenarios()) GTEST_SKIP() << "PG_HA_FAULTS=all";
+  PG_HA_LONG_ONLY();
   start_sync_cluster();
   begin_fault(primary_);
   // Leadership may move and come back here: the old primary's later acknowledgements can be

@@ -244,7 +244,7 @@ int64_t PgHaCluster::kill_node(int i) {
 std::optional<int> PgHaCluster::writable_primary() const {
   std::optional<int> found;
   for (int i = 0; i < size(); ++i) {
-    auto r = pq_query(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
+    auto r = pq_poll(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
     if (r.ok() && !r->empty() && (*r)[0][0] == "t") found = i;
   }
   return found;
@@ -253,7 +253,7 @@ std::optional<int> PgHaCluster::writable_primary() const {
 int PgHaCluster::count_writable() const {
   int n = 0;
   for (int i = 0; i < size(); ++i) {
-    auto r = pq_query(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
+    auto r = pq_poll(conninfo(i, 1), "SELECT ok FROM pg_ha.health_primary()");
     n += (r.ok() && !r->empty() && (*r)[0][0] == "t") ? 1 : 0;
   }
   return n;
@@ -263,10 +263,10 @@ std::optional<WritableSample> PgHaCluster::writable_sample(int i) const {
   // The target list is evaluated in order: a clock reading, the health check, a clock reading.
   // A primary's timeline is the one its current WAL file is named for (a primary never changes
   // timeline; a standby's ok is false, and the CASE spares it pg_current_wal_lsn()).
-  auto r = pq_query(conninfo(i, 1),
-                    "SELECT (extract(epoch FROM clock_timestamp()) * 1e6)::bigint, (pg_ha.health_primary()).ok, "
-                    "(extract(epoch FROM clock_timestamp()) * 1e6)::bigint, CASE WHEN pg_is_in_recovery() THEN 0 "
-                    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");
+  auto r = pq_poll(conninfo(i, 1),
+                   "SELECT (extract(epoch FROM clock_timestamp()) * 1e6)::bigint, (pg_ha.health_primary()).ok, "
+                   "(extract(epoch FROM clock_timestamp()) * 1e6)::bigint, CASE WHEN pg_is_in_recovery() THEN 0 "
+                   "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");
   if (!r.ok() || r->empty() || (*r)[0][1] != "t") return std::nullopt;
   const auto& row = (*r)[0];
   return WritableSample{i, std::stoll(row[3]), std::stoll(row[0]), std::stoll(row[2])};
@@ -274,9 +274,11 @@ std::optional<WritableSample> PgHaCluster::writable_sample(int i) const {
 
 bool PgHaCluster::wait_until(const std::function<bool()>& cond, int timeout_ms) const {
   int64_t end = now_ms() + timeout_ms;
+  // 200 ms between tries: conditions often open a new connection per try, and each costs the
+  // server a backend fork (see pq_poll); a test never needs its conditions seen sooner.
   while (now_ms() < end) {
     if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return cond();
 }
@@ -286,7 +288,7 @@ std::optional<int> PgHaCluster::wait_healthy(int replicas, int timeout_ms) {
   bool ok = wait_until([&] {
     primary = writable_primary();
     if (!primary) return false;
-    auto r = query(*primary, "SELECT count(*) FROM pg_ha.members() WHERE role = 'replica' AND state = 'streaming'");
+    auto r = pq_poll(conninfo(*primary), "SELECT count(*) FROM pg_ha.members() WHERE role = 'replica' AND state = 'streaming'");
     return r.ok() && std::stoi((*r)[0][0]) >= replicas;
   }, timeout_ms);
   return ok ? primary : std::nullopt;

@@ -83,6 +83,7 @@ TEST_F(FastTakeover, AfterAWholeNodeKill) {
 // renewed, it fences by its own deadline; a replica sees the lease silent and takes over. When
 // they continue, the late keep-alive answers must not re-open the gate: it arms, loses, demotes.
 TEST_F(FastTakeover, AfterThePrimarysAgentStops) {
+  PG_HA_LONG_ONLY();
   start_at_defaults();
   int old = primary_;
   Freeze cut(*c_, old);

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,16 @@
 #include "writer.hpp"
 
 namespace pg_ha::test {
+
+// The README's test command runs a quick set; PG_HA_LONG=1 (scripts/test.sh passes it through)
+// also runs the scenarios marked PG_HA_LONG_ONLY(): variations of a quick test and the slowest
+// repeats. tests/README.md lists them and what covers each in the quick set.
+inline bool long_run() {
+  const char* v = std::getenv("PG_HA_LONG");
+  return v && std::string(v) == "1";
+}
+#define PG_HA_LONG_ONLY() \
+  if (!::pg_ha::test::long_run()) GTEST_SKIP() << "long run only (PG_HA_LONG=1)"
 
 constexpr int kStartMs = 90000;
 constexpr int kFailoverMs = 60000;

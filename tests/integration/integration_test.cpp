@@ -131,6 +131,7 @@ TEST_F(Cluster, PauseBlocksAutomaticFailoverUntilResumed) {
 
 
 TEST_F(Cluster, ManualFailoverToANamedReplicaWhileThePrimaryRuns) {
+  PG_HA_LONG_ONLY();
   start();
   int target = (primary_ + 2) % c_->size();
   int other = (primary_ + 1) % c_->size();

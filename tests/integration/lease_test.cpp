@@ -40,6 +40,7 @@ class Isolation {
 // from the new config (10 s) would let the old primary acknowledge for seconds after a replica
 // was promoted on the expiry of its 5 s lease.
 TEST_F(Cluster, AfterATtlChangeAnIsolatedPrimaryAcknowledgesNothingAfterTheNewPrimary) {
+  PG_HA_LONG_ONLY();
   start();
   start_writer();
   control(primary_, R"(SELECT pg_ha.set_config('{"ttl":12,"fence_after_ms":10000}'))");

@@ -74,6 +74,7 @@ TEST_F(Cluster, DuplicateMemberNameIsRefusedAndTheOriginalIsUntouched) {
 }
 
 TEST_F(Cluster, SwitchoverRestartsNoUninvolvedReplica) {
+  PG_HA_LONG_ONLY();
   start();
   start_writer();
   for (int round = 0; round < 3; ++round) {
@@ -98,6 +99,7 @@ TEST_F(Cluster, SwitchoverRestartsNoUninvolvedReplica) {
 }
 
 TEST_F(Cluster, ReplicaWhoseWalIsGoneRecoversByItself) {
+  PG_HA_LONG_ONLY();
   ClusterOptions o;
   // No WAL kept for the stopped replica: not by wal_keep_size, and its slot on the primary is
   // invalidated at the first checkpoint (max_slot_wal_keep_size 0); the primary then drops and
@@ -132,6 +134,7 @@ TEST_F(Cluster, ReplicaWhoseWalIsGoneRecoversByItself) {
 // rewound from it): the third node must take over, and the old primary, whatever state its
 // demotion left its data in, must rejoin as its replica.
 TEST_F(Cluster, NewPrimaryKilledWhileTheOldOneIsDemotedLeavesAWorkingCluster) {
+  PG_HA_LONG_ONLY();
   start();
   start_writer();
   int old = primary_, target = (primary_ + 1) % c_->size(), third = (primary_ + 2) % c_->size();

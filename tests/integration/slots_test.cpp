@@ -78,6 +78,7 @@ TEST_F(Slots, EachReplicaStreamsThroughItsSlotAndANewPrimaryHasSlotsForTheOthers
 }
 
 TEST_F(Slots, UseSlotsOffDropsTheMemberSlotsAndReplicasStreamWithout) {
+  PG_HA_LONG_ONLY();
   start(options());
   ASSERT_TRUE(wait_slots(primary_, expected_on_primary(primary_, ""))) << slots(primary_) << "\n" << logs();
   control(primary_, R"(SELECT pg_ha.set_config('{"use_slots": false}'))");
