@@ -7,6 +7,9 @@
 #   PG_HA_FUZZ_JOBS=N              targets run at once (default 2, at most 2)
 #   PG_HA_FUZZ_TARGETS="view ..."  a subset (default: every folder in tests/fuzz/corpus)
 #   PG_HA_JOBS=N                   build jobs (default: nproc)
+#   PG_HA_SANITIZER_TESTS=1        first build and run, in the same instrumented build, the pure
+#                                  code's tests (ctest labels unit, sim, agent; scripts/test.sh
+#                                  does): one clang build serves the sanitizer tests and the fuzzing
 # Reproduce a failure: build-fuzz/tests/fuzz/fuzz_<target> <the input file it names>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +29,17 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 
 # -O1 with asserts on and line tables for the reports: about as fast to fuzz as -O2, quicker to build.
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+gen=(-G Ninja)
+[ -f "$build/CMakeCache.txt" ] && gen=()   # an existing build keeps its generator
+cmake "${gen[@]}" -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
   -DCMAKE_CXX_COMPILER=clang++ -DPG_HA_FUZZ=ON >/dev/null
+if [ "${PG_HA_SANITIZER_TESTS:-0}" = 1 ]; then
+  # Fewer seeds than the plain build runs (10,000 in the simulator): here the point is memory and
+  # undefined behaviour, which the first seeds reach as well as the last.
+  cmake --build "$build" -j "$jobs" --target fuzz_targets pg_ha_unit_tests pg_ha_etcd_codec_tests \
+    pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests
+  (cd "$build" && PG_HA_SIM_SEEDS=40 PG_HA_UNIT_SEEDS=6 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
+fi
 cmake --build "$build" -j "$jobs" --target fuzz_targets
 
 targets=${PG_HA_FUZZ_TARGETS:-$(ls tests/fuzz/corpus)}

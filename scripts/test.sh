@@ -5,15 +5,15 @@
 #
 # Two lanes run side by side after the build, because one mostly computes and the other mostly
 # waits (servers starting, leases expiring, fences timing out):
-#   compute lane: the simulator (10,000 seeds and the canaries), then the sanitizer build and its
-#                 tests, then the fuzz targets (scripts/fuzz.sh, 15 s each); its output goes to
-#                 build/test-logs/compute.log and is shown at the end
+#   compute lane: the simulator (10,000 seeds and the canaries), then one clang build with ASan
+#                 and UBSan for the pure code's tests and the fuzz targets (scripts/fuzz.sh,
+#                 15 s per target); its output goes to build/test-logs/compute.log and is
+#                 shown at the end
 #   servers lane: unit, etcd, agent, sidecar, integration and fault tests (ctest), pg_regress
 # (The fuzz targets moved to the compute lane once the simulator and the sanitizer tests got
 # faster: the servers lane, 14 min on a 2-core CI machine, had become the longer one.)
 #   PG_HA_JOBS=N      parallel build jobs (default: nproc)
-#   PG_HA_SKIP_ASAN=1 skip the sanitizer build (local iterations only)
-#   PG_HA_SKIP_FUZZ=1 skip the fuzz targets (local iterations only)
+#   PG_HA_SKIP_SANITIZERS=1  skip the sanitizer build, its tests and the fuzzing (local only)
 #   PG_HA_FUZZ_SECONDS=N  seconds per fuzz target (default here 15; scripts/fuzz.sh alone: 60)
 #   PG_HA_LONG=1      the long run: also the integration and fault scenarios marked long
 #                     (tests/integration/README.md, "Quick set and long run"), ~10 min more
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
   # Packages, the install into PostgreSQL's directories and servers run as `postgres` need root.
   command -v sudo >/dev/null || { echo "test.sh: run as root, or as a user who may use sudo" >&2; exit 1; }
-  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_ASAN,PG_HA_SKIP_FUZZ,PG_HA_FUZZ_SECONDS,PG_HA_LONG bash "$0" "$@"
+  exec sudo --preserve-env=PG_HA_JOBS,PG_HA_SKIP_SANITIZERS,PG_HA_FUZZ_SECONDS,PG_HA_LONG bash "$0" "$@"
 fi
 jobs=${PG_HA_JOBS:-$(nproc)}
 logs=build/test-logs
@@ -66,29 +66,17 @@ regress() {
   echo " them. Each check ends with 'ok: ...' or 'FAILED: ...'.)"
   bash scripts/run-regress.sh build
 }
-# The pure code, its unit tests, the simulator and the agent under ASan + UBSan; only the targets
-# these tests need are built. -O1 (not -O0): the tests are mostly the simulator and randomized
-# scenarios, which run several times faster for a little more compile time; -g1 keeps the line
-# numbers of a sanitizer's stack trace without full debug information.
-asan() {
-  # 60 seeds under the sanitizers (the plain build runs 10,000): the point here is memory and UB.
-  configure build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-      -DPG_HA_SANITIZE=ON -DPG_HA_PURE_ONLY=ON &&
-    cmake --build build-asan -j "$jobs" --target pg_ha_unit_tests pg_ha_etcd_codec_tests \
-      pg_ha_etcd_client_unit_tests pg_ha_sim pg_ha_agent_tests &&
-    (cd build-asan && PG_HA_SIM_SEEDS=60 ctest --output-on-failure -j 2 -L 'unit|sim|agent')
-}
-# libFuzzer targets (tests/fuzz) under ASan + UBSan, two at a time: 7 x 15 s runs take 1 min, after
-# a clang build of the sources they read (about 200 s of CPU): about 4 min on 2 free cores.
+# The pure code's tests (unit, sim, agent) and the libFuzzer targets, in one clang build with
+# ASan + UBSan (-O1, line tables), two at a time: 7 targets x 15 s take 1 min of the lane.
 fuzz_seconds=${PG_HA_FUZZ_SECONDS:-15}
-fuzz() { PG_HA_FUZZ_SECONDS=$fuzz_seconds PG_HA_JOBS=$jobs bash scripts/fuzz.sh; }
+sanitizers() { PG_HA_SANITIZER_TESTS=1 PG_HA_FUZZ_SECONDS=$fuzz_seconds PG_HA_JOBS=$jobs bash scripts/fuzz.sh; }
 
 # The compute lane, in a subshell of its own: its phase times come back through a file.
 compute_lane() {
   phase_names=() phase_secs=() status=0
   phase "simulation (10,000 seeds, canaries)" sim_tests
-  [ "${PG_HA_SKIP_ASAN:-0}" = 1 ] || phase "sanitizer build + unit, sim, agent" asan
-  [ "${PG_HA_SKIP_FUZZ:-0}" = 1 ] || phase "fuzz targets (clang build, ${fuzz_seconds} s each)" fuzz
+  [ "${PG_HA_SKIP_SANITIZERS:-0}" = 1 ] ||
+    phase "sanitizers: clang build, unit/sim/agent tests, fuzz ${fuzz_seconds} s per target" sanitizers
   for i in "${!phase_names[@]}"; do echo "${phase_secs[$i]}|${phase_names[$i]}"; done > "$logs/compute.times"
   return $status
 }

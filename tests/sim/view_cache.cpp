@@ -23,8 +23,12 @@ bool take(std::optional<T>& into, const std::optional<T>& from) {
 
 // Merges one key's piece; false when the piece holds nothing we know how to merge.
 bool merge(core::EtcdView& v, const core::EtcdView& p) {
-  bool known = take(v.initialize, p.initialize) | take(v.config, p.config) | take(v.leader, p.leader) |
-               take(v.state, p.state) | take(v.optime, p.optime);
+  bool known = false;   // every take() runs: no short circuit
+  known |= take(v.initialize, p.initialize);
+  known |= take(v.config, p.config);
+  known |= take(v.leader, p.leader);
+  known |= take(v.state, p.state);
+  known |= take(v.optime, p.optime);
   for (const auto& [k, m] : p.members) v.members[k] = m, known = true;
   for (const auto& [t, by] : p.reports) {
     for (const auto& [k, r] : by) v.reports[t][k] = r, known = true;
