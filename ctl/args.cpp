@@ -1,5 +1,7 @@
 #include "args.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::ctl {

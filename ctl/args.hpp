@@ -4,7 +4,11 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
+// Declared, not included: CLI11 is header-only and costs each source that includes it ~5 s to
+// compile; only args.cpp and main.cpp need its definitions.
+namespace CLI {
+class App;
+}
 
 namespace pg_ha::ctl {
 

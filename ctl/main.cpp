@@ -4,6 +4,8 @@
 #include <map>
 #include <functional>
 
+#include <CLI/CLI.hpp>
+
 #include "args.hpp"
 #include "failure.hpp"
 #include "verbs.hpp"

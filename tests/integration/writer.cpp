@@ -43,7 +43,9 @@ void Writer::run() {
       conn = PQconnectdb(conninfo_.c_str());
       if (PQstatus(conn) != CONNECTION_OK) {
         fail(Failure{monotonic_ms(), t0, 0, true, PQerrorMessage(conn)});
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Each try may cost a live replica a backend fork (read-write is checked after login):
+        // 50 ms keeps an outage's retries from taking a core on a 2-core machine.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
       conn_ms = monotonic_ms();
@@ -67,7 +69,9 @@ void Writer::run() {
     }
     PQclear(res);
     ++next_id;  // an id is never retried: a failed commit's outcome is not known
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // ~60 commits a second: enough to date an outage to a few tens of ms; at 200 a second (5 ms)
+    // two writer tests side by side kept a synchronous-replication workload on both cores.
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
   }
   if (conn) PQfinish(conn);
 }

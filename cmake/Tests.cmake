@@ -1,0 +1,30 @@
+# pg_ha_add_gtests(TARGET LABEL [SHARDS n] [TIMEOUT s] [DISCOVERY_TIMEOUT s])
+# A plain build gets one ctest entry per test case (gtest_discover_tests): a failure names its
+# test, and ctest -j balances them. An instrumented build (sanitizers, fuzz: PG_HA_INSTRUMENTED)
+# gets n entries (default 2), each one gtest shard of the binary: every ASan + UBSan process pays
+# for its shadow memory and the runtime's start-up, and one process per test case made that most
+# of the sanitizer lane's system time.
+include(GoogleTest)
+function(pg_ha_add_gtests target label)
+  cmake_parse_arguments(A "" "SHARDS;TIMEOUT;DISCOVERY_TIMEOUT" "" ${ARGN})
+  if(NOT A_SHARDS)
+    set(A_SHARDS 2)
+  endif()
+  if(NOT A_DISCOVERY_TIMEOUT)
+    set(A_DISCOVERY_TIMEOUT 60)
+  endif()
+  if(NOT PG_HA_INSTRUMENTED)
+    set(props LABELS ${label})
+    if(A_TIMEOUT)
+      list(APPEND props TIMEOUT ${A_TIMEOUT})
+    endif()
+    gtest_discover_tests(${target} PROPERTIES ${props} DISCOVERY_TIMEOUT ${A_DISCOVERY_TIMEOUT})
+    return()
+  endif()
+  math(EXPR last "${A_SHARDS} - 1")
+  foreach(i RANGE ${last})
+    add_test(NAME ${target}_shard${i} COMMAND ${target})
+    set_tests_properties(${target}_shard${i} PROPERTIES LABELS ${label} TIMEOUT 1200
+                         ENVIRONMENT "GTEST_TOTAL_SHARDS=${A_SHARDS};GTEST_SHARD_INDEX=${i}")
+  endforeach()
+endfunction()
