@@ -17,8 +17,11 @@ const char* sync_mode_name(SyncMode mode);
 struct ClusterConfig {
   int ttl_s = 10;                      // lease TTL in etcd
   int loop_wait_ms = 1000;             // keep-alive and heartbeat interval
-  int fence_after_ms = 2500;           // fence once this long passed since the last good keep-alive send
-  int fence_margin_ms = 1000;          // safety margin before the lease can expire on etcd's side
+  // fence_after_ms and fence_margin_ms: the largest pair (with max_clock_drift 1 %) whose
+  // takeover_silence_ms fits in 3 whole seconds of etcd's TTL (3000 ms): 2500 / 1000 gave 3561,
+  // which etcd's whole-second TTL makes as slow as 4000 (docs/protocol.md, "Fast takeover").
+  int fence_after_ms = 2000;           // fence once this long passed since the last good keep-alive send
+  int fence_margin_ms = 950;           // safety margin before the lease can expire on etcd's side
   double max_clock_drift = 0.01;       // bound on the rate difference between any two clocks
   int election_wait_ms = 1000;         // how long to wait for every live member's LSN report
   int switchover_timeout_ms = 10000;   // a switchover that cannot complete in this time is aborted

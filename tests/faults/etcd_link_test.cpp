@@ -29,7 +29,7 @@ constexpr int kHealMs = 120000;     // every node streaming again after the heal
 const std::vector<std::string> kNodeUsers = {"pgha_n1", "pgha_n2", "pgha_n3"};
 const std::vector<std::string> kEtcdUsers = {"pgha_e1", "pgha_e2", "pgha_e3"};
 
-// pg_ha's default timings (ttl 10 s, loop 1 s, fence after 2.5 s, etcd_timeout_ms 1 s): the
+// pg_ha's default timings (ttl 10 s, loop 1 s, fence after 2 s, etcd_timeout_ms 1 s): the
 // figures of issue 14 were seen with them.
 const char* const kDefaultsSync = R"({"version":1,"synchronous_mode":"on"})";
 

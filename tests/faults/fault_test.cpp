@@ -33,7 +33,7 @@ constexpr int kUnhealthyMs = 15000; // a replica cut from its primary no longer 
 const std::vector<std::string> kUsers = {"pgha_n1", "pgha_n2", "pgha_n3"};
 
 // Fast takeover (issue 15) is checked at pg_ha's default timings (ttl 10 s, loop 1 s, fence after
-// 2.5 s): a replica takes over before the old primary's lease could expire.
+// 2 s): a replica takes over before the old primary's lease could expire.
 const char* const kDefaultsSync = R"({"version":1,"synchronous_mode":"on"})";
 constexpr int64_t kOldTtlBoundMs = 10000;
 

@@ -1,7 +1,7 @@
 // Issue 15, end to end: with fast_takeover (the default) a replica takes over from a primary that
 // went silent once etcd shows its lease silent past the primary's own fence window, instead of
 // waiting for the lease to expire. The cluster runs at pg_ha's default timings (ttl 10 s, loop 1 s,
-// fence after 2.5 s), in synchronous mode so that no acknowledged commit may be lost. Checked:
+// fence after 2 s), in synchronous mode so that no acknowledged commit may be lost. Checked:
 // never two nodes writable at once and no acknowledgement by the old primary after the new one's
 // first (finish()), no acknowledged commit missing on the new primary, and the outage stays under
 // the old ttl bound (a loose check, not a speed assertion). The measured outage is printed.

@@ -33,6 +33,7 @@ TEST(Config, DefaultsSurviveAnEmptyDocument) {
 TEST(Config, FenceBeforeLeaseExpiry) {
   ClusterConfig c;
   c.ttl_s = 2;             // 2000 * 0.99 / 1.01 - 1000 = 960 ms usable
+  c.fence_margin_ms = 1000;
   c.loop_wait_ms = 1000;
   c.fence_after_ms = 1500;
   expect_rule(c, "fence before lease expiry");

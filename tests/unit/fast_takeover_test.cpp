@@ -21,8 +21,11 @@ TEST(Silence, LowerBoundTakesOneSecondOffForRounding) {
 }
 
 TEST(Silence, TakeoverWaitsForTheStretchedWindowAndTheMargin) {
-  ClusterConfig c;   // fence_after 2500, margin 1000, drift 1 %
-  EXPECT_EQ(takeover_silence_ms(c), 3561);   // 1.01 * (2500 / 0.99 + 1000), rounded up
+  ClusterConfig c;   // fence_after 2000, margin 950, drift 1 %
+  EXPECT_EQ(takeover_silence_ms(c), 3000);   // 1.01 * (2000 / 0.99 + 950) = 2999.9, rounded up
+  c.fence_after_ms = 2500;                   // the defaults before 2026-12-05
+  c.fence_margin_ms = 1000;
+  EXPECT_EQ(takeover_silence_ms(c), 3561);   // as slow as 4000 with etcd's whole seconds
   c.max_clock_drift = 0;
   c.fence_margin_ms = 0;
   EXPECT_EQ(takeover_silence_ms(c), 2500);
@@ -41,10 +44,12 @@ TEST(Silence, WindowForARecordedSilenceNeverExceedsTheWindowThatGaveIt) {
   }
 }
 
-TEST(Silence, ADefaultCandidateNeedsRemainingAtMostFiveOfTen) {
+// The defaults' need (3000 ms) is a whole number of seconds: 6 of 10 left is enough, one second
+// sooner than the former defaults (3561 ms needed 5 of 10).
+TEST(Silence, ADefaultCandidateNeedsRemainingAtMostSixOfTen) {
   ClusterConfig c;
-  EXPECT_LT(lease_silence_lower_bound_ms(10, 6), takeover_silence_ms(c));
-  EXPECT_GE(lease_silence_lower_bound_ms(10, 5), takeover_silence_ms(c));
+  EXPECT_LT(lease_silence_lower_bound_ms(10, 7), takeover_silence_ms(c));
+  EXPECT_GE(lease_silence_lower_bound_ms(10, 6), takeover_silence_ms(c));
 }
 
 TEST(Silence, NoReadingBeforeTheRemainingTtlCouldShowTheSilence) {
@@ -267,7 +272,7 @@ TEST(Takeover, SilentLeaseOpensAnElectionWhoseWinnerReplacesTheLeaderAtItsRevisi
 }
 
 TEST(Takeover, TooShortASilenceAfterRoundingIsNotEnough) {
-  World w = silent_leader(6, 4000);   // 3 s for sure, 3.561 s needed
+  World w = silent_leader(7, 4000);   // 2 s for sure, 3 s needed
   Decision d = w.step("n2").decision;
   EXPECT_NE(d.state, NodeState::Electing) << describe(d);
   EXPECT_TRUE(find_write(d, "report position") == nullptr);
@@ -278,7 +283,8 @@ TEST(Takeover, AHealthyLeaseIsReadAboutOnceInTheSilenceWanted) {
   World w = silent_leader(9, 5000);   // renewed within the last second
   Decision d = w.step("n2").decision;
   EXPECT_EQ(d.read_lease_ttl, w.lease_of("n1"));
-  EXPECT_EQ(d.read_lease_ttl_at, w.now + 2500) << "not once a loop: no answer before then could cross";
+  // need 3 s, 0 s for sure: no answer can show 3 s before 3 - 0 - 1 = 2 s from now; half a second early.
+  EXPECT_EQ(d.read_lease_ttl_at, w.now + 1500) << "not once a loop: no answer before then could cross";
 }
 
 TEST(Takeover, AReadingOlderThanTheLastLeaderWriteDoesNotCount) {

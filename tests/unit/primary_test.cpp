@@ -118,6 +118,7 @@ TEST(Lead, DeadlineCountsFromTheKeepAliveSendTimeNotFromNow) {
 
 TEST(Lead, DeadlineNeverPassesTheLeaseSafeWindow) {
   ClusterConfig c;
+  c.fence_margin_ms = 1000;
   c.fence_after_ms = 9500;  // longer than the lease allows: 10000 * 0.99 / 1.01 - 1000 = 8801
   ASSERT_TRUE(validate_cluster_config(c).ok());
   World w = World::cluster(2, c);
@@ -131,6 +132,7 @@ TEST(Lead, DeadlineNeverPassesTheLeaseSafeWindow) {
 TEST(Lead, DeadlineFollowsTheGrantedTtlAfterTheConfigChanged) {
   ClusterConfig plain;
   plain.fast_takeover = false;   // with it, the silence `leader` records bounds the window too
+  plain.fence_margin_ms = 1000;
   World w = World::cluster(2, plain);
   ClusterConfig changed = w.config;
   changed.ttl_s = 60;
