@@ -1,6 +1,7 @@
 #include "checkers.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "world.hpp"
@@ -265,12 +266,42 @@ void on_promote_start(World& w, int n, int64_t view_term) {
   }
 }
 
+namespace {
+
+// A manual failover with force => true promotes its candidate knowing that it may lack commits
+// acknowledged synchronously (plan_failover refuses it otherwise): the operator gives those up,
+// and the term's promotion is exempt from I3. What the winner lacks is then lost for good, so it
+// is no longer promised to later promotions either, which would otherwise fail I3 for the forced
+// term's loss (seeds 16956 and 21646). Called when the forced promotion completes: commits
+// acknowledged later stay checked (none can be on the old timeline past the fork: the candidate
+// takes over only once `leader` is gone, so the old primary's gate has closed, by I1-lease).
+void forget_given_up_commits(World& w, const Lineage& wal) {
+  for (auto it = w.checks.sync_acked.begin(); it != w.checks.sync_acked.end();) {
+    Lsn end = 0;
+    std::set<Lsn>& acked = it->second;
+    bool on_it = wal.end_on(it->first, &end);
+    auto lost = on_it ? acked.upper_bound(end) : acked.begin();
+    if (lost != acked.end()) {
+      w.log(-1, "checker: the forced failover gives up " + std::to_string(std::distance(lost, acked.end())) +
+                    " synchronously acknowledged commit(s) on timeline " + std::to_string(it->first) + " from LSN " +
+                    std::to_string(*lost) + " to " + std::to_string(*acked.rbegin()));
+    }
+    acked.erase(lost, acked.end());
+    it = acked.empty() ? w.checks.sync_acked.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
+
 void on_promote_done(World& w, int n, int64_t term) {
   const Node& x = w.node(n);
   // The lineage before the new timeline began: the ancestors now include the old timeline.
   const Lineage& wal = x.pg.wal;
-  if (!w.checks.forced_terms.count(term)) {
-    for (const auto& [tl, lsn] : w.checks.sync_acked) {
+  if (w.checks.forced_terms.count(term)) {
+    forget_given_up_commits(w, wal);
+  } else {
+    for (const auto& [tl, acked] : w.checks.sync_acked) {
+      Lsn lsn = *acked.rbegin();
       if (!wal.contains(tl, lsn)) {
         w.fail("I3", x.config.name + " promoted for term " + std::to_string(term) + " with WAL " + wal.describe() +
                          " lacks a synchronously acknowledged commit at timeline " + std::to_string(tl) + " LSN " +
@@ -292,8 +323,7 @@ void on_ack(World& w, uint32_t timeline, Lsn lsn, bool sync) {
   w.stats.acked += 1;
   if (!sync) return;
   w.stats.sync_acked += 1;
-  Lsn& best = w.checks.sync_acked[timeline];
-  best = std::max(best, lsn);
+  w.checks.sync_acked[timeline].insert(lsn);
 }
 
 void check_liveness_progress(World& w) {

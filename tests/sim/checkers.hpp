@@ -31,7 +31,10 @@ struct CheckerState {
   std::map<int64_t, AutoPromotion> auto_promotions;         // term -> automatic winner (I4)
   std::set<int64_t> forced_terms;                           // manual failover with force (I3 exempt)
   std::map<int64_t, int> term_holder;                       // term -> the machine that first held leader for it
-  std::map<uint32_t, Lsn> sync_acked;                       // timeline -> highest sync-acknowledged LSN
+  // timeline -> every LSN acknowledged synchronously on it and still promised: a forced manual
+  // failover gives up those its winner lacks (on_promote_done), so all of them, not just the
+  // highest, are kept to know what remains.
+  std::map<uint32_t, std::set<Lsn>> sync_acked;
   // etcd's leader and state, decoded once per revision (checked after every event).
   int64_t leader_rev = -1, state_rev = -1;
   std::optional<core::LeaderRecord> leader;

@@ -75,6 +75,10 @@ TEST(NodeStates, TransitionRules) {
   EXPECT_TRUE(transition_allowed(S::Electing, S::Fenced));
   EXPECT_FALSE(transition_allowed(S::Electing, S::Primary));
   EXPECT_FALSE(transition_allowed(S::Primary, S::Bootstrapping)) << "the cluster state never goes away";
+  // A replica asked its sidecar to rewind (or re-clone), then the leader's lease ran out while the
+  // operator had paused automatic failover (simulator seeds 27908 and 47900).
+  EXPECT_TRUE(transition_allowed(S::Rewinding, S::Paused));
+  EXPECT_TRUE(transition_allowed(S::Recloning, S::Paused));
   // The worker's own states are never a step's.
   EXPECT_FALSE(transition_allowed(std::nullopt, S::CannotRun));
   EXPECT_FALSE(transition_allowed(S::Standalone, S::Standalone));
