@@ -24,7 +24,7 @@ SELECT pg_ha.remove('regress1');
 SELECT pg_ha.pause();
 SELECT pg_ha.resume();
 -- the config: a patch that breaks a timing rule is refused; a good one is written
-SELECT pg_ha.set_config('{"ttl": 2, "fence_after_ms": 5000}');
+SELECT pg_ha.set_config('{"ttl": 2, "fence_after_ms": 5000, "fence_margin_ms": 1000}');
 SELECT pg_ha.set_config('{"ttl": 20}') - 'revision' AS done;
 SELECT pg_ha.set_config('{"maximum_lag_on_failover": 2097152}') - 'revision' AS done;
 -- synchronous replication settings are validated before anything is written
