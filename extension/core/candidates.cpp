@@ -25,19 +25,38 @@ static bool speaks_for(const StateRecord& s, const std::string& name, const Elec
   return id == s.sync_ids.end() || id->second.empty() || id->second == r.member_id;
 }
 
-std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, const EtcdView& view,
-                                                    const Candidate& c) {
+std::optional<std::string> lag_refusal(const ClusterConfig& config, const std::string& name, Lsn at, Lsn primary_at,
+                                       const std::string& primary_what) {
+  if (canaries().no_lag_check || at + static_cast<Lsn>(config.maximum_lag_on_failover) >= primary_at) return std::nullopt;
+  return name + " is " + std::to_string(primary_at - at) + " bytes behind " + primary_what +
+         ", more than maximum_lag_on_failover (" + std::to_string(config.maximum_lag_on_failover) + ")";
+}
+
+namespace {
+
+std::optional<std::string> ineligibility(const ClusterConfig& config, const EtcdView& view, const Candidate& c,
+                                         bool compare_optime) {
   if (c.tags.nofailover) return c.name + " is tagged nofailover";
   if (c.tags.priority <= 0) return c.name + " has priority 0";
-  if (!canaries().no_lag_check && view.optime && c.lsn + static_cast<Lsn>(config.maximum_lag_on_failover) < view.optime->value.lsn) {
-    return c.name + " is " + std::to_string(view.optime->value.lsn - c.lsn) +
-           " bytes behind the last known primary position, more than maximum_lag_on_failover (" +
-           std::to_string(config.maximum_lag_on_failover) + ")";
+  if (compare_optime && view.optime) {
+    if (auto why = lag_refusal(config, c.name, c.lsn, view.optime->value.lsn, "the last known primary position")) return why;
   }
   if (!canaries().ignore_sync_set && view.state && view.state->value.sync_active && !in_sync_set(view.state->value, c.name)) {
     return c.name + " is not in the recorded synchronous set: it may miss acknowledged commits";
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, const EtcdView& view,
+                                                    const Candidate& c) {
+  return ineligibility(config, view, c, true);
+}
+
+std::optional<std::string> planned_ineligibility(const ClusterConfig& config, const EtcdView& view, const Candidate& c,
+                                                 int64_t report_revision) {
+  return ineligibility(config, view, c, view.optime && report_revision > view.optime->mod_revision);
 }
 
 std::vector<std::string> expected_reporters(const EtcdView& view) {

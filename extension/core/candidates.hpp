@@ -27,6 +27,19 @@ bool better_candidate(const Candidate& a, const Candidate& b);
 std::optional<std::string> automatic_ineligibility(const ClusterConfig& config, const EtcdView& view,
                                                     const Candidate& c);
 
+// I4's bound on two positions: why a member at `at` may not take over from a primary at
+// `primary_at` (described as `primary_what` in the message); nullopt = within the bound.
+std::optional<std::string> lag_refusal(const ClusterConfig& config, const std::string& name, Lsn at, Lsn primary_at,
+                                       const std::string& primary_what);
+
+// automatic_ineligibility for a planned move while the primary runs (switchover), from a report
+// written at `report_revision`. The report is held against the optime only when it was written
+// after it: an older report against a newer optime measures what the primary wrote between two
+// heartbeats, not lag (a caught-up replica of a busy primary would be refused). The primary
+// applies the bound again on live positions before it fences (rules_switchover.cpp).
+std::optional<std::string> planned_ineligibility(const ClusterConfig& config, const EtcdView& view, const Candidate& c,
+                                                 int64_t report_revision);
+
 struct ElectionOutcome {
   std::optional<std::string> winner;  // set when the election is decided
   std::string reason;                 // why this winner, or what we are waiting for

@@ -45,7 +45,7 @@ Result<std::string> best_replica(const EtcdView& view, const ClusterConfig& conf
     const MemberRecord& r = m.value;
     if (r.role != Role::Replica || !r.postgres_running || r.upstream != view.state->value.primary) continue;
     Candidate c{name, r.timeline, r.flush_lsn, r.tags};
-    if (automatic_ineligibility(config, view, c)) continue;
+    if (planned_ineligibility(config, view, c, m.mod_revision)) continue;
     if (!best || better_candidate(c, *best)) best = c;
   }
   if (!best) return refuse("no healthy candidate: no eligible replica is streaming from the primary");
@@ -73,7 +73,8 @@ Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const 
   const MemberRecord& r = **m;
   if (r.role != Role::Replica || !r.postgres_running) return refuse(to + " is not a running replica (state: " + r.state + ")");
   if (r.upstream != view.leader->value.name) return refuse(to + " is not streaming from the primary " + view.leader->value.name);
-  if (auto why = automatic_ineligibility(config, view, Candidate{to, r.timeline, r.flush_lsn, r.tags})) {
+  int64_t reported = view.members.at(to).mod_revision;
+  if (auto why = planned_ineligibility(config, view, Candidate{to, r.timeline, r.flush_lsn, r.tags}, reported)) {
     return refuse("cannot switch over: " + *why);
   }
   StateRecord next = st;
