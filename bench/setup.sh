@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "run as root (PostgreSQL and Patroni are star
 PG_HA_WITH_BENCH=1 bash scripts/install-deps.sh
 if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -f build-bench/extension/pg_ha.so ]; then
   echo "bench: building pg_ha into build-bench/"
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  bash scripts/configure.sh build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cmake --build build-bench -j "$(nproc)" --target pg_ha pg_ha_sidecar pg_hactl >/dev/null   # everything `cmake --install` installs
 fi
 for a in "$@"; do if [ "$a" = --keep ]; then BENCH_KEEP=1; fi; done

@@ -122,7 +122,7 @@ if running; then
 fi
 
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+bash scripts/configure.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)" --target pg_ha pg_ha_sidecar >/dev/null
 cmake --install build --component Unspecified >/dev/null 2>&1 || cmake --install build >/dev/null
 # The installed copy: the postgres user may not be able to reach this checkout (under /root, say).

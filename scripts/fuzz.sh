@@ -29,10 +29,8 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 
 # -O1 with asserts on and line tables for the reports: about as fast to fuzz as -O2, quicker to build.
-gen=(-G Ninja)
-[ -f "$build/CMakeCache.txt" ] && gen=()   # an existing build keeps its generator
-cmake "${gen[@]}" -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
-  -DCMAKE_CXX_COMPILER=clang++ -DPG_HA_FUZZ=ON >/dev/null
+bash scripts/configure.sh "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+  -DCMAKE_CXX_COMPILER=clang++ -DPG_HA_FUZZ=ON
 if [ "${PG_HA_SANITIZER_TESTS:-0}" = 1 ]; then
   # Fewer seeds than the plain build runs (10,000 in the simulator): here the point is memory and
   # undefined behaviour, which the first seeds reach as well as the last.

@@ -42,19 +42,11 @@ phase() {
 }
 
 deps() { bash scripts/install-deps.sh; }
-# configure DIR ARGS...: Ninja for a new build directory (it schedules a 2-core build better than
-# make); an existing one keeps the generator it was made with.
-configure() {
-  local dir=$1; shift
-  local gen=(-G Ninja)
-  [ -f "$dir/CMakeCache.txt" ] && gen=()
-  cmake "${gen[@]}" -S . -B "$dir" "$@" >/dev/null
-}
 build() {
   # pg_regress, the sidecar and the integration tests load the module from PostgreSQL's own
   # directories: install there. Line tables only (-g1): a third less build time than full debug
   # information, and the backtraces of a failing test still name files and lines.
-  configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" &&
+  bash scripts/configure.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" &&
     cmake --build build -j "$jobs" &&
     cmake --install build >/dev/null
 }

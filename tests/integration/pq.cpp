@@ -68,23 +68,34 @@ Result<Rows> pq_query(const std::string& conninfo, const std::string& sql) {
   return rows_of(res.get());
 }
 
+namespace {
+
+// One try on the kept connection to `conninfo` (made first if there is none); a connection that
+// failed is dropped.
+Result<Rows> poll_once(std::map<std::string, Conn>& kept, const std::string& conninfo, const std::string& sql,
+                       int64_t deadline) {
+  auto it = kept.find(conninfo);
+  if (it == kept.end()) {
+    auto conn = connect(conninfo);
+    if (!conn.ok()) return conn.error();
+    it = kept.emplace(conninfo, std::move(*conn)).first;
+  }
+  auto r = run_until(it->second.get(), sql, deadline);
+  if (!r.ok() && r.error().kind == ErrorKind::Unavailable) kept.erase(it);
+  return r;
+}
+
+}  // namespace
+
 Result<Rows> pq_poll(const std::string& conninfo, const std::string& sql, int timeout_ms) {
   thread_local std::map<std::string, Conn> kept;
   int64_t deadline = now_ms() + timeout_ms;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto it = kept.find(conninfo);
-    bool reused = it != kept.end();
-    if (!reused) {
-      auto conn = connect(conninfo);
-      if (!conn.ok()) return conn.error();
-      it = kept.emplace(conninfo, std::move(*conn)).first;
-    }
-    auto r = run_until(it->second.get(), sql, deadline);
-    if (r.ok() || r.error().kind != ErrorKind::Unavailable) return r;
-    kept.erase(it);
-    if (!reused || now_ms() >= deadline) return r;
-  }
-  return make_error(ErrorKind::Unavailable, "unreachable");
+  bool reused = kept.count(conninfo) > 0;
+  auto r = poll_once(kept, conninfo, sql, deadline);
+  // A kept connection that broke (its server restarted since) is not the node's answer: one more
+  // try on a new connection is.
+  if (r.ok() || r.error().kind != ErrorKind::Unavailable || !reused || now_ms() >= deadline) return r;
+  return poll_once(kept, conninfo, sql, deadline);
 }
 
 }  // namespace pg_ha::test
