@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libcli11-dev libfmt-dev   # pg_hactl
   clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
+  libtcmalloc-minimal4      # the simulator's allocator (tests/sim/CMakeLists.txt)
   # run and test
   etcd-server etcd-client openssl curl procps iproute2 nftables psmisc
   python3 python3-psycopg2
