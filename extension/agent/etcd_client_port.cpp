@@ -4,10 +4,10 @@
 
 namespace pg_ha::agent {
 
-Result<PrefixSnapshot> EtcdClientPort::read_prefix(const std::string& prefix) {
+Result<kv::PrefixSnapshot> EtcdClientPort::read_prefix(const std::string& prefix) {
   auto r = client_.range(etcd::RangeRequest::prefix(prefix));
   if (!r.ok()) return r.error();
-  return PrefixSnapshot{r->revision, std::move(r->kvs)};
+  return kv::PrefixSnapshot{r->revision, std::move(r->kvs)};
 }
 
 Result<kv::TxnResult> EtcdClientPort::txn(const kv::Txn& txn) { return client_.txn(txn); }

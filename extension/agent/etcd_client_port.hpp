@@ -14,7 +14,7 @@ namespace pg_ha::agent {
 class EtcdClientPort : public EtcdPort {
  public:
   explicit EtcdClientPort(etcd::Client& client) : client_(client) {}
-  Result<PrefixSnapshot> read_prefix(const std::string& prefix) override;
+  Result<kv::PrefixSnapshot> read_prefix(const std::string& prefix) override;
   Result<kv::TxnResult> txn(const kv::Txn& txn) override;
   Result<GrantedLease> lease_grant(int ttl_s) override;
   Result<KeptAlive> lease_keepalive(int64_t id) override;

@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <optional>
-
 #include "common/kv.hpp"
 #include "common/result.hpp"
 #include "agent/view_cache.hpp"
@@ -17,11 +15,6 @@
 #include "core/slots.hpp"
 
 namespace pg_ha::agent {
-
-struct PrefixSnapshot {
-  int64_t revision = 0;
-  std::vector<kv::KeyValue> kvs;
-};
 
 struct WatchBatch {
   std::vector<WatchChange> changes;
@@ -51,7 +44,7 @@ class EtcdPort {
  public:
   virtual ~EtcdPort() = default;
   // Linearizable read of every key under prefix.
-  virtual Result<PrefixSnapshot> read_prefix(const std::string& prefix) = 0;
+  virtual Result<kv::PrefixSnapshot> read_prefix(const std::string& prefix) = 0;
   virtual Result<kv::TxnResult> txn(const kv::Txn& txn) = 0;
   virtual Result<GrantedLease> lease_grant(int ttl_s) = 0;
   // NotFound when the lease has expired.

@@ -70,6 +70,12 @@ struct TxnResult {
   std::vector<ResponseOp> responses;
 };
 
+// Every key under a prefix, read at one revision (the agent's reads and the SQL functions').
+struct PrefixSnapshot {
+  int64_t revision = 0;
+  std::vector<KeyValue> kvs;
+};
+
 // The smallest key greater than every key starting with prefix (etcd's range_end for a prefix).
 std::string prefix_end(const std::string& prefix);
 

@@ -244,6 +244,8 @@ Status validate_cluster_settings(const Settings& s) {
   return ok_status();
 }
 
+namespace {
+
 Result<std::string> read_etcd_password(const Settings& settings) {
   if (settings.etcd_password_file.empty()) return std::string();
   std::ifstream in(settings.etcd_password_file);
@@ -255,6 +257,26 @@ Result<std::string> read_etcd_password(const Settings& settings) {
   std::getline(in, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
   return password;
+}
+
+}  // namespace
+
+Result<etcd::Options> etcd_options(const Settings& s) {
+  etcd::Options o;
+  o.endpoints = s.etcd_endpoints;
+  o.request_timeout_ms = s.etcd_timeout_ms;
+  o.connect_timeout_ms = s.etcd_timeout_ms;
+  o.user = s.etcd_user;
+  o.allow_insecure_auth = s.etcd_allow_insecure_auth;
+  if (!s.etcd_user.empty()) {
+    auto password = read_etcd_password(s);
+    if (!password.ok()) return password.error();
+    o.password = std::move(*password);
+  }
+  o.tls.ca_file = s.etcd_ca_file;
+  o.tls.cert_file = s.etcd_cert_file;
+  o.tls.key_file = s.etcd_key_file;
+  return o;
 }
 
 bool standalone_configured() {

@@ -8,6 +8,7 @@
 
 #include "common/result.hpp"
 #include "core/config.hpp"
+#include "etcd/options.hpp"
 
 namespace pg_ha::pg {
 
@@ -42,9 +43,10 @@ Settings current_settings();
 core::NodeConfig node_config(const Settings& settings);
 // What a node needs before it can join a cluster; the message names the missing parameter.
 Status validate_cluster_settings(const Settings& settings);
-// Reads the etcd password from pg_ha.etcd_password_file ("" when no file is set). The password
-// is never logged; errors name the file only.
-Result<std::string> read_etcd_password(const Settings& settings);
+// The etcd client options these settings name, for the worker and the SQL functions alike; the
+// caller adds its interrupt check. The password is read from pg_ha.etcd_password_file only when
+// pg_ha.etcd_user is set; it is never logged, and errors name the file only.
+Result<etcd::Options> etcd_options(const Settings& settings);
 
 // Cheap C-safe accessors for hooks and callbacks (no allocation, no exceptions).
 bool standalone_configured();

@@ -61,7 +61,7 @@ Datum run_control(const std::string& action, const Planner& plan) {
   pg::Settings settings = cluster_settings(action);
   core::Keys keys(settings.key_prefix, settings.cluster_name);
   EtcdSession etcd(settings);
-  Result<PrefixRead> read = etcd.read_prefix(keys.root());
+  Result<kv::PrefixSnapshot> read = etcd.read_prefix(keys.root());
   if (!read.ok()) raise_etcd_error(read.error());
   core::EtcdView view = core::build_view(keys, read->kvs, read->revision);
   core::ClusterConfig config = view.config ? view.config->value : core::ClusterConfig{};

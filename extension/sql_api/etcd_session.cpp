@@ -24,20 +24,10 @@ Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s) {
     if (!init.ok()) return init.error();
     curl_ready = true;
   }
-  Result<std::string> password = pg::read_etcd_password(s);
-  if (!password.ok()) return password.error();
-  etcd::Options o;
-  o.endpoints = s.etcd_endpoints;
-  o.request_timeout_ms = s.etcd_timeout_ms;
-  o.connect_timeout_ms = s.etcd_timeout_ms;
-  o.user = s.etcd_user;
-  o.allow_insecure_auth = s.etcd_allow_insecure_auth;
-  o.password = std::move(*password);
-  o.tls.ca_file = s.etcd_ca_file;
-  o.tls.cert_file = s.etcd_cert_file;
-  o.tls.key_file = s.etcd_key_file;
-  o.interrupt = [] { return pg::backend_interrupt_pending(); };   // cancel, statement_timeout, terminate
-  return etcd::Client::create(std::move(o));
+  Result<etcd::Options> o = pg::etcd_options(s);
+  if (!o.ok()) return o.error();
+  o->interrupt = [] { return pg::backend_interrupt_pending(); };   // cancel, statement_timeout, terminate
+  return etcd::Client::create(std::move(*o));
 }
 
 }  // namespace
@@ -46,11 +36,11 @@ EtcdSession::EtcdSession(const pg::Settings& settings) : impl_(new Impl{make_cli
 
 EtcdSession::~EtcdSession() { delete impl_; }
 
-Result<PrefixRead> EtcdSession::read_prefix(const std::string& prefix) {
+Result<kv::PrefixSnapshot> EtcdSession::read_prefix(const std::string& prefix) {
   if (!impl_->client.ok()) return impl_->client.error();
   Result<etcd::RangeResult> r = (*impl_->client)->range(etcd::RangeRequest::prefix(prefix));
   if (!r.ok()) return r.error();
-  return PrefixRead{r->revision, std::move(r->kvs)};
+  return kv::PrefixSnapshot{r->revision, std::move(r->kvs)};
 }
 
 Result<kv::TxnResult> EtcdSession::txn(const kv::Txn& txn) {

@@ -14,11 +14,6 @@
 
 namespace pg_ha::sql_api {
 
-struct PrefixRead {
-  int64_t revision = 0;
-  std::vector<kv::KeyValue> kvs;
-};
-
 class EtcdSession {
  public:
   explicit EtcdSession(const pg::Settings& settings);
@@ -26,7 +21,7 @@ class EtcdSession {
   EtcdSession(const EtcdSession&) = delete;
   EtcdSession& operator=(const EtcdSession&) = delete;
 
-  Result<PrefixRead> read_prefix(const std::string& prefix);
+  Result<kv::PrefixSnapshot> read_prefix(const std::string& prefix);
   Result<kv::TxnResult> txn(const kv::Txn& txn);
 
  private:

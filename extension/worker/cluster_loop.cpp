@@ -83,22 +83,10 @@ agent::AgentSettings agent_settings(const pg::Settings& s) {
 }
 
 Result<std::unique_ptr<etcd::Client>> make_client(const pg::Settings& s, PgLocalPort& local) {
-  etcd::Options o;
-  o.endpoints = s.etcd_endpoints;
-  o.request_timeout_ms = s.etcd_timeout_ms;
-  o.connect_timeout_ms = s.etcd_timeout_ms;
-  o.user = s.etcd_user;
-  o.allow_insecure_auth = s.etcd_allow_insecure_auth;
-  if (!s.etcd_user.empty()) {
-    auto password = pg::read_etcd_password(s);
-    if (!password.ok()) return password.error();
-    o.password = *password;
-  }
-  o.tls.ca_file = s.etcd_ca_file;
-  o.tls.cert_file = s.etcd_cert_file;
-  o.tls.key_file = s.etcd_key_file;
-  o.interrupt = [&local] { return local.io_should_abort(); };   // lets the final lease release through
-  return etcd::Client::create(o);
+  Result<etcd::Options> o = pg::etcd_options(s);
+  if (!o.ok()) return o.error();
+  o->interrupt = [&local] { return local.io_should_abort(); };   // lets the final lease release through
+  return etcd::Client::create(std::move(*o));
 }
 
 // Runs the agent with these settings until the worker must stop; "" then. Otherwise returns why

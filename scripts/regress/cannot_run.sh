@@ -17,6 +17,20 @@ pg_ha.etcd_password_file = '$pwfile'"; then
   wait_node_status "^cannot_run\|.*could not read pg_ha.etcd_password_file" "after a reload, the next reason"
   printf 'regress-pw\n' >"$pwfile"; chown postgres: "$pwfile" 2>/dev/null || true
   wait_node_status "^cannot_run" "the password file appeared: the node runs without a restart" -v
+  control_function_authenticates
   if grep -q "regress-pw" "$work/cannot_run/server.log"; then echo "FAILED: the etcd password is in the log" >&2; status=1; fi
   stop_server
+}
+
+# The control functions reach etcd with the same credentials as the worker (pg::etcd_options).
+# The node waits for a sidecar to initialize its cluster; a config change needs no cluster state.
+control_function_authenticates() {
+  local out
+  out=$(as_postgres "$bindir/psql" -X -q -At -h "$sock" -p "$port" -U postgres -d pg_ha_regression \
+        -c "SELECT pg_ha.set_config('{\"maximum_lag_on_failover\": 2097152}') ->> 'action'" 2>&1)
+  if [ "$out" = "change the config" ]; then
+    echo "ok: pg_ha.set_config() authenticated to etcd and wrote the config"
+  else
+    echo "FAILED: pg_ha.set_config() with etcd authentication: $out" >&2; status=1
+  fi
 }

@@ -21,9 +21,9 @@ class FakeEtcd : public EtcdPort {
  public:
   FakeEtcd(unit::FakeKv& kv, Clock& clock) : kv_(kv), clock_(clock) {}
 
-  Result<PrefixSnapshot> read_prefix(const std::string&) override {
+  Result<kv::PrefixSnapshot> read_prefix(const std::string&) override {
     ++reads;
-    return PrefixSnapshot{kv_.revision(), kv_.all()};
+    return kv::PrefixSnapshot{kv_.revision(), kv_.all()};
   }
   Result<kv::TxnResult> txn(const kv::Txn& t) override {
     kv::TxnResult r;
