@@ -35,8 +35,8 @@ std::optional<std::string> lag_refusal(const ClusterConfig& config, const std::s
 // automatic_ineligibility for a planned move while the primary runs (switchover), from a report
 // written at `report_revision`. The report is held against the optime only when it was written
 // after it: an older report against a newer optime measures what the primary wrote between two
-// heartbeats, not lag (a caught-up replica of a busy primary would be refused). The primary
-// applies the bound again on live positions before it fences (rules_switchover.cpp).
+// heartbeats, not lag (a caught-up replica of a busy primary would be refused). The primary then
+// waits for the candidate to catch up, for at most switchover_timeout_ms (rules_switchover.cpp).
 std::optional<std::string> planned_ineligibility(const ClusterConfig& config, const EtcdView& view, const Candidate& c,
                                                  int64_t report_revision);
 

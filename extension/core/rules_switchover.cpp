@@ -1,7 +1,6 @@
 // The primary's half of a planned switchover (and of failover() while a primary is alive):
 // fence, wait until the candidate has flushed as much WAL as this primary had flushed when it last
 // looked, then hand `leader` over atomically.
-#include "core/candidates.hpp"
 #include "core/step_context.hpp"
 #include "common/no_postgres.hpp"
 
@@ -56,17 +55,9 @@ void hand_over(Ctx& c, const StateRecord& s, const SwitchoverRequest& r) {
 
 void switchover(Ctx& c, const StateRecord& s) {
   const SwitchoverRequest& r = *s.request;
-  bool started = c.mem.switchover_to == r.to && c.mem.switchover_term == s.term;
   std::string why = refusal(c, r);
-  // I4 on live positions, before writes stop: the request was admitted on reports that may
-  // predate the optime (planned_ineligibility). A manual failover was named by the operator.
-  if (why.empty() && !started && !r.failover) {
-    why = lag_refusal(c.cfg, r.to, standby(c, r.to)->flush_lsn, c.local.flush_lsn, "this primary").value_or("");
-  }
-  // Refused, the node stays fenced for this step and leads again once the clear has landed: a
-  // view that still shows the request may predate our own hand-over (sim seed 398).
   if (!why.empty()) return clear_request(c, s, "switchover to " + r.to + " refused: " + why);
-  if (!started) {
+  if (c.mem.switchover_to != r.to || c.mem.switchover_term != s.term) {
     // Fence in this step; hand over only in a later step, whose observation is taken after
     // the fence was published: the flush position we compare then includes every commit that
     // was past the fence check when it closed and has flushed since (one still flushing when

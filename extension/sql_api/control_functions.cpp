@@ -1,18 +1,23 @@
 // Control functions: check the caller, validate the arguments, read the cluster from etcd, let
 // the core plan the one transaction that records the request (core/control.hpp), run it, and
 // say what was done. Nothing is written when any step fails; no lock is held while etcd is asked.
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/candidates.hpp"
 #include "core/config.hpp"
 #include "core/control.hpp"
 #include "core/schema.hpp"
 #include "pg/gucs.hpp"
 #include "pg/hba_rules.hpp"
+#include "pg/interrupts.hpp"
 #include "pg/parameter_rules.hpp"
 #include "sql_api/etcd_session.hpp"
 #include "sql_api/privileges.hpp"
@@ -57,22 +62,67 @@ pg::Settings cluster_settings(const std::string& action) {
   return s;
 }
 
-Datum run_control(const std::string& action, const Planner& plan) {
+struct ClusterRead {
+  core::EtcdView view;
+  core::ClusterConfig config;
+};
+
+ClusterRead read_cluster(EtcdSession& etcd, const core::Keys& keys) {
+  Result<kv::PrefixSnapshot> read = etcd.read_prefix(keys.root());
+  if (!read.ok()) raise_etcd_error(read.error());
+  ClusterRead r{core::build_view(keys, read->kvs, read->revision), core::ClusterConfig{}};
+  if (r.view.config) r.config = r.view.config->value;
+  return r;
+}
+
+// Sleeps, giving way to a query cancel, statement_timeout or termination.
+void pause_ms(int ms) {
+  for (int waited = 0; waited < ms; waited += 20) {
+    if (pg::backend_interrupt_pending())
+      throw pg::SqlError(ERRCODE_QUERY_CANCELED, "pg_ha: interrupted while waiting for fresh reports");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Whether a refusal may be only a moment old: the cluster, read again, may allow the request.
+using Patience = std::function<bool(const core::EtcdView&, const core::ClusterConfig&)>;
+
+// Every member reports again within a loop: two of them settle a refusal that `patience` excuses.
+int64_t patience_ms(const core::ClusterConfig& c) { return std::min<int64_t>(2 * c.loop_wait_ms, 10000); }
+
+Datum run_control(const std::string& action, const Planner& plan, const Patience& patience = nullptr) {
   pg::Settings settings = cluster_settings(action);
   core::Keys keys(settings.key_prefix, settings.cluster_name);
   EtcdSession etcd(settings);
-  Result<kv::PrefixSnapshot> read = etcd.read_prefix(keys.root());
-  if (!read.ok()) raise_etcd_error(read.error());
-  core::EtcdView view = core::build_view(keys, read->kvs, read->revision);
-  core::ClusterConfig config = view.config ? view.config->value : core::ClusterConfig{};
-  Result<core::EtcdWrite> write = plan(keys, view, config);
-  if (!write.ok()) raise_plan_error(write.error());
-  Result<kv::TxnResult> done = etcd.txn(write->txn);
-  if (!done.ok()) raise_etcd_error(done.error());
-  if (!done->succeeded)
-    throw pg::SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "pg_ha: cluster state changed concurrently, retry");
-  json out = {{"action", action}, {"done", write->what}, {"cluster", settings.cluster_name}, {"revision", done->revision}};
-  return pg::jsonb_datum(out.dump());
+  auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    ClusterRead r = read_cluster(etcd, keys);
+    Result<core::EtcdWrite> write = plan(keys, r.view, r.config);
+    if (!write.ok()) {
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      if (!patience || !patience(r.view, r.config) || waited.count() >= patience_ms(r.config)) raise_plan_error(write.error());
+      pause_ms(200);
+      continue;
+    }
+    Result<kv::TxnResult> done = etcd.txn(write->txn);
+    if (!done.ok()) raise_etcd_error(done.error());
+    if (!done->succeeded)
+      throw pg::SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "pg_ha: cluster state changed concurrently, retry");
+    json out = {{"action", action}, {"done", write->what}, {"cluster", settings.cluster_name}, {"revision", done->revision}};
+    return pg::jsonb_datum(out.dump());
+  }
+}
+
+// A replica whose last report lags (the candidate; any, when none is named) may be catching up
+// from a burst: after pg_switch_wal() the rest of a 16 MB segment is shipped, and a report taken
+// meanwhile lags by up to that much (a CI failure of the slots test).
+bool reports_lag(const core::EtcdView& v, const core::ClusterConfig& c, const std::string& candidate) {
+  if (!v.optime) return false;
+  for (const auto& [name, m] : v.members) {
+    if ((!candidate.empty() && name != candidate) || m.value.role != core::Role::Replica) continue;
+    if (core::lag_refusal(c, name, m.value.flush_lsn, v.optime->value.lsn, "the primary")) return true;
+  }
+  return false;
 }
 
 std::string required_text(FunctionCallInfo fcinfo, int arg, const char* what) {
@@ -188,9 +238,12 @@ Datum switchover(FunctionCallInfo fcinfo) {
   require_cluster_admin("switchover");
   std::string candidate = PG_ARGISNULL(0) ? "" : pg::text_arg(PG_GETARG_DATUM(0));
   if (!candidate.empty()) check_node_name(candidate);
-  return run_control("switch over", [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
-    return core::plan_switchover(k, v, c, candidate);
-  });
+  return run_control(
+      "switch over",
+      [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
+        return core::plan_switchover(k, v, c, candidate);
+      },
+      [&](const core::EtcdView& v, const core::ClusterConfig& c) { return reports_lag(v, c, candidate); });
 }
 
 Datum failover(FunctionCallInfo fcinfo) {
