@@ -72,6 +72,10 @@ void write_cluster_hba(const Node& node, ClusterView& cluster) {
 
 std::optional<Upstream> initial_upstream(const Node& node, ClusterView& cluster) {
   if (!has_standby_signal(node)) return std::nullopt;
+  // A node whose worker has never run (a fresh clone) waits for it: the worker follows only once
+  // it has found its name free of another identity. Streaming before that, a second node under
+  // a synchronous standby's name would acknowledge commits as that standby (FINDINGS.md F16).
+  if (!path_exists(node.auto_conf_path())) return std::nullopt;
   // The worker's pg_ha.auto.conf says whom to follow once it runs; until then, the leader.
   auto leader = cluster.leader_upstream();
   if (leader && *leader && (*leader)->name != node.config.name) return **leader;

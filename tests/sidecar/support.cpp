@@ -167,6 +167,13 @@ SidecarNode::SidecarNode(NodeSpec spec, const std::string& cluster, const std::s
                      "wal_keep_size = '64MB'\n"
                      "tool_sync = off\n";
   write_file(config_file(), conf);
+  // These tests emulate the worker through etcd; postgres runs without one. A node whose worker
+  // has run has pg_ha.auto.conf, and only then does its sidecar name the leader as upstream before
+  // the worker does (sidecar/requests.cpp initial_upstream, tests/sim/FINDINGS.md F16).
+  mkdir(state_dir().c_str(), 0700);
+  chown_postgres(state_dir());
+  write_file(state_dir() + "/pg_ha.auto.conf", "# emulated worker: no settings\n");
+  chown_postgres(state_dir() + "/pg_ha.auto.conf");
 }
 
 SidecarNode::~SidecarNode() {

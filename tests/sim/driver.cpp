@@ -439,8 +439,9 @@ void apply_decision(World& w, int n, const core::Decision& d) {
   x.w.fenced = d.fenced;
   x.w.followed |= d.follow.has_value();
   // The agent's first write of its include file names the upstream the core chose, or none: a
-  // worker that has been in conflict since it started empties primary_conninfo (the sidecar's
-  // clone named the primary), so a duplicate does not stream under the name it may not use.
+  // worker that has been in conflict since it started empties primary_conninfo (a sidecar that
+  // restarts a standby names the leader), so a duplicate does not stream under the name it may
+  // not use. A fresh clone names none (F16).
   if (!x.w.followed && d.state == core::NodeState::Conflict && !x.pg.upstream.empty()) {
     x.pg.upstream.clear();
     x.pg.upstream_host.clear();

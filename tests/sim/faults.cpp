@@ -73,7 +73,7 @@ void node_restart(World& w, int n) {
 
 // The operator's second node under an existing name (issue 12): its own machine and state_dir, so
 // its own identity; its sidecar clones the primary (a running node if etcd names none yet) and
-// starts it in recovery. Its sidecar's refusal to start under a live name of another identity
+// starts it in recovery, naming no upstream until its worker follows one. Its sidecar's refusal to start under a live name of another identity
 // is not modelled: the duplicate starts whatever etcd holds, as if it had raced the original's
 // heartbeat, so the guard in the core has to hold by itself.
 void start_duplicate(World& w, int d, int orig) {
@@ -98,8 +98,8 @@ void start_duplicate(World& w, int d, int orig) {
   x.pg.system_identifier = src.pg.system_identifier;
   x.pg.wal = src.pg.wal;
   x.pg.in_recovery = true;
-  x.pg.upstream = src.config.name;
-  x.pg.upstream_host = src.config.host;
+  x.pg.upstream.clear();   // a fresh clone streams once its worker follows (sidecar initial_upstream, F16)
+  x.pg.upstream_host.clear();
   x.pg.synchronous_standby_names.clear();
   x.lease_kept = true;   // a new worker looks for a lease to adopt, like any
   pg_start(w, d, true, "second node named " + x.config.name + ", identity " + x.config.member_id + ", cloned from " +
