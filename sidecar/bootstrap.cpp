@@ -247,16 +247,6 @@ Result<std::string> random_member_id() {
   return hex;
 }
 
-Result<std::optional<core::NodeIdentity>> read_identity(const Node& node) {
-  std::string path = node.state_file(core::kIdentityFile);
-  if (!path_exists(path)) return std::optional<core::NodeIdentity>();
-  auto text = read_whole_file(path);
-  if (!text) return text.error();
-  auto identity = core::decode_identity(*text);
-  if (!identity) return make_error(ErrorKind::Invalid, path + ": " + identity.error().message);
-  return std::optional<core::NodeIdentity>(*identity);
-}
-
 std::string describe(const std::optional<core::NodeIdentity>& identity) {
   return identity ? "identity " + identity->member_id : "no identity yet (a new node)";
 }

@@ -12,6 +12,7 @@
 
 #include "agent/auto_conf.hpp"
 #include "core/hba.hpp"
+#include "core/sync_names.hpp"
 #include "hba.hpp"
 #include "log.hpp"
 #include "common/quoting.hpp"
@@ -298,11 +299,29 @@ std::string rewind_conninfo(const Node& node, const Upstream& from) {
   return upstream_conninfo(node, from, "postgres", node.config.effective_rewind_user());
 }
 
+Result<std::optional<core::NodeIdentity>> read_identity(const Node& node) {
+  std::string path = node.state_file(core::kIdentityFile);
+  if (!path_exists(path)) return std::optional<core::NodeIdentity>();
+  auto text = read_whole_file(path);
+  if (!text) return text.error();
+  auto identity = core::decode_identity(*text);
+  if (!identity) return make_error(ErrorKind::Invalid, path + ": " + identity.error().message);
+  return std::optional<core::NodeIdentity>(*identity);
+}
+
+// The name this node streams under: with its identity once it has one, so that the primary counts
+// its acknowledgements for this node only (core/sync_names.hpp, FINDINGS.md F16).
+std::string streaming_application_name(const Node& node) {
+  auto identity = read_identity(node);
+  std::string id = identity && *identity ? (*identity)->member_id : "";
+  return core::standby_application_name(node.config.name, id);
+}
+
 std::string upstream_conninfo(const Node& node, const Upstream& from, const std::string& dbname, const std::string& user) {
   std::string s = "host=" + quoting::conninfo_value(from.host) + " port=" + std::to_string(from.port) +
                   " user=" + quoting::conninfo_value(user.empty() ? node.config.replication_user : user) +
                   " passfile=" + quoting::conninfo_value(node.config.replication_passfile) +
-                  " application_name=" + quoting::conninfo_value(node.config.name) + " connect_timeout=5";
+                  " application_name=" + quoting::conninfo_value(streaming_application_name(node)) + " connect_timeout=5";
   auto options = agent::parse_conninfo_options(node.config.replication_conninfo_options);   // checked at load
   if (options)
     for (const auto& [key, value] : *options) s += " " + key + "=" + quoting::conninfo_value(value);

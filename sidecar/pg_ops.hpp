@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "core/schema.hpp"
 #include "node.hpp"
 
 namespace pg_ha::sidecar {
@@ -46,6 +47,9 @@ Result<std::string> move_aside(const std::string& path);
 Status write_node_files(const Node& node, const std::optional<Upstream>& follow);
 Status write_standby_signal(const Node& node);
 bool has_standby_signal(const Node& node);
+
+// This node's identity file (docs/keys.md), nullopt before bootstrap made one.
+Result<std::optional<core::NodeIdentity>> read_identity(const Node& node);
 
 // libpq conninfo for reaching `from` as the replication user (password from PGPASSFILE), or as
 // `user` when given.

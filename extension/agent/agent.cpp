@@ -6,6 +6,7 @@
 #include "core/hba.hpp"
 #include "agent/snapshot.hpp"
 #include "core/sidecar_channel.hpp"
+#include "core/sync_names.hpp"
 #include "core/takeover.hpp"
 #include "common/no_postgres.hpp"
 
@@ -24,8 +25,8 @@ constexpr int64_t kCatchUpMs = 250;
 
 Agent::Agent(AgentSettings settings, EtcdPort& etcd, LocalPort& local)
     : settings_(std::move(settings)), keys_(settings_.key_prefix, settings_.cluster), etcd_(etcd), local_(local) {
-  settings_.replication.application_name = settings_.node.name;
   load_identity();
+  settings_.replication.application_name = core::standby_application_name(settings_.node.name, settings_.node.member_id);
 }
 
 // The identity the sidecar made for this node (docs/keys.md); without one (no sidecar) the node

@@ -33,7 +33,7 @@ using ConninfoOptions = std::vector<std::pair<std::string, std::string>>;
 struct ReplicationSettings {
   std::string user = "replicator";
   std::string passfile;          // libpq passfile; the password never appears in this file
-  std::string application_name;  // this node's name, so the primary can tell standbys apart
+  std::string application_name;  // name@identity: the primary tells standbys, and identities, apart
   ConninfoOptions conninfo_options;
 };
 

@@ -9,6 +9,7 @@
 #include "core/json_fields.hpp"
 #include "core/schema.hpp"
 #include "core/slots.hpp"
+#include "core/sync_names.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core {
@@ -254,7 +255,9 @@ Status validate_cluster_config(const ClusterConfig& c) {
 
 Status validate_node_name(const std::string& name) {
   if (name.empty()) return make_error(ErrorKind::Invalid, "node name must not be empty");
-  if (name.size() > 63) return make_error(ErrorKind::Invalid, "node name \"" + name + "\" is longer than 63 characters");
+  // A standby's application_name is its name and an identity prefix, within PostgreSQL's 63 bytes.
+  if (name.size() > kMaxNodeName)
+    return make_error(ErrorKind::Invalid, "node name \"" + name + "\" is longer than " + std::to_string(kMaxNodeName) + " characters");
   for (char ch : name) {
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
     if (!ok) {

@@ -9,9 +9,10 @@
 namespace pg_ha::core {
 
 struct StandbyConnection {
-  std::string name;         // application_name = member name
+  std::string name;         // member name, from its application_name
   Lsn flush_lsn = 0;
   bool streaming = false;
+  std::string member_id;    // identity prefix, from its application_name ("" = none; core/sync_names.hpp)
 };
 
 // This node's PostgreSQL as the worker sees it.

@@ -2,15 +2,19 @@
 // fence, wait until the candidate has flushed as much WAL as this primary had flushed when it last
 // looked, then hand `leader` over atomically.
 #include "core/step_context.hpp"
+#include "core/sync_names.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core::detail {
 
 namespace {
 
+// The candidate's own stream: the member's name with the member's identity (a second node under
+// the name may stream too, F16).
 const StandbyConnection* standby(const Ctx& c, const std::string& name) {
+  const MemberRecord* m = c.member(name);
   for (const StandbyConnection& s : c.local.standbys) {
-    if (s.name == name) return &s;
+    if (m && s.name == name && same_identity(s.member_id, m->member_id)) return &s;
   }
   return nullptr;
 }

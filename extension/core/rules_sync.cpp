@@ -15,14 +15,35 @@ namespace {
 
 constexpr const char* kNoStandby = "pg_ha_no_sync_standby";  // strict mode with nobody: commits wait
 
-Lsn standby_flush(const Ctx& c, const std::string& name) {
+std::string application_name(const StandbyConnection& s) { return standby_application_name(s.name, s.member_id); }
+
+Lsn standby_flush(const Ctx& c, const std::string& application) {
   for (const StandbyConnection& s : c.local.standbys) {
-    if (s.name == name) return s.flush_lsn;
+    if (application_name(s) == application) return s.flush_lsn;
   }
   return 0;
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// The record names members by name and identity; synchronous_standby_names names the
+// application_names they stream under, which carry both (F16). These two convert.
+SyncNames recorded_applications(const StateRecord& s) {
+  if (!s.sync_active) return SyncNames{};
+  SyncNames out{s.sync_quorum, {}};
+  for (const std::string& n : s.sync_standbys) {
+    auto id = s.sync_ids.find(n);
+    out.names.push_back(standby_application_name(n, id == s.sync_ids.end() ? "" : id->second));
+  }
+  std::sort(out.names.begin(), out.names.end());
+  return out;
+}
+
+std::vector<std::string> member_names(const std::vector<std::string>& applications) {
+  std::vector<std::string> out;
+  for (const std::string& a : applications) out.push_back(parse_standby_application_name(a).name);
+  return out;
+}
 
 // A name recorded with another identity than its member record's now: the node under the name is
 // not the one recorded (F12). It is left out, so the name leaves the set by the usual rules and
@@ -32,16 +53,17 @@ bool recorded_as_another(const StateRecord& s, const MemberRecord& m) {
   return id != s.sync_ids.end() && !m.member_id.empty() && id->second != m.member_id;
 }
 
-// The set we want: healthy streaming standbys that may be synchronous, those keeping up first,
-// then current members (a stable set avoids churn), then by position. A standby that can never be promoted (nofailover,
+// The set we want, as application_names: healthy streaming standbys that may be synchronous, those
+// keeping up first, then current members (a stable set avoids churn), then by position. A
+// standby streams as the member only with its identity (F16). A standby that can never be promoted (nofailover,
 // priority 0) is not wanted: commits only it acknowledged could not survive a failover, and as a
 // recorded member it never reports, so an election needing its report could never finish (L1).
 SyncNames wanted(const Ctx& c, const StateRecord& s) {
   std::vector<const StandbyConnection*> healthy;
   for (const StandbyConnection& sb : c.local.standbys) {
     const MemberRecord* m = c.member(sb.name);
-    if (sb.streaming && m && !m->tags.nosync && m->tags.can_promote() && m->role == Role::Replica &&
-        !(s.sync_active && recorded_as_another(s, *m))) {
+    if (sb.streaming && m && same_identity(sb.member_id, m->member_id) && !m->tags.nosync && m->tags.can_promote() &&
+        m->role == Role::Replica && !(s.sync_active && recorded_as_another(s, *m))) {
       healthy.push_back(&sb);
     }
   }
@@ -62,7 +84,7 @@ SyncNames wanted(const Ctx& c, const StateRecord& s) {
   size_t n = static_cast<size_t>(c.cfg.synchronous_node_count);
   for (const StandbyConnection* sb : healthy) {
     if (c.cfg.synchronous_mode == SyncMode::On && w.names.size() >= n) break;
-    w.names.push_back(sb->name);
+    if (!contains(w.names, application_name(*sb))) w.names.push_back(application_name(*sb));  // a reconnect shows twice
   }
   std::sort(w.names.begin(), w.names.end());
   w.quorum = static_cast<int>(std::min(n, w.names.size()));
@@ -154,8 +176,10 @@ bool sync_names_covered(const StateRecord& s, const std::string& setting, const 
   names.erase(std::remove(names.begin(), names.end(), kNoStandby), names.end());
   if (cur.quorum > 0 && names.empty()) return true;    // strict placeholder: nobody can acknowledge
   if (!s.sync_active) return cur.quorum == 0;          // an inactive record protects nothing named
+  // By application_name: a name streaming with another identity than the recorded one is outside.
+  std::vector<std::string> recorded = recorded_applications(s).names;
   int outside = 0;
-  for (const std::string& n : names) outside += contains(s.sync_standbys, n) ? 0 : 1;
+  for (const std::string& n : names) outside += contains(recorded, n) ? 0 : 1;
   int holders = (contains(s.sync_standbys, primary) ? 1 : 0) + std::max(0, cur.quorum - outside);
   return holders >= s.sync_quorum;
 }
@@ -177,18 +201,18 @@ void manage_sync(Ctx& c, const StateRecord& s) {
     c.d.reason += "; strict synchronous mode: commits wait for a synchronous standby";
     return;
   }
-  SyncNames rec{s.sync_active ? s.sync_quorum : 0, s.sync_active ? s.sync_standbys : std::vector<std::string>{}};
-  std::sort(rec.names.begin(), rec.names.end());
+  SyncNames rec = recorded_applications(s);
   bool covered = s.sync_active && rec.quorum <= want.quorum &&
                  std::all_of(want.names.begin(), want.names.end(), [&](const std::string& n) { return contains(rec.names, n); });
   if (!covered && !canaries().ssn_before_record) {
-    // 1) Grow the record to cover both what is named now and what we want to name.
-    SyncNames grown = rec;
-    grown.quorum = want.quorum;
+    // 1) Grow the record to cover both what is named now and what we want to name. A name
+    // that joins is recorded with its member record's identity, which wanted() checked is the
+    // standby's (record_sync_ids).
+    SyncNames grown{want.quorum, s.sync_active ? s.sync_standbys : std::vector<std::string>{}};
     if (s.sync_active) grown.quorum = std::min(grown.quorum, rec.quorum);
     if (cur_known && cur.quorum > 0) grown.quorum = std::min(grown.quorum, cur.quorum);
-    for (const auto* list : {&want.names, &cur.names}) {
-      for (const std::string& n : *list) if (!contains(grown.names, n)) grown.names.push_back(n);
+    for (const auto& list : {member_names(want.names), member_names(cur.names)}) {
+      for (const std::string& n : list) if (!contains(grown.names, n)) grown.names.push_back(n);
     }
     std::sort(grown.names.begin(), grown.names.end());
     grown.names.erase(std::remove(grown.names.begin(), grown.names.end(), kNoStandby), grown.names.end());
@@ -216,7 +240,8 @@ void manage_sync(Ctx& c, const StateRecord& s) {
   int caught_up = 0;
   for (const std::string& n : want.names) caught_up += standby_flush(c, n) >= c.mem.sync_shrink_lsn ? 1 : 0;
   if (caught_up >= want.quorum) {
-    record(c, s, true, want, "shrink recorded synchronous set to the named one");
+    SyncNames shrunk{want.quorum, member_names(want.names)};   // each keeps its recorded identity
+    record(c, s, true, shrunk, "shrink recorded synchronous set to the named one");
     c.mem.sync_shrink_lsn = 0;
   }
 }

@@ -74,4 +74,18 @@ bool parse_sync_names(const std::string& text, SyncNames* out) {
   return true;
 }
 
+std::string standby_application_name(const std::string& name, const std::string& member_id) {
+  return member_id.empty() ? name : name + "@" + member_id.substr(0, kIdentityPrefix);
+}
+
+StandbyName parse_standby_application_name(const std::string& application_name) {
+  size_t at = application_name.rfind('@');
+  if (at == std::string::npos) return StandbyName{application_name, ""};
+  return StandbyName{application_name.substr(0, at), application_name.substr(at + 1)};
+}
+
+bool same_identity(const std::string& prefix, const std::string& member_id) {
+  return prefix == member_id.substr(0, kIdentityPrefix);
+}
+
 }  // namespace pg_ha::core

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/observation.hpp"
+#include "core/sync_names.hpp"
 #include "worker/local_observation.hpp"
 #include "pg/guarded.hpp"  // last of ours: pulls in postgres.h
 
@@ -57,7 +58,8 @@ std::vector<core::StandbyConnection> connected_standbys() {
     SpinLockRelease(&snd->mutex);
     auto name = names.find(pid);
     if (pid == 0 || name == names.end()) continue;
-    out.push_back({name->second, flush, state == WALSNDSTATE_STREAMING});
+    core::StandbyName standby = core::parse_standby_application_name(name->second);
+    out.push_back({standby.name, flush, state == WALSNDSTATE_STREAMING, standby.identity});
   }
   return out;
 }

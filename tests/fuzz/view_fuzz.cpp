@@ -76,7 +76,7 @@ Observation observation(uint8_t flags) {
   if (flags & 2) obs.lease = LeaseObservation{7, 99000, 10};
   obs.etcd_view_fresh = flags & 4;
   obs.etcd_view_ms = 99500;
-  if (flags & 16) obs.local.standbys.push_back(StandbyConnection{"n2", 0x3000000, true});
+  if (flags & 16) obs.local.standbys.push_back(StandbyConnection{"n2", 0x3000000, true, ""});
   return obs;
 }
 

@@ -36,7 +36,7 @@ class SyncCluster : public Cluster {
     std::string ssn = c_->show(primary, "synchronous_standby_names");
     if (static_cast<int>(rec.size()) != count || has(rec, c_->name(primary))) return false;
     for (const std::string& n : rec) {
-      if (ssn.find("\"" + n + "\"") == std::string::npos) return false;
+      if (ssn.find("\"" + n + "@") == std::string::npos) return false;   // named as name@identity
     }
     return true;
   }

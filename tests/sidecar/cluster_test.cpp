@@ -95,7 +95,8 @@ class SidecarCluster : public testing::Test {
   static bool in_recovery(const SidecarNode& n) { return n.sql("SELECT pg_is_in_recovery()") == std::optional<std::string>("t"); }
   static bool is_primary(const SidecarNode& n) { return n.sql("SELECT pg_is_in_recovery()") == std::optional<std::string>("f"); }
   static bool streams_from(const SidecarNode& standby, const SidecarNode& primary) {
-    return primary.sql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name = '" +
+    // application_name is name@identity (core/sync_names.hpp)
+    return primary.sql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND split_part(application_name, '@', 1) = '" +
                        standby.spec().name + "'") == std::optional<std::string>("1") &&
            in_recovery(standby);
   }

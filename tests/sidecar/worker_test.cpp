@@ -94,7 +94,7 @@ TEST_F(SidecarWithWorker, SecondJoinsAndHealthChecksAnswerFromPgHa) {
   int64_t t0 = now_ms();
   n2.start();
   ASSERT_TRUE(wait_until([&] {
-    return n1.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'n2' AND state = 'streaming'") ==
+    return n1.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name LIKE 'n2@%' AND state = 'streaming'") ==
            std::optional<std::string>("1");
   }, 60000)) << dump_log(n2);
   std::cout << "[timing] join with worker (to streaming): " << now_ms() - t0 << " ms" << std::endl;
@@ -123,7 +123,7 @@ TEST_F(SidecarWithWorker, PrimaryCrashFailsOverAndOldPrimaryRejoins) {
   ASSERT_TRUE(wait_until([&] { return leader() == "n2"; }, 30000)) << dump_log(n1) << dump_log(n2);
   std::cout << "[timing] primary kill -9 to new leader: " << now_ms() - t0 << " ms" << std::endl;
   ASSERT_TRUE(wait_until([&] {
-    return n2.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'n1' AND state = 'streaming'") ==
+    return n2.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name LIKE 'n1@%' AND state = 'streaming'") ==
            std::optional<std::string>("1");
   }, 60000)) << dump_log(n1);
   std::cout << "[timing] primary kill -9 to old primary streaming from the new one: " << now_ms() - t0 << " ms" << std::endl;

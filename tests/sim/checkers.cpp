@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "world.hpp"
+#include "core/sync_names.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sim {
@@ -120,11 +121,14 @@ void check_sync_recorded(World& w) {
       check_alone_recorded(w, x);
       continue;
     }
-    std::vector<std::string> named;
+    // PostgreSQL counts a machine's acknowledgements under its application_name (name and
+    // identity); it holds a commit for the record only under the identity recorded (F16).
+    std::vector<const Node*> named;
     for (const Node& m : w.nodes) {
+      std::string app = core::standby_application_name(m.config.name, m.config.member_id);
       bool listed = false;
-      for (const std::string& s : rule.names) listed |= s == m.config.name || s == "*";
-      if (listed && m.index != x.index) named.push_back(m.config.name);
+      for (const std::string& s : rule.names) listed |= s == app || s == "*";
+      if (listed && m.index != x.index) named.push_back(&m);
     }
     if (static_cast<int>(named.size()) < rule.k) continue;   // cannot acknowledge anything
     const auto& state = etcd_state(w);
@@ -133,10 +137,14 @@ void check_sync_recorded(World& w) {
       why = "the recorded set is not active";
     } else if (!state->sync_standbys.empty()) {
       const auto& set = state->sync_standbys;
-      auto in_set = [&](const std::string& n) { return std::find(set.begin(), set.end(), n) != set.end(); };
+      auto in_set = [&](const Node& m) {
+        auto id = state->sync_ids.find(m.config.name);
+        return std::find(set.begin(), set.end(), m.config.name) != set.end() &&
+               (id == state->sync_ids.end() || id->second == m.config.member_id);
+      };
       int outside = 0;
-      for (const std::string& n : named) outside += in_set(n) ? 0 : 1;
-      int holders = (in_set(x.config.name) ? 1 : 0) + std::max(0, rule.k - outside);
+      for (const Node* m : named) outside += in_set(*m) ? 0 : 1;
+      int holders = (in_set(x) ? 1 : 0) + std::max(0, rule.k - outside);
       if (holders < state->sync_quorum) {
         why = "a commit acknowledged now may be on only " + std::to_string(holders) + " of the recorded set (quorum " +
               std::to_string(state->sync_quorum) + ")";

@@ -11,6 +11,7 @@
 #include "checkers.hpp"
 #include "client.hpp"
 #include "core/control.hpp"
+#include "core/sync_names.hpp"
 #include "core/takeover.hpp"
 #include "pg_ops.hpp"
 #include "sidecar.hpp"
@@ -402,7 +403,10 @@ core::Observation observe(const World& w, const Node& x, const core::ClusterConf
   o.local.receiver_streaming = x.pg.streaming;
   o.local.upstream = x.pg.upstream;
   if (!x.pg.in_recovery) {
-    for (const StandbyFlush& s : streaming_standbys(w, x.index)) o.local.standbys.push_back({s.name, s.flush, true});
+    for (const StandbyFlush& s : streaming_standbys(w, x.index)) {
+      core::StandbyName sn = core::parse_standby_application_name(s.name);
+      o.local.standbys.push_back({sn.name, s.flush, true, sn.identity});
+    }
   }
   o.local.synchronous_standby_names = x.pg.synchronous_standby_names;
   o.local.system_identifier = x.pg.system_identifier;

@@ -36,7 +36,7 @@ std::string member_id_for(uint64_t seed, int machine) {
   uint64_t a = seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(machine) + 1;
   uint64_t b = (a ^ (a >> 31)) * 0xBF58476D1CE4E5B9ULL;
   std::string out;
-  for (uint64_t v : {a, b}) {
+  for (uint64_t v : {b, a}) {   // mixed bits first: application_names carry the first 8 (F16)
     for (int i = 15; i >= 0; --i) out += hex[(v >> (4 * i)) & 0xF];
   }
   return out;

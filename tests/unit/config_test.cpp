@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/sync_names.hpp"
 
 namespace pg_ha::core {
 namespace {
@@ -242,9 +243,11 @@ TEST(WriteDeadline, RealTimeWindowEndsBeforeEtcdCanExpireTheLease) {
 TEST(NodeName, Validation) {
   EXPECT_TRUE(validate_node_name("node-1.dc_a").ok());
   EXPECT_FALSE(validate_node_name("").ok());
-  EXPECT_FALSE(validate_node_name(std::string(64, 'a')).ok());
-  EXPECT_TRUE(validate_node_name(std::string(63, 'a')).ok());
-  for (const char* bad : {"a b", "a/b", "a\"b", "a,b", "é"}) EXPECT_FALSE(validate_node_name(bad).ok()) << bad;
+  // name@identity-prefix must fit PostgreSQL's 63-byte application_name (F16).
+  EXPECT_FALSE(validate_node_name(std::string(55, 'a')).ok());
+  EXPECT_TRUE(validate_node_name(std::string(54, 'a')).ok());
+  EXPECT_EQ(standby_application_name(std::string(54, 'a'), std::string(32, 'f')).size(), 63u);
+  for (const char* bad : {"a b", "a/b", "a\"b", "a,b", "a@b", "é"}) EXPECT_FALSE(validate_node_name(bad).ok()) << bad;
 }
 
 }  // namespace

@@ -289,7 +289,7 @@ TEST(Scenario, SynchronousStandbyIsTheOneThatTakesOver) {
   StateRecord st = w.state();
   ASSERT_TRUE(st.sync_active);
   ASSERT_EQ(st.sync_standbys, std::vector<std::string>({"n2"}));
-  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 1 (\"n2\")");
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(1, {"n2"}));
   w.set_flush("n3", World::kBase + 0x10);  // n3 is further ahead, but asynchronous
   w.kill("n1");
   s.forget("n1");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/candidates.hpp"
+#include "core/sync_names.hpp"
 #include "fixture/world.hpp"
 
 namespace pg_ha::unit {
@@ -118,6 +119,91 @@ TEST(SyncIdentity, AReplicaNeverFollowsAnotherNodeUnderThePrimarysName) {
     EXPECT_NE(d.reason.find("id-replacement"), std::string::npos) << d.reason;
     w.advance(10000);
   }
+}
+
+// F16: the recorded set is {n2 under id-n2}; a second node took the name n2 (the original's record
+// expired) and streams from the primary as "n2@id-secon". PostgreSQL counts acknowledgements by
+// application_name: whatever the primary names, the second node must never be among the names a
+// commit may wait for, or it would acknowledge for the recorded n2 (which lacks those commits).
+void expect_second_never_named(World& w, int steps) {
+  const std::string second = standby_application_name("n2", "id-second");
+  for (int i = 0; i < steps; ++i) {
+    Decision d = w.run("n1").decision;
+    std::string ssn = w.node("n1").obs.get().local.synchronous_standby_names;
+    SyncNames named;
+    ASSERT_TRUE(parse_sync_names(ssn, &named)) << ssn;
+    EXPECT_EQ(std::count(named.names.begin(), named.names.end(), second), 0)
+        << "step " << i << ": '" << ssn << "', record " << encode(w.state()) << "\n" << describe(d);
+    w.advance(100);
+  }
+}
+
+void second_node_takes_n2(World& w) {
+  MemberRecord r = w.member_record("n2");
+  r.member_id = "id-second";
+  r.host = "host-second";
+  w.put_member(r, w.lease_of("n2"));
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys().standby("n2", World::kBase, true, "id-second");
+}
+
+TEST(SyncIdentity, ASecondNodeUnderARecordedNameNeverAcknowledgesForIt) {
+  for (bool strict : {false, true}) {
+    ClusterConfig c = sync_on();
+    c.synchronous_mode_strict = strict;
+    World w = World::cluster(2, c);
+    StateRecord s = w.state();
+    s.sync_active = true;
+    s.sync_quorum = 1;
+    s.sync_standbys = {"n2"};
+    s.sync_ids = {{"n2", "id-n2"}};
+    w.put_state(s);
+    second_node_takes_n2(w);
+    SCOPED_TRACE(strict ? "strict" : "not strict");
+    expect_second_never_named(w, 8);
+  }
+}
+
+TEST(SyncIdentity, ASecondNodeUnderARecordedNameJoinsUnderItsOwnIdentityOnceTheRecordLetsItGo) {
+  World w = World::cluster(3, sync_on());
+  StateRecord s = w.state();
+  s.sync_active = true;
+  s.sync_quorum = 1;
+  s.sync_standbys = {"n2"};
+  s.sync_ids = {{"n2", "id-n2"}};
+  w.put_state(s);
+  second_node_takes_n2(w);
+  w.node("n1").obs.standby("n3", World::kBase);
+  expect_second_never_named(w, 8);
+  StateRecord now = w.state();
+  EXPECT_EQ(now.sync_standbys, std::vector<std::string>{"n3"}) << encode(now);
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(1, {"n3"}));
+}
+
+TEST(SyncIdentity, ARecordWithoutIdentitiesIsRecordedAgainBeforeItsStandbyIsNamed) {
+  World w = World::cluster(2, sync_on());
+  StateRecord s = w.state();
+  s.sync_active = true;
+  s.sync_quorum = 1;
+  s.sync_standbys = {"n2"};   // written before records had identities
+  w.put_state(s);
+  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  Decision d = w.run("n1").decision;
+  EXPECT_NE(find_write(d, "record synchronous set"), nullptr) << describe(d);
+  EXPECT_EQ(w.state().sync_ids, (std::map<std::string, std::string>{{"n2", "id-n2"}}));
+  for (int i = 0; i < 3; ++i) w.run("n1");
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(1, {"n2"}));
+}
+
+TEST(SyncIdentity, ASwitchoverWaitsForTheCandidatesOwnStream) {
+  World w = World::cluster(3);
+  second_node_takes_n2(w);   // n2 is now the second node: a stream under n2 with another identity is not its
+  w.node("n1").obs.no_standbys().standby("n2", World::kBase, true, "id-other");
+  StateRecord s = w.state();
+  s.request = SwitchoverRequest{};
+  s.request->to = "n2";
+  w.put_state(s);
+  Decision d = w.step("n1").decision;
+  EXPECT_NE(d.reason.find("not streaming from this primary"), std::string::npos) << describe(d);
 }
 
 }  // namespace

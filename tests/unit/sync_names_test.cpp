@@ -64,5 +64,21 @@ TEST(SyncNames, BadFormsAreRejected) {
   }
 }
 
+TEST(StandbyApplicationName, CarriesTheIdentityPrefixAndParsesBack) {
+  EXPECT_EQ(standby_application_name("n2", "3f9a1c07d2e4b5a6"), "n2@3f9a1c07");
+  EXPECT_EQ(standby_application_name("n2", ""), "n2");
+  StandbyName back = parse_standby_application_name("node-2.dc@3f9a1c07");
+  EXPECT_EQ(back.name, "node-2.dc");
+  EXPECT_EQ(back.identity, "3f9a1c07");
+  EXPECT_TRUE(same_identity(back.identity, "3f9a1c07d2e4b5a6"));
+  EXPECT_FALSE(same_identity(back.identity, "3f9a1c08d2e4b5a6"));
+  EXPECT_FALSE(same_identity("", "3f9a1c07d2e4b5a6")) << "a standby without identity is not the member's";
+  EXPECT_TRUE(same_identity("", "")) << "nodes without identities (no sidecar) match by name";
+  EXPECT_EQ(parse_standby_application_name("pg_basebackup").identity, "");
+  SyncNames named;
+  ASSERT_TRUE(parse_sync_names(format_sync_names(SyncNames{1, {"n2@3f9a1c07"}}), &named));
+  EXPECT_EQ(named.names, std::vector<std::string>{"n2@3f9a1c07"});
+}
+
 }  // namespace
 }  // namespace pg_ha::core

@@ -29,8 +29,22 @@ void record_sync(World& w, std::vector<std::string> names, int quorum, bool acti
   StateRecord s = w.state();
   s.sync_active = active;
   s.sync_quorum = quorum;
+  s.sync_ids.clear();
+  for (const std::string& n : names) s.sync_ids[n] = fixture_member_id(n);   // as the primary records them
   s.sync_standbys = std::move(names);
   w.put_state(s);
+}
+
+bool recorded(const StateRecord& s, const std::string& name) {
+  return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
+}
+
+// A standby named in synchronous_standby_names (an application_name) acknowledges for the record
+// only when the record has its member under the identity the name carries (F16).
+bool recorded_standby(const StateRecord& s, const std::string& application_name) {
+  core::StandbyName sn = core::parse_standby_application_name(application_name);
+  auto id = s.sync_ids.find(sn.name);
+  return recorded(s, sn.name) && (id == s.sync_ids.end() ? sn.identity.empty() : core::same_identity(sn.identity, id->second));
 }
 
 // The named setting is covered by the recorded set S (quorum q): a commit acknowledged under it is
@@ -48,12 +62,9 @@ void record_sync(World& w, std::vector<std::string> names, int quorum, bool acti
     if (named.quorum == 0 || inactive_ok) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "SSN '" << ssn << "' named while the record is inactive";
   }
-  auto recorded = [&](const std::string& n) {
-    return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), n) != s.sync_standbys.end();
-  };
   int outside = 0;
-  for (const std::string& n : names) outside += recorded(n) ? 0 : 1;
-  int holders = (recorded("n1") ? 1 : 0) + std::max(0, named.quorum - outside);
+  for (const std::string& n : names) outside += recorded_standby(s, n) ? 0 : 1;
+  int holders = (recorded(s, "n1") ? 1 : 0) + std::max(0, named.quorum - outside);
   if (holders < s.sync_quorum) {
     return ::testing::AssertionFailure() << "a commit acknowledged under '" << ssn << "' is on only " << holders
                                          << " recorded member(s), quorum " << s.sync_quorum;
@@ -77,7 +88,7 @@ TEST(Sync, NewStandbyIsRecordedBeforeItIsNamed) {
   w.apply_local("n1", d);
 
   Decision named = w.step("n1").decision;
-  EXPECT_EQ(named.synchronous_standby_names.value_or("?"), "ANY 1 (\"n2\")") << describe(named);
+  EXPECT_EQ(named.synchronous_standby_names.value_or("?"), ssn_any(1, {"n2"})) << describe(named);
   EXPECT_EQ(find_write(named, "synchronous"), nullptr);
   EXPECT_TRUE(covered(w.state(), *named.synchronous_standby_names));
   w.apply_local("n1", named);
@@ -87,7 +98,7 @@ TEST(Sync, NewStandbyIsRecordedBeforeItIsNamed) {
   EXPECT_EQ(decode_state(find_put(sh->txn, w.keys.state())->value)->sync_standbys, std::vector<std::string>({"n2"}));
   w.apply_writes(shrink);
   Decision steady = w.step("n1").decision;
-  EXPECT_EQ(steady.synchronous_standby_names.value_or("?"), "ANY 1 (\"n2\")");
+  EXPECT_EQ(steady.synchronous_standby_names.value_or("?"), ssn_any(1, {"n2"}));
   EXPECT_TRUE(steady.writes.empty() || find_write(steady, "synchronous") == nullptr) << describe(steady);
 }
 
@@ -105,7 +116,7 @@ TEST(Sync, NosyncStandbyIsNeverChosen) {
 TEST(Sync, QuorumModeNamesEveryHealthyStandby) {
   World w = World::cluster(4, sync_config(SyncMode::Quorum, false, 2));
   for (int i = 0; i < 3; ++i) w.run("n1");
-  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 2 (\"n2\", \"n3\", \"n4\")");
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(2, {"n2", "n3", "n4"}));
   StateRecord s = w.state();
   EXPECT_EQ(s.sync_quorum, 2);
   EXPECT_EQ(s.sync_standbys, std::vector<std::string>({"n2", "n3", "n4"}));
@@ -117,13 +128,13 @@ TEST(Sync, LaggingSynchronousStandbyIsReplacedByOneThatKeepsUp) {
   World w = World::cluster(3, c);
   record_sync(w, {"n2"}, 1);
   Lsn primary = World::kBase + 0x10000;
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")").flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary);
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary);
   Decision grow = w.step("n1").decision;
   const EtcdWrite* t = find_write(grow, "record synchronous set");
   ASSERT_NE(t, nullptr) << "n2 is 8 KiB behind, over the 4 KiB limit: n3 is recorded first\n" << describe(grow);
   EXPECT_EQ(decode_state(find_put(t->txn, w.keys.state())->value)->sync_standbys, std::vector<std::string>({"n2", "n3"}));
   w.apply_writes(grow);
-  EXPECT_EQ(w.step("n1").decision.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")");
+  EXPECT_EQ(w.step("n1").decision.synchronous_standby_names.value_or(""), ssn_any(1, {"n3"}));
 }
 
 TEST(Sync, LaggingStandbyStaysSynchronousWhenNoneKeepsUp) {
@@ -132,17 +143,17 @@ TEST(Sync, LaggingStandbyStaysSynchronousWhenNoneKeepsUp) {
   World w = World::cluster(3, c);
   record_sync(w, {"n2"}, 1);
   Lsn primary = World::kBase + 0x10000;
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")").flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary - 0x3000);
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary - 0x3000);
   Decision d = w.step("n1").decision;
   EXPECT_EQ(find_write(d, "record synchronous set"), nullptr) << describe(d);
-  EXPECT_EQ(d.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << "both lag: keep the current one";
+  EXPECT_EQ(d.synchronous_standby_names.value_or(""), ssn_any(1, {"n2"})) << "both lag: keep the current one";
 }
 
 // n2 was the synchronous standby; it disconnects and n3 (at kBase) replaces it.
 World n2_replaced_by_n3() {
   World w = World::cluster(3, sync_config(SyncMode::On));
   record_sync(w, {"n2"}, 1);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys().standby("n3", World::kBase).flush(World::kBase + 0x100);
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys().standby("n3", World::kBase).flush(World::kBase + 0x100);
   return w;
 }
 
@@ -154,12 +165,12 @@ TEST(Sync, RemovedStandbyLeavesTheSettingBeforeTheRecord) {
   auto grown = decode_state(find_put(t->txn, w.keys.state())->value);
   EXPECT_EQ(grown->sync_standbys, std::vector<std::string>({"n2", "n3"})) << "covers both old and new";
   EXPECT_EQ(grown->sync_quorum, 1);
-  EXPECT_EQ(grow.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << "unchanged in this step";
+  EXPECT_EQ(grow.synchronous_standby_names.value_or(""), ssn_any(1, {"n2"})) << "unchanged in this step";
   w.apply_writes(grow);
   w.apply_local("n1", grow);
 
   Decision rename = w.step("n1").decision;
-  EXPECT_EQ(rename.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")") << describe(rename);
+  EXPECT_EQ(rename.synchronous_standby_names.value_or(""), ssn_any(1, {"n3"})) << describe(rename);
   EXPECT_EQ(find_write(rename, "synchronous"), nullptr) << "the record still holds n2";
   EXPECT_TRUE(covered(w.state(), *rename.synchronous_standby_names));
   w.apply_local("n1", rename);
@@ -180,17 +191,17 @@ TEST(Sync, RemovedStandbyLeavesTheSettingBeforeTheRecord) {
   auto shrunk = decode_state(find_put(s->txn, w.keys.state())->value);
   EXPECT_EQ(shrunk->sync_standbys, std::vector<std::string>({"n3"}));
   EXPECT_TRUE(shrunk->sync_active);
-  EXPECT_EQ(shrink.synchronous_standby_names.value_or(""), "ANY 1 (\"n3\")");
+  EXPECT_EQ(shrink.synchronous_standby_names.value_or(""), ssn_any(1, {"n3"}));
 }
 
 TEST(Sync, NonStrictWithNoStandbyRecordsThePrimaryAloneBeforeClearingTheSetting) {
   World w = World::cluster(3, sync_config(SyncMode::On));
   record_sync(w, {"n2"}, 1);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys();
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys();
   Decision wait = w.run("n1").decision;
   EXPECT_EQ(find_write(wait, "only complete member"), nullptr) << "a standby gone for less than loop_wait may come back\n"
                                                                << describe(wait);
-  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 1 (\"n2\")") << "commits wait meanwhile";
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(1, {"n2"})) << "commits wait meanwhile";
   w.advance(w.config.loop_wait_ms);
   Decision d = w.step("n1").decision;
   const EtcdWrite* t = find_write(d, "only complete member");
@@ -199,7 +210,7 @@ TEST(Sync, NonStrictWithNoStandbyRecordsThePrimaryAloneBeforeClearingTheSetting)
   EXPECT_TRUE(s->sync_active) << "the record stays active: if n1 dies, nobody may be promoted automatically";
   EXPECT_EQ(s->sync_standbys, std::vector<std::string>({"n1"}));
   EXPECT_EQ(s->sync_quorum, 1);
-  EXPECT_NE(d.synchronous_standby_names.value_or("ANY 1 (\"n2\")"), "") << "SSN is not cleared in the same step";
+  EXPECT_NE(d.synchronous_standby_names.value_or(ssn_any(1, {"n2"})), "") << "SSN is not cleared in the same step";
   w.apply_writes(d);
   w.apply_local("n1", d);
   Decision next = w.step("n1").decision;
@@ -225,9 +236,9 @@ TEST(Sync, NonStrictPrimaryAloneDiesNobodyIsPromotedAutomatically) {
 TEST(Sync, StrictWithNoStandbyKeepsCommitsWaiting) {
   World w = World::cluster(3, sync_config(SyncMode::On, /*strict=*/true));
   record_sync(w, {"n2"}, 1);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")").no_standbys();
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys();
   Decision d = w.step("n1").decision;
-  EXPECT_EQ(d.synchronous_standby_names.value_or(""), "ANY 1 (\"n2\")") << describe(d);
+  EXPECT_EQ(d.synchronous_standby_names.value_or(""), ssn_any(1, {"n2"})) << describe(d);
   EXPECT_EQ(find_write(d, "state"), nullptr);
   EXPECT_EQ(find_write(d, "synchronous"), nullptr) << "the record is kept";
   EXPECT_TRUE(w.state().sync_active);
@@ -245,7 +256,7 @@ TEST(Sync, StrictWithNobodyEverNamedBlocksWithAPlaceholder) {
 
 TEST(Sync, OffModeClearsTheSetting) {
   World w = World::cluster(2);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"}));
   Decision d = w.step("n1").decision;
   EXPECT_EQ(d.synchronous_standby_names.value_or("?"), "");
 }
@@ -253,7 +264,7 @@ TEST(Sync, OffModeClearsTheSetting) {
 TEST(Sync, OffModeWithAnActiveRecordDeactivatesItFirst) {
   World w = World::cluster(2);
   record_sync(w, {"n2"}, 1);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"}));
   Decision d = w.step("n1").decision;
   ASSERT_NE(find_write(d, "synchronous mode off"), nullptr) << describe(d);
   EXPECT_FALSE(d.synchronous_standby_names.has_value());
@@ -293,7 +304,7 @@ TEST(Sync, HandOverRecordsBothOldAndNewPrimary) {
   StateRecord s = w.state();
   s.request = SwitchoverRequest{"n1", "n2", false, false};
   w.put_state(s);
-  w.node("n1").obs.ssn("ANY 1 (\"n2\")");
+  w.node("n1").obs.ssn(ssn_any(1, {"n2"}));
   w.step("n1");
   w.advance(10);
   Decision d = w.step("n1").decision;
@@ -335,7 +346,10 @@ void churn(SyncMode mode, bool strict, int count, uint32_t seed) {
       return;
     }
     std::vector<Lsn> f;
-    for (const std::string& n : named.names) f.push_back(flush.count(n) ? flush[n] : 0);
+    for (const std::string& n : named.names) {
+      std::string m = core::parse_standby_application_name(n).name;   // acknowledges only under its own identity
+      f.push_back(app(m) == n && flush.count(m) ? flush[m] : 0);
+    }
     std::sort(f.rbegin(), f.rend());
     if (static_cast<int>(f.size()) >= named.quorum) acked = std::max(acked, std::min(primary, f[named.quorum - 1]));
   };
@@ -395,14 +409,11 @@ namespace {
 // with `ssn` in effect: the primary itself if recorded, plus the named standbys that must have
 // flushed it (the worst case: the acknowledging ones are the unrecorded names first).
 int recorded_holders_of_a_new_commit(const StateRecord& s, const std::string& primary, const std::string& ssn) {
-  auto recorded = [&](const std::string& n) {
-    return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), n) != s.sync_standbys.end();
-  };
-  int holders = recorded(primary) ? 1 : 0;
+  int holders = recorded(s, primary) ? 1 : 0;
   SyncNames named;
   if (!parse_sync_names(ssn, &named) || named.quorum == 0) return holders;
   int unrecorded = 0;
-  for (const std::string& n : named.names) unrecorded += recorded(n) ? 0 : 1;
+  for (const std::string& n : named.names) unrecorded += recorded_standby(s, n) ? 0 : 1;
   return holders + std::max(0, named.quorum - unrecorded);
 }
 
@@ -426,7 +437,7 @@ void expect_new_commits_covered(World& w, const std::string& name, int steps) {
 World handed_over_to_n2(bool strict) {
   World w = World::cluster(3, sync_config(SyncMode::On, strict));
   for (int i = 0; i < 3; ++i) w.run("n1");  // record and name n2
-  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, "ANY 1 (\"n2\")");
+  EXPECT_EQ(w.node("n1").obs.get().local.synchronous_standby_names, ssn_any(1, {"n2"}));
   auto req = plan_switchover(w.keys, w.view(), w.config, "n2");
   EXPECT_TRUE(req.ok()) << req.error().message;
   w.etcd.apply(req->txn);
@@ -461,7 +472,7 @@ World new_primary_n2_names_n3(int shrink_steps) {
     w.run("n2");
     shrink_steps -= 1;
   }
-  EXPECT_EQ(w.node("n2").obs.get().local.synchronous_standby_names, "ANY 1 (\"n3\")");
+  EXPECT_EQ(w.node("n2").obs.get().local.synchronous_standby_names, ssn_any(1, {"n3"}));
   return w;
 }
 
