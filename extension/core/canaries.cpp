@@ -26,6 +26,7 @@ bool enable_canary(const std::string& name) {
                                {"no_rearm_compare", &Canaries::no_rearm_compare},
                                {"no_silence_margin", &Canaries::no_silence_margin},
                                {"foreign_identity", &Canaries::foreign_identity},
+                               {"name_only_standbys", &Canaries::name_only_standbys},
                                {"stray_state", &Canaries::stray_state}};
   for (const Entry& e : kAll) {
     if (name == e.name) {

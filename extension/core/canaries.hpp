@@ -21,6 +21,7 @@ struct Canaries {
   bool no_silence_margin = false;   // takeover after fence_after of silence, TTL rounding ignored
   bool foreign_identity = false;    // no identity guard: a node acts under a record of another identity
   bool stray_state = false;         // a streaming replica shows state `primary`: a step outside the state table
+  bool name_only_standbys = false;  // standbys stream and are named by name alone, without identity (F16)
 };
 
 // The flags in force (all false unless a test set them).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/canaries.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core {
@@ -75,7 +76,8 @@ bool parse_sync_names(const std::string& text, SyncNames* out) {
 }
 
 std::string standby_application_name(const std::string& name, const std::string& member_id) {
-  return member_id.empty() ? name : name + "@" + member_id.substr(0, kIdentityPrefix);
+  if (member_id.empty() || canaries().name_only_standbys) return name;
+  return name + "@" + member_id.substr(0, kIdentityPrefix);
 }
 
 StandbyName parse_standby_application_name(const std::string& application_name) {
@@ -85,6 +87,7 @@ StandbyName parse_standby_application_name(const std::string& application_name) 
 }
 
 bool same_identity(const std::string& prefix, const std::string& member_id) {
+  if (canaries().name_only_standbys) return true;
   return prefix == member_id.substr(0, kIdentityPrefix);
 }
 

@@ -61,7 +61,7 @@ PgHaCluster::PgHaCluster(ClusterOptions options) : options_(std::move(options)),
 // The node's folder, with its own passfile (readable by its OS user only: mode 0600), owned by
 // its OS user.
 void PgHaCluster::hand_over_base(const Node& n) {
-  write_file(n.base + "/replication.pgpass", "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);
+  write_file(n.base + "/replication.pgpass", "*:*:*:replicator:It-Replication-Secret-4b1d\n", 0600);   // replication_passfile()
   run_command({{"chown", "-R", n.os_user + ":", n.base}, "", "", {}, ""});
 }
 
@@ -133,8 +133,8 @@ void PgHaCluster::start_node(int i) {
                      "state_dir = '" + state_dir(i) + "'\nsocket_dir = '" + n.base + "/run'\n" +
                      "listen_host = '127.0.0.1'\nconnect_host = '127.0.0.1'\nport = " + std::to_string(n.port) + "\n" +
                      "http_listen = '127.0.0.1:" + std::to_string(n.http_port) + "'\n" +
-                     "etcd_endpoints = '" + n.etcd_endpoints + "'\nreplication_passfile = '" + n.base +
-                     "/replication.pgpass'\nos_user = '" + n.os_user + "'\n";
+                     "etcd_endpoints = '" + n.etcd_endpoints + "'\nreplication_passfile = '" + replication_passfile(i) +
+                     "'\nos_user = '" + n.os_user + "'\n";
   // PG_HA_TEST_BIN_DIR: PostgreSQL (with this build's pg_ha installed into it by DESTDIR) from a
   // private tree instead of the system's, so a test needs no install into the system directories.
   if (const char* bin = std::getenv("PG_HA_TEST_BIN_DIR"); bin && *bin) text += std::string("bin_dir = '") + bin + "'\n";

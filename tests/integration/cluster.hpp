@@ -72,6 +72,8 @@ class PgHaCluster {
   std::string data_directory(int i) const { return data_dir(i); }
   int index_of(const std::string& name) const;
   int port(int i) const { return nodes_[i].port; }
+  // The replication user's passfile (readable by the node's OS user only).
+  std::string replication_passfile(int i) const { return nodes_[i].base + "/replication.pgpass"; }
   int http_port(int i) const { return nodes_[i].http_port; }   // the sidecar's health checks and /metrics
   const std::string& os_user(int i) const { return nodes_[i].os_user; }
   EtcdCluster& etcd() { return *etcd_; }

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -200,6 +201,59 @@ TEST_F(SyncCluster, StrictModeWaitsForAStandbyInsteadOfGoingAsynchronous) {
               static_cast<long long>(outage_ms(t2)), static_cast<long long>(back - t2),
               static_cast<long long>(writer_->acks().back().at_ms - back));
   c_->start_node(first);
+  ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(2, 1000) == primary_; }, kFailoverMs)) << logs();
+  finish(primary_, true);
+}
+
+// F16 with real processes: a server streaming under the synchronous standby's name acknowledges
+// nothing for it. pg_receivewal --synchronous flushes and reports like a standby. With the
+// recorded standby stopped (strict mode: commits wait for it), two of them connect as its name
+// alone (how every standby streamed before) and as its name with another identity; the waiting
+// commit must stay unacknowledged. PostgreSQL would count either under a name-only setting.
+TEST_F(SyncCluster, AServerUnderTheSyncStandbysNameAcknowledgesNothingForIt) {
+  ClusterOptions o;
+  o.config_json = config_with(R"("synchronous_mode":"on","synchronous_mode_strict":true)");
+  ASSERT_NO_FATAL_FAILURE(start(o));
+  start_writer();
+  ASSERT_TRUE(c_->wait_until([&] { return sync_steady(primary_, 1); }, kFailoverMs)) << describe_sync(primary_);
+  int first = sync_standby(primary_);
+  int second = 3 - primary_ - first;
+  std::string named = c_->show(primary_, "synchronous_standby_names");
+  EXPECT_NE(named.find("\"" + c_->name(first) + "@"), std::string::npos) << "not named with its identity: " << named;
+  c_->stop_node(second);
+  c_->stop_node(first);
+  ASSERT_TRUE(c_->wait_until([&] {
+    return value(primary_, "SELECT reason FROM pg_ha.node_status()").find("strict synchronous mode") != std::string::npos;
+  }, kFailoverMs)) << value(primary_, "SELECT reason FROM pg_ha.node_status()") << "\n" << logs();
+
+  const char* bin_env = std::getenv("PG_HA_TEST_BIN_DIR");
+  std::string bin = bin_env && *bin_env ? bin_env : "/usr/lib/postgresql/15/bin";
+  std::vector<ChildProcess> impostors;
+  for (const std::string& as : {c_->name(first), c_->name(first) + "@ffffffff"}) {
+    std::string dir = c_->dir() + "/impostor-" + std::to_string(impostors.size());
+    ASSERT_EQ(run_command({{"install", "-d", "-o", "postgres", "-m", "0700", dir}, "", "", {}, ""}), 0);
+    std::string conninfo = "host=127.0.0.1 port=" + std::to_string(c_->port(primary_)) +
+                           " user=replicator application_name='" + as + "'";
+    impostors.push_back(ChildProcess::spawn({{bin + "/pg_receivewal", "--synchronous", "--no-loop", "-D", dir, "-d", conninfo},
+                                             dir + ".log", "", {"PGPASSFILE=" + c_->replication_passfile(primary_)},
+                                             "postgres"}));
+  }
+  ASSERT_TRUE(c_->wait_until([&] {
+    return value(primary_, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND split_part(application_name, '@', 1) = '" +
+                               c_->name(first) + "'") == "2";
+  }, 30000)) << "the two impostors do not stream; see " << c_->dir() << "/impostor-*.log";
+  size_t acked = writer_->acks().size();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(writer_->acks().size(), acked) << "a server under " << c_->name(first)
+                                           << "'s name acknowledged a commit for it; named: "
+                                           << c_->show(primary_, "synchronous_standby_names");
+  EXPECT_GE(writer_->in_flight_since(), 0) << "the writer's commit should be waiting";
+  for (ChildProcess& p : impostors) p.stop();
+
+  int64_t back = monotonic_ms();
+  c_->start_node(first);
+  ASSERT_TRUE(wait_writes_resume(back, kFailoverMs)) << "commits did not resume with the standby back\n" << logs();
+  c_->start_node(second);
   ASSERT_TRUE(c_->wait_until([&] { return c_->wait_healthy(2, 1000) == primary_; }, kFailoverMs)) << logs();
   finish(primary_, true);
 }
