@@ -125,9 +125,8 @@ void check_sync_recorded(World& w) {
     // identity); it holds a commit for the record only under the identity recorded (F16).
     std::vector<const Node*> named;
     for (const Node& m : w.nodes) {
-      std::string app = core::standby_application_name(m.config.name, m.config.member_id);
       bool listed = false;
-      for (const std::string& s : rule.names) listed |= s == app || s == "*";
+      for (const std::string& s : rule.names) listed |= s == m.stream_name() || s == "*";
       if (listed && m.index != x.index) named.push_back(&m);
     }
     if (static_cast<int>(named.size()) < rule.k) continue;   // cannot acknowledge anything

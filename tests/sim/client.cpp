@@ -2,7 +2,6 @@
 
 #include "checkers.hpp"
 #include "world.hpp"
-#include "core/sync_names.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sim {
@@ -14,7 +13,7 @@ std::vector<StandbyFlush> streaming_standbys(const World& w, int n) {
   std::vector<StandbyFlush> out;
   for (const Node& r : w.nodes) {
     if (r.index != n && r.pg.running && r.pg.in_recovery && r.pg.streaming && r.pg.streaming_from == n) {
-      out.push_back(StandbyFlush{core::standby_application_name(r.config.name, r.config.member_id), r.pg.wal.flush});
+      out.push_back(StandbyFlush{r.stream_name(), r.pg.wal.flush});
     }
   }
   return out;

@@ -15,6 +15,7 @@
 #include "clock.hpp"
 #include "core/schema.hpp"
 #include "core/step.hpp"
+#include "core/sync_names.hpp"
 #include "event_queue.hpp"
 #include "fake_etcd.hpp"
 #include "pg_model.hpp"
@@ -122,6 +123,19 @@ struct Node {
   // The worker's last stop left its lease alive (crash, sidecar restart): the next worker may
   // adopt it. A clean stop revokes it in the real worker, so nothing is adopted after one.
   bool lease_kept = true;
+
+  // The application_name its standby streams under (core::standby_application_name), cached by
+  // name: the checkers ask after every event, and a spare machine takes a name when it joins.
+  const std::string& stream_name() const {
+    if (stream_name_of_ != config.name || stream_name_.empty()) {
+      stream_name_ = core::standby_application_name(config.name, config.member_id);
+      stream_name_of_ = config.name;
+    }
+    return stream_name_;
+  }
+
+ private:
+  mutable std::string stream_name_, stream_name_of_;
 };
 
 struct Violation {
