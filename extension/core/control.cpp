@@ -1,6 +1,7 @@
 #include "core/control.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,14 @@ Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const 
   StateRecord next = st;
   next.request = SwitchoverRequest{view.leader->value.name, to, false, false};
   return state_write(keys, **s, next, "request switchover to " + to);
+}
+
+bool switchover_refused_only_for_lag(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                     const std::string& candidate) {
+  if (plan_switchover(keys, view, config, candidate).ok()) return false;
+  ClusterConfig unbounded = config;
+  unbounded.maximum_lag_on_failover = std::numeric_limits<int64_t>::max() / 4;   // no LSN reaches it
+  return plan_switchover(keys, view, unbounded, candidate).ok();
 }
 
 Result<EtcdWrite> plan_failover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,

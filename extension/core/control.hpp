@@ -17,6 +17,12 @@ namespace pg_ha::core {
 // more than maximum_lag_on_failover; refused while another request is pending.
 Result<EtcdWrite> plan_switchover(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
                                   const std::string& candidate);
+// Whether only maximum_lag_on_failover refuses that switchover: it would be planned without the
+// bound. Reports are written once per loop; one taken during a burst (after pg_switch_wal(), the
+// rest of a segment is shipped) may lag for a moment, so pg_ha.switchover() reads again a while.
+// Any other refusal (tags, a pending request, no candidate at all) is final at once.
+bool switchover_refused_only_for_lag(const Keys& keys, const EtcdView& view, const ClusterConfig& config,
+                                     const std::string& candidate);
 
 // Manual failover to a named candidate: works without a live primary and while paused. In
 // synchronous mode a candidate outside the recorded sync set needs force = true.

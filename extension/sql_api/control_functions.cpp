@@ -85,7 +85,7 @@ void pause_ms(int ms) {
 }
 
 // Whether a refusal may be only a moment old: the cluster, read again, may allow the request.
-using Patience = std::function<bool(const core::EtcdView&, const core::ClusterConfig&)>;
+using Patience = std::function<bool(const core::Keys&, const core::EtcdView&, const core::ClusterConfig&)>;
 
 // Every member reports again within a loop: two of them settle a refusal that `patience` excuses.
 int64_t patience_ms(const core::ClusterConfig& c) { return std::min<int64_t>(2 * c.loop_wait_ms, 10000); }
@@ -100,7 +100,7 @@ Datum run_control(const std::string& action, const Planner& plan, const Patience
     Result<core::EtcdWrite> write = plan(keys, r.view, r.config);
     if (!write.ok()) {
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-      if (!patience || !patience(r.view, r.config) || waited.count() >= patience_ms(r.config)) raise_plan_error(write.error());
+      if (!patience || !patience(keys, r.view, r.config) || waited.count() >= patience_ms(r.config)) raise_plan_error(write.error());
       pause_ms(200);
       continue;
     }
@@ -111,18 +111,6 @@ Datum run_control(const std::string& action, const Planner& plan, const Patience
     json out = {{"action", action}, {"done", write->what}, {"cluster", settings.cluster_name}, {"revision", done->revision}};
     return pg::jsonb_datum(out.dump());
   }
-}
-
-// A replica whose last report lags (the candidate; any, when none is named) may be catching up
-// from a burst: after pg_switch_wal() the rest of a 16 MB segment is shipped, and a report taken
-// meanwhile lags by up to that much (a CI failure of the slots test).
-bool reports_lag(const core::EtcdView& v, const core::ClusterConfig& c, const std::string& candidate) {
-  if (!v.optime) return false;
-  for (const auto& [name, m] : v.members) {
-    if ((!candidate.empty() && name != candidate) || m.value.role != core::Role::Replica) continue;
-    if (core::lag_refusal(c, name, m.value.flush_lsn, v.optime->value.lsn, "the primary")) return true;
-  }
-  return false;
 }
 
 std::string required_text(FunctionCallInfo fcinfo, int arg, const char* what) {
@@ -243,7 +231,9 @@ Datum switchover(FunctionCallInfo fcinfo) {
       [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
         return core::plan_switchover(k, v, c, candidate);
       },
-      [&](const core::EtcdView& v, const core::ClusterConfig& c) { return reports_lag(v, c, candidate); });
+      [&](const core::Keys& k, const core::EtcdView& v, const core::ClusterConfig& c) {
+        return core::switchover_refused_only_for_lag(k, v, c, candidate);
+      });
 }
 
 Datum failover(FunctionCallInfo fcinfo) {

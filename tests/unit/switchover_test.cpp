@@ -93,6 +93,27 @@ TEST(PlanSwitchover, AcceptsACandidateWhoseReportPredatesTheOptime) {
   EXPECT_TRUE(any.ok()) << any.error().message;
 }
 
+// pg_ha.switchover() reads etcd again for a while only when lag alone refuses it: a replica tagged
+// nofailover is refused at once, even while another replica's report lags (the predicate before
+// waited whenever any replica's report lagged).
+TEST(PlanSwitchover, OnlyALagRefusalIsWorthWaitingFor) {
+  World w = World::cluster(3);
+  w.put_optime(1, World::kBase + 4 * 1048576);
+  w.publish_member("n2");   // lags, reported after the optime
+  w.publish_member("n3");
+  EXPECT_TRUE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "n2"));
+  EXPECT_TRUE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "")) << "both lag: either may catch up";
+  Tags never;
+  never.nofailover = true;
+  w.set_tags("n2", never);
+  w.set_tags("n3", never);
+  EXPECT_FALSE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "")) << "nobody may be promoted: final";
+  EXPECT_FALSE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "n3")) << "nofailover is final";
+  EXPECT_FALSE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "n7")) << "an unknown node is final";
+  w.put_optime(1, World::kBase);
+  EXPECT_FALSE(switchover_refused_only_for_lag(w.keys, w.view(), w.config, "n2")) << "not refused at all";
+}
+
 TEST(PlanSwitchover, RefusesASecondRequestWhilePending) {
   World w = World::cluster(3);
   auto first = plan_switchover(w.keys, w.view(), w.config, "n2");
