@@ -175,14 +175,25 @@ void report_position(Ctx& c, int64_t term, int64_t rev) {
 // Returns whether the view shows our current position. Every replica reports, promotable or not:
 // a nofailover member of the synchronous set may be the one holding the newest acknowledged
 // commits, and the election must know it (I3).
-bool report_once(Ctx& c, int64_t term) {
-  if (!position_known(c)) return false;
+const Versioned<ElectionReport>* report_under_my_name(const Ctx& c, int64_t term) {
   auto reports = c.view.reports.find(term);
-  const Versioned<ElectionReport>* mine = nullptr;
-  if (reports != c.view.reports.end()) {
-    auto it = reports->second.find(c.me);
-    if (it != reports->second.end()) mine = &it->second;
-  }
+  if (reports == c.view.reports.end()) return nullptr;
+  auto it = reports->second.find(c.me);
+  return it == reports->second.end() ? nullptr : &it->second;
+}
+
+// The report filed under our name by another node (another identity): two servers share the name,
+// and both their member records may have expired (an etcd outage), so neither is in conflict yet.
+// That report is not ours to refresh, nor to win with: our transaction would pass its compare on
+// the report's revision and promote us on the other's position (I4; seed 36205).
+const ElectionReport* foreign_report(const Ctx& c, int64_t term) {
+  const Versioned<ElectionReport>* r = report_under_my_name(c, term);
+  return r && r->value.member_id != c.node.member_id ? &r->value : nullptr;
+}
+
+bool report_once(Ctx& c, int64_t term) {
+  if (!position_known(c) || foreign_report(c, term)) return false;
+  const Versioned<ElectionReport>* mine = report_under_my_name(c, term);
   bool current = mine && !ahead_of(c, mine->value);
   if (!current && c.has_lease()) report_position(c, term, mine ? mine->mod_revision : 0);
   return current;
@@ -198,6 +209,10 @@ void elect(Ctx& c, const StateRecord& s, const std::string& why_open = "no leade
   TimeMs wait_end = c.mem.leaderless_since_ms + c.cfg.election_wait_ms;
   ElectionOutcome outcome = decide_election(c.cfg, c.view, term, c.now >= wait_end);
   std::string waiting = position_known(c) ? "" : " (this node waits for recovery to set its position before it reports)";
+  if (const ElectionReport* other = foreign_report(c, term)) {
+    waiting = " (the report under this node's name is another node's, identity " + other->member_id +
+              ": two servers share the name; this one does not take part)";
+  }
   c.set(NodeState::Electing, why_open + "; election for term " + std::to_string(term) + ": " + outcome.reason + waiting);
   if (c.now < wait_end) c.d.wake_at_ms = std::min(c.d.wake_at_ms, wait_end);
   if (outcome.winner == c.me && reported && c.has_lease()) take_leadership(c, s, "failover", true);

@@ -206,5 +206,30 @@ TEST(SyncIdentity, ASwitchoverWaitsForTheCandidatesOwnStream) {
   EXPECT_NE(d.reason.find("not streaming from this primary"), std::string::npos) << describe(d);
 }
 
+// Seed 36205: two servers under the name n2, both member records gone (an etcd outage expired
+// their leases). The other one filed the report under n2, ahead of the rest; this n2 must not
+// refresh it as its own nor win the election with it (its transaction's compare on the report's
+// revision would pass, and it would be promoted on the other's position).
+TEST(SyncIdentity, AReportUnderThisNodesNameFromAnotherIdentityIsNotItsOwn) {
+  World w = World::cluster(3);
+  w.kill("n1");
+  w.advance(10000);
+  ElectionReport r;
+  r.name = "n2";
+  r.term = 2;
+  r.timeline = 1;
+  r.lsn = World::kBase + 5000;
+  r.member_id = "id-other";
+  w.etcd.put(w.keys.election_report(2, "n2"), encode(r), w.lease_of("n2"));
+  w.put_report(2, "n3", 1, World::kBase);
+  for (int i = 0; i < 3; ++i) {
+    Decision d = w.step("n2").decision;
+    EXPECT_EQ(find_write(d, "take leadership"), nullptr) << describe(d);
+    EXPECT_EQ(find_write(d, "position for term 2"), nullptr) << "overwrote the other's report: " << describe(d);
+    EXPECT_NE(d.reason.find("identity id-other"), std::string::npos) << d.reason;
+    w.advance(1000);
+  }
+}
+
 }  // namespace
 }  // namespace pg_ha::unit
