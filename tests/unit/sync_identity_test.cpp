@@ -138,7 +138,14 @@ void expect_second_never_named(World& w, int steps) {
   }
 }
 
-void second_node_takes_n2(World& w) {
+// The recorded set is {n2 under id-n2}; then a second node takes the name n2 and streams.
+void record_n2_then_let_a_second_node_take_its_name(World& w) {
+  StateRecord s = w.state();
+  s.sync_active = true;
+  s.sync_quorum = 1;
+  s.sync_standbys = {"n2"};
+  s.sync_ids = {{"n2", "id-n2"}};
+  w.put_state(s);
   MemberRecord r = w.member_record("n2");
   r.member_id = "id-second";
   r.host = "host-second";
@@ -151,13 +158,7 @@ TEST(SyncIdentity, ASecondNodeUnderARecordedNameNeverAcknowledgesForIt) {
     ClusterConfig c = sync_on();
     c.synchronous_mode_strict = strict;
     World w = World::cluster(2, c);
-    StateRecord s = w.state();
-    s.sync_active = true;
-    s.sync_quorum = 1;
-    s.sync_standbys = {"n2"};
-    s.sync_ids = {{"n2", "id-n2"}};
-    w.put_state(s);
-    second_node_takes_n2(w);
+    record_n2_then_let_a_second_node_take_its_name(w);
     SCOPED_TRACE(strict ? "strict" : "not strict");
     expect_second_never_named(w, 8);
   }
@@ -165,13 +166,7 @@ TEST(SyncIdentity, ASecondNodeUnderARecordedNameNeverAcknowledgesForIt) {
 
 TEST(SyncIdentity, ASecondNodeUnderARecordedNameJoinsUnderItsOwnIdentityOnceTheRecordLetsItGo) {
   World w = World::cluster(3, sync_on());
-  StateRecord s = w.state();
-  s.sync_active = true;
-  s.sync_quorum = 1;
-  s.sync_standbys = {"n2"};
-  s.sync_ids = {{"n2", "id-n2"}};
-  w.put_state(s);
-  second_node_takes_n2(w);
+  record_n2_then_let_a_second_node_take_its_name(w);
   w.node("n1").obs.standby("n3", World::kBase);
   expect_second_never_named(w, 8);
   StateRecord now = w.state();
@@ -196,7 +191,9 @@ TEST(SyncIdentity, ARecordWithoutIdentitiesIsRecordedAgainBeforeItsStandbyIsName
 
 TEST(SyncIdentity, ASwitchoverWaitsForTheCandidatesOwnStream) {
   World w = World::cluster(3);
-  second_node_takes_n2(w);   // n2 is now the second node: a stream under n2 with another identity is not its
+  MemberRecord r = w.member_record("n2");
+  r.member_id = "id-second";   // n2 is held by id-second; a stream as n2@id-other is not the candidate's
+  w.put_member(r, w.lease_of("n2"));
   w.node("n1").obs.no_standbys().standby("n2", World::kBase, true, "id-other");
   StateRecord s = w.state();
   s.request = SwitchoverRequest{};
