@@ -67,10 +67,8 @@ std::string display_role(const json& cluster, const json& m) {
   // A member still recorded as primary that does not hold `leader` is being demoted, or is a
   // crashed or cut-off old primary (fenced either way): "primary" would name two primaries.
   if (text(m, "role") == "primary") return "old primary";
-  auto sync = cluster.find("sync_standbys");
-  if (sync != cluster.end() && sync->is_array() &&
-      std::find(sync->begin(), sync->end(), json(text(m, "name"))) != sync->end())
-    return "sync standby";
+  auto sync = m.find("sync");   // pg_ha.members().sync: recorded under its own identity
+  if (sync != m.end() && sync->is_boolean() && sync->get<bool>()) return "sync standby";
   return text(m, "role");
 }
 

@@ -1,5 +1,7 @@
 #include "agent/snapshot.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/no_postgres.hpp"
@@ -61,6 +63,16 @@ void mark_down(json& j, const core::DownRecord& d) {
   j["postgres_running"] = false;
 }
 
+// The member is in the recorded synchronous set under its own identity: a second node under a
+// recorded name (another identity) is not the synchronous standby (F16).
+bool recorded_sync(const core::EtcdView& v, const std::string& name, const std::string& member_id) {
+  if (!v.state) return false;
+  const core::StateRecord& s = v.state->value;
+  if (std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) == s.sync_standbys.end()) return false;
+  auto id = s.sync_ids.find(name);
+  return id == s.sync_ids.end() || id->second == member_id;
+}
+
 json members_json(const core::EtcdView& v) {
   json out = json::array();
   core::Lsn top = primary_position(v);
@@ -70,6 +82,7 @@ json members_json(const core::EtcdView& v) {
     for (const char* field : {"state", "error", "api_url"}) j[field] = clipped(j[field].get<std::string>());
     bool is_leader = v.leader && v.leader->value.name == name;
     j["leader"] = is_leader;
+    j["sync"] = recorded_sync(v, name, m.value.member_id);
     // A member that reports no position (postgres stopped for a demote or a clone, or not yet
     // reading its control file) is not "the primary's whole WAL behind": its lag is unknown.
     bool unknown = !is_leader && (!m.value.postgres_running || m.value.timeline == 0 || m.value.flush_lsn == 0);
@@ -85,7 +98,8 @@ json members_json(const core::EtcdView& v) {
     json j = {{"name", name}, {"role", d.value.role.empty() ? "unknown" : d.value.role}, {"timeline", 0},
               {"host", d.value.host}, {"port", d.value.port}, {"api_url", clipped(d.value.api_url)},
               {"tags", json::object()}, {"pending_restart", false}, {"leader", false}, {"lag_bytes", nullptr},
-              {"postgres_running", false}, {"member_id", d.value.member_id}};
+              {"postgres_running", false}, {"member_id", d.value.member_id},
+              {"sync", recorded_sync(v, name, d.value.member_id)}};
     mark_down(j, d.value);
     out.push_back(j);
   }

@@ -72,8 +72,9 @@ std::vector<std::string> string_list(const json& object, const char* key) {
   return out;
 }
 
-// `sync`: the member is in the synchronous set recorded in etcd (cluster().sync_standbys).
-void put_member(ReturnSetInfo* rsinfo, const json& m, const std::vector<std::string>& sync_standbys) {
+// `sync`: the member is in the synchronous set recorded in etcd (cluster().sync_standbys) under its
+// own identity (the snapshot's members say so).
+void put_member(ReturnSetInfo* rsinfo, const json& m) {
   Row row(rsinfo->setDesc);
   row.text(0, str_field(m, "name"));
   row.text(1, str_field(m, "role"));
@@ -87,7 +88,7 @@ void put_member(ReturnSetInfo* rsinfo, const json& m, const std::vector<std::str
   row.int4(7, static_cast<int32_t>(int_field(m, "port")));
   row.text_or_null(8, str_field(m, "api_url"));
   row.boolean(9, bool_field(m, "pending_restart"));
-  row.boolean(10, std::find(sync_standbys.begin(), sync_standbys.end(), str_field(m, "name")) != sync_standbys.end());
+  row.boolean(10, bool_field(m, "sync"));
   // Only a down member has one: why its postgres is down, from its sidecar's down/<name> key.
   row.text_or_null(11, str_field(m, "reason"));
   row.put(rsinfo);
@@ -98,8 +99,7 @@ Datum members(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = pg::init_materialized(fcinfo);
   json list = snap.value("members", json::array());
   if (bool_field(snap, "standalone") && list.empty()) put_self_member(rsinfo, object_field(snap, "node"));
-  std::vector<std::string> sync = string_list(object_field(snap, "cluster"), "sync_standbys");
-  for (const json& m : list) put_member(rsinfo, m, sync);
+  for (const json& m : list) put_member(rsinfo, m);
   return Datum(0);
 }
 

@@ -48,7 +48,8 @@ json three_members() {
       {"name": "node2", "role": "primary", "state": "running", "timeline": 3, "lag_bytes": 0,
        "host": "10.0.0.2", "port": 5432, "tags": {"nofailover": false, "priority": 100}, "pending_restart": false},
       {"name": "node3", "role": "replica", "state": "streaming", "timeline": 3, "lag_bytes": null,
-       "host": "10.0.0.3", "port": 5432, "tags": {"nofailover": false, "priority": 100}, "pending_restart": false}
+       "host": "10.0.0.3", "port": 5432, "tags": {"nofailover": false, "priority": 100}, "pending_restart": false,
+       "sync": true}
     ]})");
 }
 

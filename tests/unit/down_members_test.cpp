@@ -83,5 +83,29 @@ TEST(DownMembers, TheSnapshotListsThemWithStateAndReason) {
   EXPECT_TRUE(m["lag_bytes"].is_null());
 }
 
+// pg_ha.members().sync (and pg_hactl's "sync standby"): a member in the recorded synchronous set
+// under its own identity; a second node under the recorded name is not (F16).
+TEST(SnapshotMembers, SyncMeansRecordedUnderItsOwnIdentity) {
+  World w = World::cluster(3);
+  StateRecord s = w.state();
+  s.sync_active = true;
+  s.sync_quorum = 1;
+  s.sync_standbys = {"n2"};
+  s.sync_ids = {{"n2", "id-n2"}};
+  w.put_state(s);
+  Decision decision;
+  auto render = [&] {
+    EtcdView v = w.view();
+    agent::SnapshotInput in{w.node("n1").cfg, w.config, &v, w.node("n1").obs.get(), decision, true, ""};
+    return nlohmann::json::parse(agent::render_snapshot(in));
+  };
+  EXPECT_EQ(member(render(), "n2")["sync"], true);
+  EXPECT_EQ(member(render(), "n3")["sync"], false);
+  MemberRecord r = w.member_record("n2");
+  r.member_id = "id-second";
+  w.put_member(r, w.lease_of("n2"));
+  EXPECT_EQ(member(render(), "n2")["sync"], false) << "another node holds the recorded name";
+}
+
 }  // namespace
 }  // namespace pg_ha::unit
