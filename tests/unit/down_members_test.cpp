@@ -87,12 +87,7 @@ TEST(DownMembers, TheSnapshotListsThemWithStateAndReason) {
 // under its own identity; a second node under the recorded name is not (F16).
 TEST(SnapshotMembers, SyncMeansRecordedUnderItsOwnIdentity) {
   World w = World::cluster(3);
-  StateRecord s = w.state();
-  s.sync_active = true;
-  s.sync_quorum = 1;
-  s.sync_standbys = {"n2"};
-  s.sync_ids = {{"n2", "id-n2"}};
-  w.put_state(s);
+  w.put_sync_set({"n2"}, 1);
   Decision decision;
   auto render = [&] {
     EtcdView v = w.view();

@@ -140,12 +140,7 @@ void expect_second_never_named(World& w, int steps) {
 
 // The recorded set is {n2 under id-n2}; then a second node takes the name n2 and streams.
 void record_n2_then_let_a_second_node_take_its_name(World& w) {
-  StateRecord s = w.state();
-  s.sync_active = true;
-  s.sync_quorum = 1;
-  s.sync_standbys = {"n2"};
-  s.sync_ids = {{"n2", "id-n2"}};
-  w.put_state(s);
+  w.put_sync_set({"n2"}, 1);
   MemberRecord r = w.member_record("n2");
   r.member_id = "id-second";
   r.host = "host-second";

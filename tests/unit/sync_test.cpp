@@ -25,15 +25,6 @@ ClusterConfig sync_config(SyncMode mode, bool strict = false, int count = 1) {
   return c;
 }
 
-void record_sync(World& w, std::vector<std::string> names, int quorum, bool active = true) {
-  StateRecord s = w.state();
-  s.sync_active = active;
-  s.sync_quorum = quorum;
-  s.sync_ids.clear();
-  for (const std::string& n : names) s.sync_ids[n] = fixture_member_id(n);   // as the primary records them
-  s.sync_standbys = std::move(names);
-  w.put_state(s);
-}
 
 bool recorded(const StateRecord& s, const std::string& name) {
   return std::find(s.sync_standbys.begin(), s.sync_standbys.end(), name) != s.sync_standbys.end();
@@ -126,7 +117,7 @@ TEST(Sync, LaggingSynchronousStandbyIsReplacedByOneThatKeepsUp) {
   ClusterConfig c = sync_config(SyncMode::On);
   c.maximum_lag_on_syncnode = 0x1000;
   World w = World::cluster(3, c);
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   Lsn primary = World::kBase + 0x10000;
   w.node("n1").obs.ssn(ssn_any(1, {"n2"})).flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary);
   Decision grow = w.step("n1").decision;
@@ -141,7 +132,7 @@ TEST(Sync, LaggingStandbyStaysSynchronousWhenNoneKeepsUp) {
   ClusterConfig c = sync_config(SyncMode::On);
   c.maximum_lag_on_syncnode = 0x1000;
   World w = World::cluster(3, c);
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   Lsn primary = World::kBase + 0x10000;
   w.node("n1").obs.ssn(ssn_any(1, {"n2"})).flush(primary).no_standbys().standby("n2", primary - 0x2000).standby("n3", primary - 0x3000);
   Decision d = w.step("n1").decision;
@@ -152,7 +143,7 @@ TEST(Sync, LaggingStandbyStaysSynchronousWhenNoneKeepsUp) {
 // n2 was the synchronous standby; it disconnects and n3 (at kBase) replaces it.
 World n2_replaced_by_n3() {
   World w = World::cluster(3, sync_config(SyncMode::On));
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys().standby("n3", World::kBase).flush(World::kBase + 0x100);
   return w;
 }
@@ -196,7 +187,7 @@ TEST(Sync, RemovedStandbyLeavesTheSettingBeforeTheRecord) {
 
 TEST(Sync, NonStrictWithNoStandbyRecordsThePrimaryAloneBeforeClearingTheSetting) {
   World w = World::cluster(3, sync_config(SyncMode::On));
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys();
   Decision wait = w.run("n1").decision;
   EXPECT_EQ(find_write(wait, "only complete member"), nullptr) << "a standby gone for less than loop_wait may come back\n"
@@ -221,7 +212,7 @@ TEST(Sync, NonStrictWithNoStandbyRecordsThePrimaryAloneBeforeClearingTheSetting)
 
 TEST(Sync, NonStrictPrimaryAloneDiesNobodyIsPromotedAutomatically) {
   World w = World::cluster(3, sync_config(SyncMode::On));
-  record_sync(w, {"n1"}, 1);   // the primary alone holds every acknowledged commit
+  w.put_sync_set({"n1"}, 1);   // the primary alone holds every acknowledged commit
   w.kill("n1");
   for (int i = 0; i < 40; ++i) {
     w.run("n2");
@@ -235,7 +226,7 @@ TEST(Sync, NonStrictPrimaryAloneDiesNobodyIsPromotedAutomatically) {
 
 TEST(Sync, StrictWithNoStandbyKeepsCommitsWaiting) {
   World w = World::cluster(3, sync_config(SyncMode::On, /*strict=*/true));
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   w.node("n1").obs.ssn(ssn_any(1, {"n2"})).no_standbys();
   Decision d = w.step("n1").decision;
   EXPECT_EQ(d.synchronous_standby_names.value_or(""), ssn_any(1, {"n2"})) << describe(d);
@@ -246,7 +237,7 @@ TEST(Sync, StrictWithNoStandbyKeepsCommitsWaiting) {
 
 TEST(Sync, StrictWithNobodyEverNamedBlocksWithAPlaceholder) {
   World w = World::cluster(1, sync_config(SyncMode::On, /*strict=*/true));
-  record_sync(w, {}, 0);
+  w.put_sync_set({}, 0);
   Decision d = w.step("n1").decision;
   std::string ssn = d.synchronous_standby_names.value_or("");
   SyncNames parsed;
@@ -263,7 +254,7 @@ TEST(Sync, OffModeClearsTheSetting) {
 
 TEST(Sync, OffModeWithAnActiveRecordDeactivatesItFirst) {
   World w = World::cluster(2);
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   w.node("n1").obs.ssn(ssn_any(1, {"n2"}));
   Decision d = w.step("n1").decision;
   ASSERT_NE(find_write(d, "synchronous mode off"), nullptr) << describe(d);
@@ -280,7 +271,7 @@ TEST(Sync, NewTermRecordsTheWinnerAsTheCompleteSet) {
   };
   for (Case k : {Case{false, true, true}, Case{false, false, false}, Case{true, false, true}, Case{true, true, true}}) {
     World w = World::cluster(3, sync_config(SyncMode::On, k.strict));
-    if (k.was_active) record_sync(w, {"n2"}, 1);
+    if (k.was_active) w.put_sync_set({"n2"}, 1);
     w.kill("n1");
     w.run("n2");
     w.run("n3");
@@ -300,7 +291,7 @@ TEST(Sync, NewTermRecordsTheWinnerAsTheCompleteSet) {
 
 TEST(Sync, HandOverRecordsBothOldAndNewPrimary) {
   World w = World::cluster(3, sync_config(SyncMode::On, true));
-  record_sync(w, {"n2"}, 1);
+  w.put_sync_set({"n2"}, 1);
   StateRecord s = w.state();
   s.request = SwitchoverRequest{"n1", "n2", false, false};
   w.put_state(s);
