@@ -111,7 +111,10 @@ TimeMs gate_deadline(Ctx& c) {
     if (fresh > c.now) c.mem.rearm_after_ms = -1;   // a licence: the next lapse re-arms at once
   }
   // Never past what the current lease and the recorded silence allow (a re-grant, a config change).
+  // The licence shrinks with it: a licence kept from a longer lease would let an answer that comes
+  // after the published gate closed count as one that came while it was open (F18, seed 82937).
   TimeMs deadline = std::min(c.mem.licence_until_ms, fresh);
+  c.mem.licence_until_ms = deadline;
   if (c.now < deadline) {
     // Open. A `leader` without our stamp (written before fast takeover was on) keeps replicas
     // waiting for the lease, one with another silence than our config's makes them wait too long

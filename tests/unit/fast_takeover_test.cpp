@@ -109,6 +109,38 @@ TEST(StickyGate, AKeepAliveAnsweredAfterTheLapseDoesNotReopenIt) {
   EXPECT_EQ(d.write_deadline_ms, 0);
 }
 
+// F18 (seed 82937): the gate's licence came from a 10 s lease; the config then went to ttl 5 s and
+// the lease was granted again with 5 s. The published gate followed the new lease, but the licence
+// stayed where the old one had put it: after a partition longer than the new gate (no step in
+// between), the first keep-alive answer counted as one that came while the gate was open.
+TEST(StickyGate, ALicenceFromALongerLeaseDoesNotOutliveItsReGrant) {
+  ClusterConfig long_gate;
+  long_gate.ttl_s = 10;
+  long_gate.fence_after_ms = 9377;
+  long_gate.fence_margin_ms = 424;
+  long_gate.loop_wait_ms = 518;
+  ASSERT_TRUE(validate_cluster_config(long_gate).ok()) << validate_cluster_config(long_gate).error().message;
+  World w = World::cluster(3, long_gate);
+  Decision open = w.step("n1").decision;
+  ASSERT_FALSE(open.fenced) << describe(open);
+  w.config.ttl_s = 5;
+  w.config.fence_after_ms = 1863;
+  w.config.fence_margin_ms = 424;
+  w.config.loop_wait_ms = 518;
+  ASSERT_TRUE(validate_cluster_config(w.config).ok()) << validate_cluster_config(w.config).error().message;
+  w.node("n1").obs.lease(w.lease_of("n1"), w.now, 5);
+  Decision shorter = w.step("n1").decision;
+  ASSERT_FALSE(shorter.fenced) << describe(shorter);
+  ASSERT_LT(shorter.write_deadline_ms, open.write_deadline_ms) << "the gate follows the new lease";
+  w.isolate("n1");
+  w.advance(shorter.write_deadline_ms - w.now + 500);   // past the new gate, short of the old licence
+  ASSERT_LT(w.now, open.write_deadline_ms);
+  w.reconnect("n1");
+  w.node("n1").obs.keepalive(w.now);
+  Decision d = w.step("n1").decision;
+  EXPECT_TRUE(d.fenced) << "a keep-alive answered after the published gate closed reopened it: " << describe(d);
+}
+
 TEST(StickyGate, ReArmComparesTheLeaderRevisionAndOurLease) {
   World w = World::cluster(3);
   w.step("n1");
