@@ -5,6 +5,7 @@
 #include "core/canaries.hpp"
 #include "core/candidates.hpp"
 #include "core/step_context.hpp"
+#include "core/takeover.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::core::detail {
@@ -147,6 +148,17 @@ void take_leadership(Ctx& c, const StateRecord& s, const std::string& why, bool 
   c.write("take leadership for term " + std::to_string(term) + " (" + why + ")", std::move(t));
 }
 
+// Whether etcd can still say we lead, whatever our view shows (F19: a winner cut off before it
+// promoted may have been taken over since, and its first step after the heal runs on its old
+// view). An armed `leader` (fast takeover) may be replaced once our lease has been silent long
+// enough: promote only while our write gate is open, which after an unused window takes a re-arm
+// through the compare on the key's revision, and a takeover makes that fail. An unarmed one goes
+// only with our lease: a keep-alive answered within the gate's window proves it is still there.
+bool may_promote(Ctx& c, const LeaderRecord& l) {
+  if (l.arm != 0) return gate_deadline(c) > c.now;
+  return write_deadline_after_keepalive(c.cfg, c.obs.lease.last_ok_sent_ms, c.obs.lease.granted_ttl_s) > c.now;
+}
+
 // LSN 0 (and timeline 0) is no position: the worker starts before recovery has set it.
 bool position_known(const Ctx& c) { return c.local.flush_lsn != 0 && c.local.timeline != 0; }
 
@@ -254,10 +266,14 @@ void replica_side(Ctx& c) {
   const LeaderRecord* l = c.leader();
   note_leader_revision(c);
   if (l && l->name == c.me) {
-    if (c.holds_leader() && s->primary == c.me && s->term == l->term) {
+    bool won = c.holds_leader() && s->primary == c.me && s->term == l->term;
+    if (won && may_promote(c, *l)) {
       c.d.promote = true;
       c.set(NodeState::Promoting, "won term " + std::to_string(s->term) + "; promoting");
       c.wake_in(kPromotionPollMs);   // writes resume only once we see recovery end: look often
+    } else if (won) {
+      c.set(NodeState::Replica, "won term " + std::to_string(s->term) +
+                                    ", but the win's window passed before promoting: promoting once the write gate is re-armed");
     } else {
       c.set(NodeState::Replica, "leader key names this node under another lease; waiting");
     }

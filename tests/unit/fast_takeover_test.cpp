@@ -141,6 +141,28 @@ TEST(StickyGate, ALicenceFromALongerLeaseDoesNotOutliveItsReGrant) {
   EXPECT_TRUE(d.fenced) << "a keep-alive answered after the published gate closed reopened it: " << describe(d);
 }
 
+// F19 (seed 113992): n2 wins the election, but is cut off before its next step; much later it
+// steps on its old view, which still shows its win. Another node may have taken over meanwhile
+// (n2's lease was silent): it must not promote before a re-arm has landed.
+TEST(StickyGate, AWinnerWhoseWindowPassedUnusedDoesNotPromoteOnItsOldView) {
+  World w = World::cluster(3);
+  w.kill("n1");
+  w.advance(w.config.ttl_s * 1000 + 1);
+  bool won = false;
+  for (int i = 0; i < 20 && !won; ++i) {
+    won = find_write(w.run("n2").decision, "take leadership") != nullptr && w.state().primary == "n2";
+    w.run("n3");
+    w.advance(100);
+  }
+  ASSERT_TRUE(won) << "n2 did not win";
+  w.isolate("n2");
+  w.advance(10000);
+  Decision d = w.step("n2").decision;
+  EXPECT_FALSE(d.promote) << "promoted on a win whose window had passed: " << describe(d);
+  EXPECT_NE(find_write(d, "arm the write gate"), nullptr) << describe(d);
+  w.reconnect("n2");
+}
+
 TEST(StickyGate, ReArmComparesTheLeaderRevisionAndOurLease) {
   World w = World::cluster(3);
   w.step("n1");
