@@ -36,7 +36,7 @@ source "$top/scripts/regress/lib.sh"
 for phase in $phases; do source "$top/scripts/regress/$phase.sh"; done
 
 main() {
-  work=$(mktemp -d /tmp/pg_ha_regress.XXXXXX)
+  work=$(mktemp -d "${TMPDIR:-/tmp}/pg_ha_regress.XXXXXX")
   chmod 0755 "$work"
   trap cleanup EXIT
   install_module

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -68,10 +69,12 @@ void chown_postgres(const std::string& path) {
   if (pw && chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown " + path);
 }
 
+// Under TMPDIR when it is set (scripts/test.sh points it at a tmpfs).
 std::string make_temp_dir() {
-  char tmpl[] = "/tmp/pghasc-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  chmod(tmpl, 0755);
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/pghasc-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl + " failed");
+  chmod(tmpl.c_str(), 0755);
   chown_postgres(tmpl);
   return tmpl;
 }
