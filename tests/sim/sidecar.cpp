@@ -27,6 +27,15 @@ void finish(World& w, int n, const std::string& id, bool ok, const std::string& 
   w.log(n, "sidecar: " + what + (ok ? " done" : " failed"));
 }
 
+// The real sidecar does one thing at a time, and a request on a stopped server: a postmaster the
+// crash path restarted while this request waited (here the two run side by side) is stopped
+// before the request changes anything, so that postgres comes back under a new worker. Changing a
+// running server in place made it a standby under the worker of its primary life (FINDINGS F20).
+void stop_if_started_meanwhile(World& w, int n, const core::SidecarRequest& r) {
+  pg_stop(w, n, std::string("sidecar ") + core::sidecar_request_kind_name(r.kind) + ", started meanwhile",
+          r.kind == core::SidecarRequest::Kind::Restart);
+}
+
 // pg_rewind: our WAL becomes the new primary's up to where the two lineages parted. When that
 // fails (or by request) a re-clone copies the primary's data directory.
 void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool reclone) {
@@ -37,6 +46,7 @@ void rewind_or_reclone(World& w, int n, const core::SidecarRequest& r, bool recl
     pg_start(w, n, true, "after a failed rewind");
     return;
   }
+  stop_if_started_meanwhile(w, n, r);
   const Lineage& src = w.node(p).pg.wal;
   if (!reclone && w.rng.chance(0.85)) {
     x.pg.wal = src.truncated(fork_point(x.pg.wal, src));
@@ -66,6 +76,7 @@ void run(World& w, int n, const core::SidecarRequest& r) {
   later(w, n, delay, [&w, n, r] {
     Node& y = w.node(n);
     if (r.kind == K::Rewind || r.kind == K::Reclone) return rewind_or_reclone(w, n, r, r.kind == K::Reclone);
+    stop_if_started_meanwhile(w, n, r);
     bool recovery = r.kind == K::Demote ? true : y.pg.in_recovery;
     if (r.kind == K::Demote) {
       y.pg.in_recovery = true;
