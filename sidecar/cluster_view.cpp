@@ -1,8 +1,16 @@
 #include "cluster_view.hpp"
 
-#include <set>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
 #include "log.hpp"
+#include "process.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -91,12 +99,54 @@ Result<std::set<int64_t>> ClusterView::own_leases() {
   return leases;
 }
 
+void ClusterView::keep_revokes_in(std::string path) {
+  revokes_path_ = std::move(path);
+  auto text = read_whole_file(revokes_path_);
+  if (!text) return;   // none: no revoke in flight
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    char* end = nullptr;
+    long long id = std::strtoll(line.c_str(), &end, 10);
+    if (id <= 0 || *end != '\0') {
+      revoke_own_at_start_ = true;
+      continue;
+    }
+    recorded_.insert(id);
+  }
+  if (revoke_own_at_start_)
+    log_warn(revokes_path_ + " holds something else than lease ids: revoking this node's own leases before postgres starts");
+  unanswered_revokes_.insert(recorded_.begin(), recorded_.end());
+  if (recorded_.empty()) revoke_own_at_start_ = true;   // a record without ids is still a record
+}
+
+Status ClusterView::record_revokes(const std::set<int64_t>& ids) {
+  if (revokes_path_.empty() || (ids == recorded_ && !revoke_own_at_start_)) return ok_status();
+  if (ids.empty()) {
+    if (unlink(revokes_path_.c_str()) != 0 && errno != ENOENT)
+      return make_error(ErrorKind::Internal, "cannot remove " + revokes_path_ + ": " + std::strerror(errno));
+  } else {
+    std::string text;
+    for (int64_t id : ids) text += std::to_string(id) + "\n";
+    Status s = files::write_atomically(revokes_path_, text);
+    if (!s) return s;
+  }
+  recorded_ = ids;
+  return ok_status();
+}
+
 // A revoke without an answer is retried by id even when the keys no longer show its lease (it
-// may have landed, or be about to): only an answer, revoked or not found, ends it.
+// may have landed, or be about to): only an answer, revoked or not found, ends it. Each is on
+// record before it is sent, so that a restarted sidecar knows it may still land.
 Result<int> ClusterView::revoke_own_lease() {
   auto found = own_leases();
   std::set<int64_t> leases = unanswered_revokes_;
   if (found) leases.insert(found->begin(), found->end());
+  std::set<int64_t> to_record = recorded_;
+  to_record.insert(leases.begin(), leases.end());
+  Status recorded = record_revokes(to_record);
+  if (!recorded) return make_error(recorded.error().kind, "not revoking (the lease ends with its ttl): " + recorded.error().message);
   int revoked = 0;
   std::optional<Error> failed;
   for (int64_t id : leases) {
@@ -109,6 +159,9 @@ Result<int> ClusterView::revoke_own_lease() {
     unanswered_revokes_.insert(id);
     failed = s.error();
   }
+  Status left = record_revokes(unanswered_revokes_);
+  if (!left) log_warn(left.error().message + ": a restarted sidecar revokes again before postgres starts");
+  if (found && !failed && left) revoke_own_at_start_ = false;
   if (!found) return found.error();
   if (failed) return *failed;
   return revoked;

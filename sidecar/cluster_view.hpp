@@ -15,6 +15,9 @@
 
 namespace pg_ha::sidecar {
 
+// The state folder's record of revokes sent without an answer yet (ClusterView::keep_revokes_in).
+constexpr const char* kUnansweredRevokes = "lease-revokes.unanswered";
+
 class ClusterView {
  public:
   ClusterView(Store& store, const SidecarConfig& config)
@@ -46,7 +49,13 @@ class ClusterView {
   // A revoke was sent and etcd has not answered it yet (timeout, lost connection): it may still
   // land at any time. Postgres must not start meanwhile, or its new worker could adopt the lease
   // and serve under it until the late revoke ends it before the worker's deadline (FINDINGS F11).
-  bool revoke_unanswered() const { return !unanswered_revokes_.empty(); }
+  bool revoke_unanswered() const { return !unanswered_revokes_.empty() || revoke_own_at_start_; }
+  // Keeps that record in `path` too, written before a revoke is sent and removed once all are
+  // answered, and loads what a previous sidecar left there: a sidecar restarted while its revoke
+  // was in flight must wait for an answer just the same (FINDINGS F21). A record that cannot be
+  // read as lease ids makes the next revoke_own_lease count for it. With a path, a revoke whose
+  // record cannot be written is not sent: the lease then ends with its ttl.
+  void keep_revokes_in(std::string path);
 
  private:
   Result<std::optional<kv::KeyValue>> get(const std::string& key) { return store_.get(key); }
@@ -56,7 +65,12 @@ class ClusterView {
   core::Keys keys_;
   std::string self_;
   std::string member_id_;
+  Status record_revokes(const std::set<int64_t>& ids);
+
   std::set<int64_t> unanswered_revokes_;
+  std::string revokes_path_;
+  std::set<int64_t> recorded_;      // what revokes_path_ holds
+  bool revoke_own_at_start_ = false;  // the record was there but unreadable
 };
 
 }  // namespace pg_ha::sidecar

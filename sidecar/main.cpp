@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   auto store = make_etcd_store(node.config);
   if (!store) return fail("etcd: " + store.error().message);
   ClusterView cluster(**store, node.config);
+  cluster.keep_revokes_in(node.state_file(kUnansweredRevokes));
 
   SupervisorStats stats;
   Health health(node, stats);

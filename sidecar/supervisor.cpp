@@ -29,6 +29,8 @@ int64_t backoff_ms(int attempts) {
 int Supervisor::run() {
   // Left by a sidecar that died mid-restart: a later shutdown must release the lease again.
   unlink(node_.state_file(kRestartingMarker).c_str());
+  settle_revokes_of_previous_sidecar();
+  if (stop_requested()) return 0;
   if (!postmaster_.adopt_running()) {
     replay_pending_request();
     if (!postmaster_.running()) {
@@ -79,6 +81,29 @@ int Supervisor::run() {
   stats_.postgres_running = false;
   log_info("postgres is down; exiting");
   return 0;
+}
+
+// A revoke the previous sidecar sent without an answer may still land (its record in the state
+// folder says so). Postgres starts only once etcd has answered one: its worker would adopt the
+// lease, and the late revoke would end it while the worker still acknowledges (FINDINGS F21).
+void Supervisor::settle_revokes_of_previous_sidecar() {
+  if (!cluster_.revoke_unanswered()) return;
+  log_warn("a lease revoke of the previous sidecar may still be in flight: revoking again before postgres starts");
+  stats_.set_down_reason("waiting for etcd to answer the revoke of this node's lease");
+  int64_t next_log_ms = 0;
+  while (!stop_requested() && cluster_.revoke_unanswered()) {
+    auto n = cluster_.revoke_own_lease();
+    if (n) {
+      log_info("revoked " + std::to_string(*n) + " lease(s); etcd answered every revoke: postgres may start");
+      break;
+    }
+    if (monotonic_ms() >= next_log_ms) {
+      log_warn("postgres waits for etcd to answer the revoke of this node's lease: " + n.error().message);
+      next_log_ms = monotonic_ms() + 10000;
+    }
+    nap_ms(500);
+  }
+  stats_.set_down_reason("");
 }
 
 Status Supervisor::start(const char* why) {

@@ -74,6 +74,7 @@ class Supervisor {
   void set_config_args(std::vector<std::string> args) { config_args_ = std::move(args); }
 
  private:
+  void settle_revokes_of_previous_sidecar();
   Status start(const char* why);
   void on_exit_seen();
   void while_down();

@@ -261,11 +261,20 @@ TEST_F(CtlCluster, SwitchoverMovesThePrimary) {
 
 // Every node's real /metrics passes the real Prometheus parser and the format's rules
 // (tests/sidecar/check_metrics.py): before, "# HELP pg_ha_role" came once per role value.
+// It runs after the switchover: the old primary may still be restarting as a standby, and a node
+// whose postgres is down has no role series yet, so each node is read once its postgres answers.
 TEST_F(CtlCluster, MetricsAreValidPrometheusText) {
+  ASSERT_TRUE(cluster_->wait_healthy(2, kStartMs)) << logs();
   for (int i = 0; i < cluster_->size(); ++i) {
-    HttpResult h = http_request("http://127.0.0.1:" + std::to_string(cluster_->http_port(i)) + "/metrics", "");
+    std::string url = "http://127.0.0.1:" + std::to_string(cluster_->http_port(i)) + "/metrics";
+    std::string role_series = "pg_ha_role{node=\"" + cluster_->name(i) + "\",role=\"primary\"}";
+    HttpResult h;
+    bool has_role = cluster_->wait_until([&] {
+      h = http_request(url, "");
+      return h.ok && h.status == 200 && h.body.find(role_series) != std::string::npos;
+    }, 60000);
     ASSERT_TRUE(h.ok && h.status == 200) << cluster_->name(i) << ": " << h.status << " " << h.error;
-    EXPECT_NE(h.body.find("pg_ha_role{node=\"" + cluster_->name(i) + "\",role=\"primary\"}"), std::string::npos) << h.body;
+    EXPECT_TRUE(has_role) << h.body;
     std::string file = cluster_->dir() + "/metrics-" + cluster_->name(i) + ".txt";
     { std::ofstream(file) << h.body; }
     std::string cmd = std::string("/usr/bin/python3 ") + PG_HA_METRICS_CHECK + " " + file + " 2>&1";

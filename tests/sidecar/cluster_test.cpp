@@ -400,6 +400,36 @@ TEST_F(SidecarCluster, CrashedPrimaryWithinStartTimeoutRestartsInPlaceAndKeepsLe
   EXPECT_TRUE(kv.ok() && kv->has_value()) << "the lease must survive a restart within primary_start_timeout";
 }
 
+// FINDINGS F21: a revoke the previous sidecar sent without an answer may still land, and it is on
+// record in the state folder. The next sidecar revokes again and starts postgres only once etcd
+// has answered, so that no worker of the new postgres can adopt the lease the late revoke ends.
+TEST_F(SidecarCluster, RevokeOnRecordIsAnsweredBeforePostgresStarts) {
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
+  auto lease = etcd_->client().lease_grant(60);
+  ASSERT_TRUE(lease.ok());
+  publish_member(n2, core::Role::Primary, lease->id);
+  publish_leader("n2", 3, lease->id);
+  n2.stop();
+  std::string record = n2.state_dir() + "/lease-revokes.unanswered";
+  write_file(record, std::to_string(lease->id) + "\n");
+  chown_postgres(record);
+  size_t log_from = read_file(n2.log_file()).size();
+  n2.start();
+  ASSERT_TRUE(wait_until([&] { return n2.accepting(); }, 30000)) << dump_log(n2);
+  auto member = etcd_->client().get(keys().member("n2"));
+  EXPECT_TRUE(member.ok() && !member->has_value()) << "the lease on record was not revoked";
+  auto leader = etcd_->client().get(keys().leader());
+  EXPECT_TRUE(leader.ok() && !leader->has_value());
+  EXPECT_FALSE(std::filesystem::exists(record)) << "answered: the record goes";
+  std::string log = read_file(n2.log_file()).substr(log_from);
+  size_t answered = log.find("etcd answered every revoke");
+  size_t started = log.find("postgres started");
+  ASSERT_NE(answered, std::string::npos) << log;
+  ASSERT_NE(started, std::string::npos) << log;
+  EXPECT_LT(answered, started) << "postgres started before etcd answered the revoke:\n" << log;
+}
+
 TEST_F(SidecarCluster, ForeignDataDirectoryIsRefused) {
   SidecarNode& n4 = node("n4");
   std::string cmd = "runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D " + n4.data_dir() + " >/dev/null 2>&1";

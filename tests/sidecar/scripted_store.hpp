@@ -2,6 +2,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@ class ScriptedStore : public Store {
   std::deque<Status> revoke_answers;
   std::vector<int64_t> revoked;   // every revoke sent, answered or not
   bool reads_fail = false;
+  std::function<void(int64_t)> before_revoke;   // sees the world as the revoke leaves
 
   Result<std::optional<kv::KeyValue>> get(const std::string& key) override {
     if (reads_fail) return make_error(ErrorKind::Unavailable, "no endpoint");
@@ -31,6 +33,7 @@ class ScriptedStore : public Store {
   Result<int64_t> lease_grant(int64_t) override { return make_error(ErrorKind::Internal, "unused"); }
   Status lease_keepalive(int64_t) override { return make_error(ErrorKind::Internal, "unused"); }
   Status lease_revoke(int64_t lease_id) override {
+    if (before_revoke) before_revoke(lease_id);
     revoked.push_back(lease_id);
     Status s = ok_status();
     if (!revoke_answers.empty()) {

@@ -68,7 +68,7 @@ void node_restart(World& w, int n) {
   x.sc.alive = true;
   x.sc.gen += 1;
   w.log(n, "node restarts");
-  pg_start(w, n, x.pg.in_recovery, "node restart");
+  sidecar_start(w, n, "node restart");
 }
 
 // The operator's second node under an existing name (issue 12): its own machine and state_dir, so
@@ -102,6 +102,7 @@ void start_duplicate(World& w, int d, int orig) {
   x.pg.upstream_host.clear();
   x.pg.synchronous_standby_names.clear();
   x.lease_kept = true;   // a new worker looks for a lease to adopt, like any
+  x.sc.unanswered_revokes.clear();   // its own state folder
   pg_start(w, d, true, "second node named " + x.config.name + ", identity " + x.config.member_id + ", cloned from " +
                            src.config.name + "; the original (identity " + w.node(orig).config.member_id + ") is " +
                            (w.node(orig).up ? "up" : "down"));

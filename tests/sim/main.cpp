@@ -43,7 +43,8 @@ void usage() {
       "    receive_time, config_ttl, no_sticky_fence, no_rearm_compare, no_silence_margin,\n"
       "    foreign_identity, stray_state.\n"
       "  --sim-canary NAME: model a glue bug: no-commit-check, clock-stops-in-suspend,\n"
-      "    adopt-foreign-lease, uncapped-regrant, start-after-unanswered-revoke.\n"
+      "    adopt-foreign-lease, uncapped-regrant, start-after-unanswered-revoke,\n"
+      "    forget-unanswered-revoke.\n"
       "  PG_HA_SIM_SEEDS=N overrides --seeds (e.g. a smaller count under sanitizers).\n");
 }
 

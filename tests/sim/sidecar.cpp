@@ -135,16 +135,19 @@ void release_before_restart(World& w, int n, int64_t lease) {
   x.sc.releasing = true;
   uint64_t gen = x.sc.gen;
   auto done = std::make_shared<bool>(false);
-  auto finish = [&w, n, gen, done] {
+  auto finish = [&w, n, gen, done, lease] {
     Node& y = w.node(n);
     if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
     *done = true;
+    y.sc.unanswered_revokes.erase(lease);
+    if (!y.sc.unanswered_revokes.empty()) return release_before_restart(w, n, *y.sc.unanswered_revokes.begin());
     y.sc.releasing = false;
     if (!y.sc.start_after_release) return;
     y.sc.start_after_release = false;
     pg_start(w, n, y.pg.in_recovery, "restart after crash");
   };
   if (lease == 0) return finish();
+  x.sc.unanswered_revokes.insert(lease);   // on record before it leaves
   w.q.after(w.sc.request_timeout_ms, [&w, n, gen, lease, done, finish] {
     Node& y = w.node(n);
     if (*done || y.sc.gen != gen || !y.up || !y.sc.alive) return;
@@ -167,6 +170,18 @@ void release_before_restart(World& w, int n, int64_t lease) {
     w.publish(events);
     if (std::optional<TimeMs> back = w.response_delay(n)) w.q.after(*back, finish);
   });
+}
+
+// A sidecar starting on a machine whose state folder records a revoke without an answer: the
+// revoke may still land, so it is sent again and postgres starts after an answer (F21).
+// `--sim-canary forget-unanswered-revoke` starts at once, as the sidecar did before.
+void sidecar_start(World& w, int n, const std::string& why) {
+  Node& x = w.node(n);
+  if (w.sc.sim_canary == "forget-unanswered-revoke") x.sc.unanswered_revokes.clear();
+  if (x.sc.unanswered_revokes.empty()) return pg_start(w, n, x.pg.in_recovery, why);
+  w.log(n, "sidecar: a revoke of the previous sidecar may still land: revoking again before postgres starts");
+  x.sc.start_after_release = true;
+  release_before_restart(w, n, *x.sc.unanswered_revokes.begin());
 }
 
 // The postmaster died. A replica is simply restarted. A primary is restarted in place within

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/decision.hpp"
 
@@ -15,5 +16,7 @@ void sidecar_request(World& w, int n, const std::optional<core::SidecarRequest>&
 void sidecar_poll(World& w, int n);
 void sidecar_on_crash(World& w, int n, bool was_primary);
 void sidecar_release_lease(World& w, int n, int64_t lease);
+// The sidecar starts (machine restart): postgres starts, once no revoke is in flight.
+void sidecar_start(World& w, int n, const std::string& why);
 
 }  // namespace pg_ha::sim

@@ -106,6 +106,10 @@ struct Sidecar {
   // its timeout.
   bool releasing = false;
   bool start_after_release = false;
+  // The revokes sent without an answer yet, on record in the state folder: they survive a crash
+  // of the sidecar or the whole node, and a sidecar that starts with one revokes it again and
+  // starts postgres only after an answer (ClusterView::keep_revokes_in; FINDINGS F21).
+  std::set<int64_t> unanswered_revokes;
 };
 
 struct Node {
