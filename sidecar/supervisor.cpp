@@ -205,6 +205,16 @@ void Supervisor::check_primary_deadline() {
   int64_t down_ms = monotonic_ms() - down_since_ms_;
   // A start that failed (crash recovery hit ENOSPC, ...) will not fix itself within the timeout.
   if (down_ms < primary_start_timeout_ms_ && !start_failed_) return;
+  if (postmaster_.running()) {
+    // Started again but not serving: its worker starts with the postmaster and may hold the lease
+    // by now. A revoke under it would end the lease while that worker's gate is open (FINDINGS
+    // F22), so the postmaster goes first; the revoke follows on the next turn, with postgres down.
+    log_warn("primary not serving for " + std::to_string(down_ms) +
+             " ms after its restart: stopping it before the lease is revoked");
+    Status s = postmaster_.stop(kStopTimeoutMs);
+    if (!s) log_error("cannot stop postgres: " + s.error().message);
+    return;
+  }
   auto n = cluster_.revoke_own_lease();
   if (!n) {
     log_warn("cannot revoke this node's lease: " + n.error().message);

@@ -430,6 +430,56 @@ TEST_F(SidecarCluster, RevokeOnRecordIsAnsweredBeforePostgresStarts) {
   EXPECT_LT(answered, started) << "postgres started before etcd answered the revoke:\n" << log;
 }
 
+// FINDINGS F22: a primary restarted after a crash may run without serving yet (here: archive
+// recovery whose restore_command hangs, hot_standby off). Its worker starts with the postmaster
+// and may already have adopted the lease, so past primary_start_timeout the sidecar stops that
+// postmaster before it revokes: a lease must never be revoked under a worker that holds it.
+TEST_F(SidecarCluster, PrimaryStillStartingIsStoppedBeforeItsLeaseIsRevoked) {
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
+  // The sidecar polls a fresh postmaster every 250 ms until it has served once; a crash before
+  // that counts as a failed start, which revokes at once and is not what this test is about.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  core::ClusterConfig config;
+  config.primary_start_timeout_s = 2;
+  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
+  auto lease = etcd_->client().lease_grant(60);
+  ASSERT_TRUE(lease.ok());
+  publish_member(n2, core::Role::Primary, lease->id);
+  publish_leader("n2", 4, lease->id);
+  std::string auto_conf = n2.data_dir() + "/postgresql.auto.conf";
+  std::string saved = read_file(auto_conf);
+  write_file(auto_conf, saved + "restore_command = 'sleep 20; exit 1'\nhot_standby = off\n");
+  chown_postgres(auto_conf);
+  std::string signal = n2.data_dir() + "/recovery.signal";
+  write_file(signal, "");
+  chown_postgres(signal);
+  pid_t crashed = n2.postmaster_pid();
+  kill(crashed, SIGKILL);
+  pid_t starting = 0;
+  ASSERT_TRUE(wait_until([&] {
+    starting = n2.postmaster_pid();
+    return starting > 0 && starting != crashed && kill(starting, 0) == 0;
+  }, 20000)) << dump_log(n2);
+  EXPECT_FALSE(n2.accepting()) << "the restarted primary must still be in recovery";
+  bool revoked = wait_until([&] {
+    auto kv = etcd_->client().get(keys().member("n2"));
+    return kv.ok() && !kv->has_value();
+  }, 30000);
+  bool starting_alive = kill(starting, 0) == 0;
+  std::string log = dump_log(n2);
+  // Back to a plain primary for the tests after this one.
+  n2.stop();
+  write_file(auto_conf, saved);
+  chown_postgres(auto_conf);
+  unlink(signal.c_str());
+  n2.start();
+  ASSERT_TRUE(revoked) << log;
+  EXPECT_FALSE(starting_alive) << "the lease was revoked while the postmaster it may belong to still ran\n" << log;
+  EXPECT_NE(log.find("stopping it before the lease is revoked"), std::string::npos) << log;
+  EXPECT_TRUE(wait_until([&] { return is_primary(n2); }, 60000)) << dump_log(n2);
+}
+
 TEST_F(SidecarCluster, ForeignDataDirectoryIsRefused) {
   SidecarNode& n4 = node("n4");
   std::string cmd = "runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D " + n4.data_dir() + " >/dev/null 2>&1";
