@@ -241,12 +241,13 @@ int64_t Agent::lease_ttl_ms() const {
   return ttl_s * 1000;
 }
 
-// The leader's keep-alive moves its write deadline, so it goes every loop, and so does everyone's
-// while there is no leader (the winner leads at once on a fresh keep-alive). A follower's only
-// keeps its member key alive and confirms the view cache: every ttl/3 is enough for that.
+// The leader's keep-alive moves its write deadline, so it goes every loop (at least twice per
+// fence_after_ms), and so does everyone's while there is no leader (the winner leads at once on a
+// fresh keep-alive). A follower's only keeps its member key alive and confirms the view cache:
+// every ttl/3 is enough for that.
 int64_t Agent::keepalive_interval_ms() const {
   bool leading_or_open = !cache_.valid() || !view_.leader || view_.leader->value.name == settings_.node.name;
-  if (leading_or_open) return config_.loop_wait_ms;
+  if (leading_or_open) return core::leader_keepalive_interval_ms(config_);
   int64_t follower = std::min<int64_t>(config_.fence_after_ms, lease_ttl_ms() / 3);
   return std::max<int64_t>(config_.loop_wait_ms, follower);
 }

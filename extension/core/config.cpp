@@ -177,6 +177,10 @@ static double usable_lease_ms(const ClusterConfig& c, int64_t ttl_s) {
   return ttl_s * 1000.0 * (1.0 - rho) / (1.0 + rho) - c.fence_margin_ms;
 }
 
+TimeMs leader_keepalive_interval_ms(const ClusterConfig& config) {
+  return std::max<TimeMs>(1, std::min<TimeMs>(config.loop_wait_ms, config.fence_after_ms / 2));
+}
+
 TimeMs write_deadline_after_keepalive(const ClusterConfig& c, TimeMs sent_ms, int64_t granted_ttl_s) {
   // canary: trust the config instead of what etcd granted
   if (canaries().config_ttl || canaries().no_fence_margin) granted_ttl_s = c.ttl_s;

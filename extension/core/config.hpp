@@ -65,6 +65,12 @@ Status validate_cluster_config(const ClusterConfig& config);
 // is unknown or leaves nothing.
 TimeMs write_deadline_after_keepalive(const ClusterConfig& config, TimeMs sent_ms, int64_t granted_ttl_s);
 
+// How often a primary sends its keep-alive: every loop_wait_ms, but at least twice per
+// fence_after_ms, so that an answer may take half the gate's window and still keep it open. At
+// the defaults (1000 / 2000) both are the same; with fence_after_ms just above loop_wait_ms a
+// keep-alive every loop_wait_ms left only the difference for its round trip (FINDINGS F23).
+TimeMs leader_keepalive_interval_ms(const ClusterConfig& config);
+
 // Fast takeover (docs/protocol.md): how long, on etcd's clock or a candidate's, a leader lease must
 // have been silent before the primary's gate is surely closed: its fence window stretched by the
 // slowest clock, plus fence_margin_ms for the step between the COMMIT-time check and the answer.

@@ -1,11 +1,13 @@
 -- A real etcd that holds no cluster yet (no sidecar bootstrapped it): control functions read the
 -- cluster from etcd, let the core judge the request against it, and write nothing when it refuses.
 SELECT standalone, role, fenced FROM pg_ha.node_status();
--- the worker registers this node in etcd (its heartbeat) within a moment: wait for it
+-- the worker registers this node in etcd (its heartbeat) within a moment: wait for it. Its first
+-- record may say replica: the worker starts with the postmaster, and a server still starting up
+-- is in recovery; the next heartbeat says primary.
 DO $$
 BEGIN
   FOR i IN 1..100 LOOP
-    EXIT WHEN EXISTS (SELECT FROM pg_ha.members() WHERE name = 'regress1');
+    EXIT WHEN EXISTS (SELECT FROM pg_ha.members() WHERE name = 'regress1' AND role = 'primary');
     PERFORM pg_sleep(0.1);
   END LOOP;
 END $$;

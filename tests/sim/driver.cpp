@@ -537,7 +537,8 @@ void worker_tick(World& w, int n) {
   }
   if (k.lease.id == 0 && k.view_valid) return send_grant(w, n, cfg);
   bool renew = k.lease.id != 0 && !k.hold_keepalive;
-  if (renew && now >= k.last_keepalive_sent_ms + cfg.loop_wait_ms) return send_keepalive(w, n);
+  TimeMs keepalive_every = core::leader_keepalive_interval_ms(cfg);
+  if (renew && now >= k.last_keepalive_sent_ms + keepalive_every) return send_keepalive(w, n);
   if (k.next_write < k.writes.size()) return send_write(w, n);
   if (regrant_step(w, n, cfg, now)) return;
   bool read_ttl = k.ttl_lease_wanted != 0 && k.view_valid;
@@ -553,7 +554,7 @@ void worker_tick(World& w, int n) {
     if (k.next_write < k.writes.size()) return send_write(w, n);
   }
   TimeMs next_local = std::min(k.wake_at_ms, k.last_read_sent_ms + cfg.loop_wait_ms);
-  if (renew) next_local = std::min(next_local, k.last_keepalive_sent_ms + cfg.loop_wait_ms);
+  if (renew) next_local = std::min(next_local, k.last_keepalive_sent_ms + keepalive_every);
   if (read_ttl) next_local = std::min(next_local, ttl_due);
   if (k.ttl_mismatch_since_ms >= 0) next_local = std::min(next_local, k.ttl_mismatch_since_ms + w.sc.regrant_delay_ms);
   if (!k.view_valid) next_local = std::min(next_local, now + cfg.loop_wait_ms / 2);

@@ -168,6 +168,17 @@ TEST(AgentEtcdTraffic, AnIdleNodeReadsOnceAndKeepsItsLeaseAlive) {
   EXPECT_EQ(w.etcd.revokes, 1);        // released on the way out
 }
 
+// FINDINGS F23: with fence_after_ms just above loop_wait_ms, a keep-alive every loop_wait_ms left
+// its answer only the difference to arrive before the gate closed. The primary (and a node while
+// there is no leader) sends one at least twice per fence_after_ms.
+TEST(AgentEtcdTraffic, KeepAlivesComeTwicePerFenceWindowWhenThatIsShorterThanTheLoop) {
+  World w(20'000);
+  w.kv.put(std::string(kRoot) + "config", R"({"version":1,"loop_wait_ms":1000,"fence_after_ms":1200})");
+  w.agent.run();
+  EXPECT_GE(w.etcd.keepalives, 30);   // every 600 ms for 20 s
+  EXPECT_LE(w.etcd.keepalives, 36);
+}
+
 TEST(AgentEtcdTraffic, ChangesArriveThroughTheWatch) {
   World w(5'000);
   w.agent.iterate();

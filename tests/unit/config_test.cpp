@@ -63,6 +63,19 @@ TEST(Config, FenceAfterAMissedKeepAlive) {
   EXPECT_TRUE(validate_cluster_config(c).ok());
 }
 
+// F23: the primary's keep-alive comes every loop_wait_ms, but at least twice per fence window.
+TEST(Config, LeaderKeepAliveIntervalLeavesHalfTheWindowForTheAnswer) {
+  ClusterConfig c;
+  EXPECT_EQ(leader_keepalive_interval_ms(c), 1000);   // defaults: 1000 / 2000
+  c.fence_after_ms = 1200;
+  EXPECT_EQ(leader_keepalive_interval_ms(c), 600);
+  c.loop_wait_ms = 233;
+  c.fence_after_ms = 273;
+  EXPECT_EQ(leader_keepalive_interval_ms(c), 136);
+  c.fence_after_ms = 9000;
+  EXPECT_EQ(leader_keepalive_interval_ms(c), 233);
+}
+
 TEST(Config, KeepAlivesPerLease) {
   ClusterConfig c;
   c.ttl_s = 10;
