@@ -121,6 +121,13 @@ void ClusterView::keep_revokes_in(std::string path) {
   if (recorded_.empty()) revoke_own_at_start_ = true;   // a record without ids is still a record
 }
 
+Status ClusterView::forget_revokes() {
+  unanswered_revokes_.clear();
+  Status s = record_revokes({});
+  if (s) revoke_own_at_start_ = false;
+  return s;
+}
+
 Status ClusterView::record_revokes(const std::set<int64_t>& ids) {
   if (revokes_path_.empty() || (ids == recorded_ && !revoke_own_at_start_)) return ok_status();
   if (ids.empty()) {

@@ -56,6 +56,8 @@ class ClusterView {
   // read as lease ids makes the next revoke_own_lease count for it. With a path, a revoke whose
   // record cannot be written is not sent: the lease then ends with its ttl.
   void keep_revokes_in(std::string path);
+  // Forgets every unanswered revoke and removes the record: for a record found stale.
+  Status forget_revokes();
 
  private:
   Result<std::optional<kv::KeyValue>> get(const std::string& key) { return store_.get(key); }

@@ -29,9 +29,11 @@ int64_t backoff_ms(int attempts) {
 int Supervisor::run() {
   // Left by a sidecar that died mid-restart: a later shutdown must release the lease again.
   unlink(node_.state_file(kRestartingMarker).c_str());
-  settle_revokes_of_previous_sidecar();
-  if (stop_requested()) return 0;
-  if (!postmaster_.adopt_running()) {
+  if (postmaster_.adopt_running()) {
+    drop_stale_revoke_record();
+  } else {
+    settle_revokes_of_previous_sidecar();
+    if (stop_requested()) return 0;
     replay_pending_request();
     if (!postmaster_.running()) {
       Status s = start("start-up");
@@ -104,6 +106,16 @@ void Supervisor::settle_revokes_of_previous_sidecar() {
     nap_ms(500);
   }
   stats_.set_down_reason("");
+}
+
+// Postgres runs although a record says a revoke may be in flight: only this sidecar starts
+// postgres, and only once every revoke is answered, so the record outlived its answer (its removal
+// failed). Revoking now could end the lease the running worker holds (FINDINGS F22): drop it.
+void Supervisor::drop_stale_revoke_record() {
+  if (!cluster_.revoke_unanswered()) return;
+  log_warn("a record of unanswered lease revokes is left, but postgres already runs: dropping it without revoking");
+  Status s = cluster_.forget_revokes();
+  if (!s) log_error(s.error().message);
 }
 
 Status Supervisor::start(const char* why) {

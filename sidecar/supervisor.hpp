@@ -75,6 +75,7 @@ class Supervisor {
 
  private:
   void settle_revokes_of_previous_sidecar();
+  void drop_stale_revoke_record();
   Status start(const char* why);
   void on_exit_seen();
   void while_down();

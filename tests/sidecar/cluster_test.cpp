@@ -430,6 +430,29 @@ TEST_F(SidecarCluster, RevokeOnRecordIsAnsweredBeforePostgresStarts) {
   EXPECT_LT(answered, started) << "postgres started before etcd answered the revoke:\n" << log;
 }
 
+// F21/F22: a record of unanswered revokes found while postgres already runs (the sidecar alone
+// restarted) is stale: postgres starts only after every revoke is answered. Revoking now could
+// end the lease that postgres's worker holds, so the sidecar drops the record and revokes nothing.
+TEST_F(SidecarCluster, RevokeRecordIsDroppedWhenPostgresAlreadyRuns) {
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
+  auto lease = etcd_->client().lease_grant(60);
+  ASSERT_TRUE(lease.ok());
+  publish_member(n2, core::Role::Primary, lease->id);
+  n2.kill9();   // the sidecar only: postgres keeps running
+  std::string record = n2.state_dir() + "/lease-revokes.unanswered";
+  write_file(record, std::to_string(lease->id) + "\n");
+  chown_postgres(record);
+  size_t log_from = read_file(n2.log_file()).size();
+  n2.start();
+  ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(record); }, 20000)) << dump_log(n2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));   // a revoke would be under way by now
+  auto member = etcd_->client().get(keys().member("n2"));
+  EXPECT_TRUE(member.ok() && member->has_value()) << "the lease of the running postgres was revoked\n" << dump_log(n2);
+  EXPECT_NE(read_file(n2.log_file()).substr(log_from).find("already runs"), std::string::npos) << dump_log(n2);
+  EXPECT_TRUE(is_primary(n2));
+}
+
 // FINDINGS F22: a primary restarted after a crash may run without serving yet (here: archive
 // recovery whose restore_command hangs, hot_standby off). Its worker starts with the postmaster
 // and may already have adopted the lease, so past primary_start_timeout the sidecar stops that

@@ -120,6 +120,18 @@ TEST_F(RevokeRecord, ARevokeThatCannotBeRecordedIsNotSent) {
   EXPECT_FALSE(view.revoke_unanswered()) << "nothing in flight: postgres may start under the lease";
 }
 
+TEST_F(RevokeRecord, ForgettingAStaleRecordRemovesItAndRevokesNothing) {
+  { std::ofstream(path_) << "7\n"; }
+  ScriptedStore store;
+  ClusterView view(store, config_for("n1"));
+  view.keep_revokes_in(path_);
+  ASSERT_TRUE(view.revoke_unanswered());
+  ASSERT_TRUE(view.forget_revokes().ok());
+  EXPECT_FALSE(view.revoke_unanswered());
+  EXPECT_FALSE(recorded());
+  EXPECT_TRUE(store.revoked.empty());
+}
+
 TEST_F(RevokeRecord, AnUnreadableRecordRevokesTheNodesOwnLeases) {
   { std::ofstream(path_) << "not a lease id\n"; }
   ScriptedStore store;
