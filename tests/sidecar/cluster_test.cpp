@@ -451,6 +451,11 @@ TEST_F(SidecarCluster, RevokeRecordIsDroppedWhenPostgresAlreadyRuns) {
   EXPECT_TRUE(member.ok() && member->has_value()) << "the lease of the running postgres was revoked\n" << dump_log(n2);
   EXPECT_NE(read_file(n2.log_file()).substr(log_from).find("already runs"), std::string::npos) << dump_log(n2);
   EXPECT_TRUE(is_primary(n2));
+  // Postgres the sidecar's own child again: an adopted postmaster that is killed leaves a zombie
+  // for init to reap, and the next test kills it.
+  n2.stop();
+  n2.start();
+  EXPECT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
 }
 
 // FINDINGS F22: a primary restarted after a crash may run without serving yet (here: archive
