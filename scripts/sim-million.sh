@@ -3,10 +3,10 @@
 # chunks of 20,000, one log per chunk under $out. Each finished chunk is also appended to
 # tests/sim-million-ledger.txt, keyed by the sources the simulator is built from (the C++ files
 # of extension/core, extension/common and tests/sim at HEAD, which must be committed; docs, seed
-# lists and CMake files there do not count). A chunk the
-# ledger shows with "0 failed" for the same sources is not run again: the run can be stopped at
-# any time and continued in another session or on another machine, as long as those sources did
-# not change; commit the ledger with the rest. It runs at nice 19, so other work barely notices.
+# lists and CMake files there do not count). A chunk the ledger shows with "0 failed" for the same
+# sources is not run again: the run can be stopped at any time and continued in another session
+# or on another machine, as long as those sources did not change; commit the ledger with the rest.
+# It runs at nice 19, so other work barely notices.
 # Prints one line per chunk and the total; exits non-zero when any seed failed (the chunk's log
 # has the seed and the command that replays it).
 #   bash scripts/sim-million.sh [SIM_BINARY] [OUT_DIR]   (SIM_BINARY built from HEAD)

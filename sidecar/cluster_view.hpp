@@ -72,7 +72,7 @@ class ClusterView {
   std::set<int64_t> unanswered_revokes_;
   std::string revokes_path_;
   std::set<int64_t> recorded_;      // what revokes_path_ holds
-  bool revoke_own_at_start_ = false;  // the record was there but unreadable
+  bool revoke_own_at_start_ = false;  // the record was there, but without a lease id it could read
 };
 
 }  // namespace pg_ha::sidecar
