@@ -3,10 +3,10 @@
 // (docs/sql-api.md); a refusal comes back as the server's message and exit code 1.
 #include <chrono>
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "await_primary.hpp"
 #include "cluster_query.hpp"
 #include "failure.hpp"
 #include "output.hpp"
@@ -25,32 +25,15 @@ std::string leader_of(const json& cluster) {
 
 std::string done_line(const json& r) { return r.value("done", std::string("done")) + "\n"; }
 
-// Polls any node of the dsn (reconnecting: the node we asked may be the one being demoted) until
-// a member other than `old_leader` (and `target`, when named) is the primary. Returns its name.
-std::string wait_for_new_primary(const Options& o, const std::string& old_leader, const std::string& target) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    try {
-      SqlClient db(o.dsn);
-      json cluster = read_cluster(db);
-      std::string leader = leader_of(cluster);
-      json m = find_member(cluster, leader);
-      bool moved = !leader.empty() && leader != old_leader && (target.empty() || leader == target);
-      if (moved && m.is_object() && m.value("role", "") == "primary") return leader;
-    } catch (const Failure& f) {
-      if (f.code() != kExitUnreachable) throw;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  throw Failure(kExitRefused, fmt::format("the request was recorded, but {} is not the primary after {} s "
-                                          "(see pg_hactl list and the primary's log)",
-                                          target.empty() ? std::string("no other member") : target, o.wait_s));
-}
-
 int finish_move(const Options& o, json result, const std::string& old_leader, const std::string& target) {
   std::string pretty = done_line(result);
   if (o.wait_s > 0) {
-    std::string now = wait_for_new_primary(o, old_leader, target);
+    // A fresh connection each time: the node first asked may be the one being demoted.
+    ClusterProbe probe = [&o] {
+      SqlClient db(o.dsn);
+      return read_cluster(db);
+    };
+    std::string now = await_new_primary(probe, {old_leader, target, std::chrono::seconds(o.wait_s)});
     result["new_primary"] = now;
     pretty += now + " is the new primary\n";
   }
