@@ -40,16 +40,18 @@ std::string without_positions(const MemberRecord& r) {
 void heartbeat(Ctx& c) {
   if (!c.has_lease()) return;
   MemberRecord r = member_record(c);
-  std::string body = encode(r);
   auto in_view = c.view.members.find(c.me);
   bool missing = in_view == c.view.members.end() || in_view->second.lease != c.obs.lease.id;
-  // The same body means the same identity (the body holds every field of it): encode it only
-  // when the body changed.
-  bool body_changed = body != c.mem.published_member;
-  std::string id = body_changed ? without_positions(r) : c.mem.published_identity;
-  bool identity_changed = id != c.mem.published_identity;
+  // Compare with what etcd holds, not with what this node last sent: a write that lost its
+  // compare, or whose answer was lost, leaves the older record there, and nothing else would make
+  // an idle node write again (FINDINGS.md F24). The driver re-reads after its writes, so a view
+  // that misses a landed heartbeat costs one repeated put, not a storm.
+  const MemberRecord* held = missing ? nullptr : &in_view->second.value;
+  bool identity_changed = !held || without_positions(*held) != without_positions(r);
+  bool positions_moved = held && (held->flush_lsn != r.flush_lsn || held->replay_lsn != r.replay_lsn);
   bool due = c.now - c.mem.published_member_ms >= c.cfg.loop_wait_ms;
-  if (!missing && !identity_changed && !(due && body_changed)) return;
+  if (!identity_changed && !(due && positions_moved)) return;
+  std::string body = encode(r);
   kv::Txn t;
   // Never over a record we did not see: another node with our name may have just written one.
   std::string key = c.keys.member(c.me);
@@ -65,8 +67,6 @@ void heartbeat(Ctx& c) {
     t.success.push_back(kv::RequestOp::put(c.keys.optime(), encode(OptimeRecord{c.local.timeline, c.local.flush_lsn})));
   }
   c.write("heartbeat", std::move(t));
-  c.mem.published_member = body;
-  c.mem.published_identity = id;
   c.mem.published_member_ms = c.now;
 }
 

@@ -36,19 +36,21 @@ std::string refusal(const Ctx& c, const SwitchoverRequest& r) {
   const MemberRecord* m = c.member(r.to);
   if (!m) return r.to + " is no longer registered (is its node down?)";
   if (!m->tags.can_promote()) return r.to + " is tagged nofailover or has priority 0";
-  if (m->lease_id == 0) return r.to + " has no lease";
+  if (c.view.members.at(r.to).lease == 0) return r.to + " has no lease";
   if (!standby(c, r.to)) return r.to + " is not streaming from this primary";
   return "";
 }
 
+// `leader` goes onto the lease the candidate's member key lives on, the one its keep-alives renew;
+// the record's lease_id field may lag it by a heartbeat (FINDINGS.md F24).
 void hand_over(Ctx& c, const StateRecord& s, const SwitchoverRequest& r) {
-  const auto& cand = c.view.members.at(r.to);
+  int64_t lease = c.view.members.at(r.to).lease;
   kv::Txn t;
   t.compare = {kv::Compare::mod_revision_is(c.keys.leader(), c.view.leader->mod_revision),
                kv::Compare::mod_revision_is(c.keys.state(), c.view.state->mod_revision),
-               kv::Compare::lease_is(c.keys.member(r.to), cand.value.lease_id)};
+               kv::Compare::lease_is(c.keys.member(r.to), lease)};
   StateRecord next = new_term_state(c, s, r.to, c.me);  // both hold every commit
-  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{r.to, s.term + 1}), cand.value.lease_id),
+  t.success = {kv::RequestOp::put(c.keys.leader(), encode(LeaderRecord{r.to, s.term + 1}), lease),
                kv::RequestOp::put(c.keys.state(), encode(next)),
                history_put(c, s.term + 1, r.failover ? "manual failover" : "switchover", c.me, r.to, c.local.timeline,
                            c.local.flush_lsn)};

@@ -17,9 +17,7 @@ namespace pg_ha::core {
 struct NodeMemory {
   int64_t leaderless_term = 0;        // the term whose election we are waiting on
   TimeMs leaderless_since_ms = -1;    // when we first saw that election open
-  std::string published_member;       // last heartbeat JSON we wrote, to skip unchanged writes
-  std::string published_identity;     // the same without positions: a change is written at once
-  TimeMs published_member_ms = -1;
+  TimeMs published_member_ms = -1;    // our last heartbeat: positions alone are written once per loop_wait
   TimeMs published_optime_ms = -1;
   // Planned switchover in progress on the primary.
   std::string switchover_to;

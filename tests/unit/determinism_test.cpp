@@ -10,8 +10,8 @@ namespace {
 using namespace pg_ha::core;
 
 std::string describe_memory(const NodeMemory& m) {
-  return std::to_string(m.leaderless_term) + "|" + std::to_string(m.leaderless_since_ms) + "|" + m.published_member +
-         "|" + m.published_identity + "|" + std::to_string(m.published_member_ms) + "|" +
+  return std::to_string(m.leaderless_term) + "|" + std::to_string(m.leaderless_since_ms) + "|" +
+         std::to_string(m.published_member_ms) + "|" +
          std::to_string(m.published_optime_ms) + "|" + m.switchover_to + "|" + std::to_string(m.switchover_started_ms) +
          "|" + std::to_string(m.sync_shrink_lsn) + "|" + m.last_reason;
 }

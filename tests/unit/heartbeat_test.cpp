@@ -70,6 +70,54 @@ TEST(Heartbeat, StateChangeIsWrittenAtOnce) {
   ASSERT_NE(find_write(d, "heartbeat"), nullptr) << describe(d);
 }
 
+// FINDINGS.md F24: the write is decided against what etcd holds, not against what this node last
+// sent. A heartbeat that never landed (compare lost, or no answer) is sent again.
+TEST(Heartbeat, AHeartbeatThatDidNotLandIsSentAgain) {
+  World w = settled();
+  w.node("n2").obs.pending_restart(true);
+  w.advance(1);
+  ASSERT_NE(find_write(w.step("n2").decision, "heartbeat"), nullptr);   // stepped, never applied
+  w.advance(1);
+  Decision d = w.step("n2").decision;
+  const EtcdWrite* t = find_write(d, "heartbeat");
+  ASSERT_NE(t, nullptr) << "etcd still holds pending_restart=false: " << describe(d);
+  EXPECT_TRUE(decode_member(find_put(t->txn, w.keys.member("n2"))->value)->pending_restart);
+}
+
+// F24's shape: the key was moved onto the new lease (a ttl re-grant's move txn landed unanswered)
+// while its value still names the old one, and the heartbeat that would fix it lost its compare.
+// The record is rewritten with the lease it lives on.
+TEST(Heartbeat, ARecordNamingAnotherLeaseThanItsOwnIsRewritten) {
+  World w = settled();
+  MemberRecord old = w.member_record("n2");
+  int64_t moved_to = w.new_lease("n2");
+  old.lease_id = moved_to - 1;
+  ASSERT_NE(old.lease_id, moved_to);
+  w.put_member(old, moved_to);
+  w.advance(1);
+  ASSERT_NE(find_write(w.step("n2").decision, "heartbeat"), nullptr);   // lost
+  w.advance(1);
+  Decision d = w.step("n2").decision;
+  const EtcdWrite* t = find_write(d, "heartbeat");
+  ASSERT_NE(t, nullptr) << describe(d);
+  EXPECT_TRUE(has_compare(t->txn, kv::Compare::lease_is(w.keys.member("n2"), moved_to))) << describe(t->txn);
+  EXPECT_EQ(decode_member(find_put(t->txn, w.keys.member("n2"))->value)->lease_id, moved_to);
+}
+
+TEST(Heartbeat, PositionsThatDidNotLandAreSentAgainAfterALoop) {
+  World w = settled();
+  w.node("n2").obs.flush(World::kBase + 0x10);
+  w.advance(w.config.loop_wait_ms);
+  ASSERT_NE(find_write(w.step("n2").decision, "heartbeat"), nullptr);   // lost
+  w.advance(w.config.loop_wait_ms / 2);
+  EXPECT_EQ(find_write(w.step("n2").decision, "heartbeat"), nullptr) << "positions wait for the interval";
+  w.advance(w.config.loop_wait_ms / 2);
+  Decision d = w.step("n2").decision;
+  const EtcdWrite* t = find_write(d, "heartbeat");
+  ASSERT_NE(t, nullptr) << "etcd still holds the old position: " << describe(d);
+  EXPECT_EQ(decode_member(find_put(t->txn, w.keys.member("n2"))->value)->flush_lsn, World::kBase + 0x10);
+}
+
 TEST(Heartbeat, PositionOnlyChangesAtMostOncePerLoop) {
   World w = settled();
   w.node("n2").obs.flush(World::kBase + 0x10);

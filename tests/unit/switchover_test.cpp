@@ -191,6 +191,27 @@ World requested(Lsn primary_flush = World::kBase + 0x80) {
   return w;
 }
 
+// FINDINGS.md F24: the candidate's record may still name its previous lease (its key was moved
+// onto a new one, the rewrite of the value not yet landed). `leader` goes onto the lease the key
+// lives on, and the compare checks that one: the old lease may be revoked at any moment.
+TEST(Switchover, HandsOverOnTheLeaseTheCandidatesKeyLivesOn) {
+  World w = requested(World::kBase);
+  MemberRecord stale = w.member_record("n2");
+  int64_t old_lease = w.lease_of("n2");
+  int64_t moved_to = w.new_lease("n2");
+  stale.lease_id = old_lease;
+  w.put_member(stale, moved_to);
+  w.node("n1").obs.standby("n2", World::kBase);
+  w.step("n1");
+  w.advance(10);
+  Decision d = w.step("n1").decision;
+  const EtcdWrite* t = find_write(d, "hand leadership to n2");
+  ASSERT_NE(t, nullptr) << describe(d);
+  EXPECT_TRUE(has_compare(t->txn, kv::Compare::lease_is(w.keys.member("n2"), moved_to))) << describe(t->txn);
+  EXPECT_EQ(find_put(t->txn, w.keys.leader())->lease, moved_to);
+  EXPECT_EQ(w.apply_writes(d).front(), TxnOutcome::Succeeded) << "the compare holds against etcd";
+}
+
 TEST(Switchover, FirstStepFencesAndDoesNotHandOver) {
   World w = requested(World::kBase);
   w.node("n1").obs.standby("n2", World::kBase);  // already caught up: still no hand-over in this step
