@@ -19,6 +19,8 @@ constexpr int kMaxStepsPerIteration = 4;
 // Name of the marker the sidecar drops while it restarts PostgreSQL on purpose: the worker then
 // keeps its lease on shutdown, and the restarted worker adopts it (no failover for a restart).
 constexpr const char* kRestartMarker = "sidecar.restarting";
+// How often a worker that has never read etcd tries again.
+constexpr int64_t kFirstViewRetryMs = 500;
 // How long the watch may take to deliver this node's own write before the agent reads instead.
 constexpr int64_t kCatchUpMs = 250;
 }  // namespace
@@ -489,9 +491,28 @@ void Agent::publish_snapshot(const core::Decision& d, const core::Observation& o
   local_.publish_snapshot(render_snapshot(in));
 }
 
+// Until etcd has answered once there is nothing to decide on. The core would see an empty
+// cluster: a running primary would show "bootstrapping", and the local actions would rewrite
+// primary_conninfo (blank), the parameters (defaults) and pg_hba.conf (no members) from nothing.
+// Stay fenced, change nothing, say why.
+int Agent::wait_for_first_view(int64_t now) {
+  core::Observation obs = observe(now);
+  core::Decision d;
+  bool primary = obs.local.postgres_running && !obs.local.in_recovery;
+  d.state = primary ? core::NodeState::Fenced : core::NodeState::Replica;
+  d.reason = "no answer from etcd yet, so no view of the cluster: nothing is changed until etcd answers (" +
+             (etcd_error_.empty() ? std::string("not asked yet") : etcd_error_) + ")";
+  d.fence_reason = "pg_ha has not read the cluster state from etcd yet";
+  apply_gate(d);
+  log_decision(d);
+  publish_snapshot(d, obs);
+  return static_cast<int>(std::min<int64_t>(config_.loop_wait_ms, kFirstViewRetryMs));
+}
+
 int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
   if (view_stale_ || !cache_.valid()) refresh_view(now);
+  if (!cache_.valid()) return wait_for_first_view(now);
   maintain_lease(now);
   read_leader_lease(local_.monotonic_ms());
   now = local_.monotonic_ms();

@@ -64,6 +64,7 @@ class Agent {
   std::string primary_slot_name() const;
   void log_decision(const core::Decision& d);
   void publish_snapshot(const core::Decision& d, const core::Observation& obs);
+  int wait_for_first_view(int64_t now);
 
   AgentSettings settings_;
   core::Keys keys_;

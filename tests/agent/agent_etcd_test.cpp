@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/agent.hpp"
 #include "agent/etcd_client_port.hpp"
 #include "core/schema.hpp"
@@ -127,6 +129,36 @@ TEST_F(AgentEtcd, EtcdOutageFencesInTimeAndReturnUnfencesOnTheSameTerm) {
   EXPECT_EQ(l->name, "n1");
   EXPECT_EQ(l->term, 1);
   std::printf("[ measured ] etcd loss -> fenced in %lld ms\n", static_cast<long long>(fenced_after_ms));
+}
+
+// A worker that starts while etcd is down has no view of the cluster. Before its first answer it
+// decided on an empty view: a running primary showed "bootstrapping", and a replica's
+// primary_conninfo was blanked (a reload), so it stopped streaming until etcd came back.
+TEST_F(AgentEtcd, NoDecisionBeforeEtcdFirstAnswers) {
+  etcd_->kill9(0);
+  auto primary = node("n1", true);
+  auto replica = node("n2", false);
+  replica->pg.local.receiver_streaming = true;
+  for (int i = 0; i < 3; ++i) {
+    primary->a->iterate();
+    replica->a->iterate();
+  }
+  EXPECT_EQ(replica->pg.reloads, 0) << "the replica's configuration was rewritten without a view";
+  EXPECT_EQ(primary->pg.reloads, 0);
+  EXPECT_FALSE(primary->pg.can_commit());
+  for (Node* n : {primary.get(), replica.get()}) {
+    auto doc = nlohmann::json::parse(n->pg.snapshot);
+    std::string state = doc["node"]["state"], reason = doc["node"]["reason"];
+    EXPECT_NE(state, "bootstrapping") << reason;
+    EXPECT_NE(reason.find("etcd"), std::string::npos) << reason;
+    EXPECT_FALSE(doc["node"]["etcd_reachable"].get<bool>());
+  }
+  etcd_->start(0);
+  etcd_->wait_healthy();
+  ASSERT_TRUE(run_until({primary.get()}, [&] { return primary->pg.can_commit(); }, 20000)) << primary->pg.gate_reason;
+  auto l = leader();
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->name, "n1");
 }
 
 TEST_F(AgentEtcd, RestartedWorkerAdoptsItsLeaseAndKeepsLeading) {
