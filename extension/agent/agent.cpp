@@ -500,8 +500,8 @@ int Agent::wait_for_first_view(int64_t now) {
   core::Decision d;
   bool primary = obs.local.postgres_running && !obs.local.in_recovery;
   d.state = primary ? core::NodeState::Fenced : core::NodeState::Replica;
-  d.reason = "no answer from etcd yet, so no view of the cluster: nothing is changed until etcd answers (" +
-             (etcd_error_.empty() ? std::string("not asked yet") : etcd_error_) + ")";
+  // The error itself is in the status's etcd_error: the reason stays the same, so it is logged once.
+  d.reason = "no answer from etcd yet, so no view of the cluster: nothing is changed until etcd answers";
   d.fence_reason = "pg_ha has not read the cluster state from etcd yet";
   apply_gate(d);
   log_decision(d);
