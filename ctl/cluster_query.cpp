@@ -14,10 +14,4 @@ nlohmann::json read_cluster(SqlClient& db) {
   return parse_server_json(db.value(sql), "the cluster");
 }
 
-nlohmann::json find_member(const nlohmann::json& cluster, const std::string& name) {
-  for (const auto& m : cluster.value("members", nlohmann::json::array()))
-    if (m.value("name", "") == name) return m;
-  return nullptr;
-}
-
 }  // namespace pg_ha::ctl

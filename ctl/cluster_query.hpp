@@ -11,7 +11,4 @@ namespace pg_ha::ctl {
 
 nlohmann::json read_cluster(SqlClient& db);
 
-// The member called `name` in a read_cluster() document, or null.
-nlohmann::json find_member(const nlohmann::json& cluster, const std::string& name);
-
 }  // namespace pg_ha::ctl

@@ -288,5 +288,27 @@ TEST_F(CtlCluster, MetricsAreValidPrometheusText) {
   }
 }
 
+// A rolling restart through a replica. The restart of the member pg_hactl is connected to ends
+// its connection within milliseconds: before, the requests after it could be lost with it (exit
+// 3, members never asked), and the last one's answer too. Now that member is asked last, and its
+// restart is confirmed by its new start time once it answers again.
+TEST_F(CtlCluster, RestartAllThroughAReplicaRestartsEveryMember) {
+  ASSERT_TRUE(cluster_->wait_healthy(2, kStartMs)) << logs();
+  auto started = [&](int i) {
+    auto q = cluster_->query(i, "SELECT pg_postmaster_start_time()::text");
+    return q.ok() && !q->empty() ? (*q)[0][0] : std::string();
+  };
+  std::vector<std::string> before;
+  for (int i = 0; i < cluster_->size(); ++i) before.push_back(started(i));
+  CtlRun r = ctl({"restart", "--all", "--force"}, cluster_->index_of(some_replica()));
+  ASSERT_EQ(r.code, 0) << describe(r) << logs();
+  for (int i = 0; i < cluster_->size(); ++i) {
+    ASSERT_FALSE(before[i].empty()) << cluster_->name(i);
+    EXPECT_TRUE(cluster_->wait_until([&] { std::string now = started(i); return !now.empty() && now != before[i]; }, 60000))
+        << cluster_->name(i) << " was not restarted\n" << describe(r) << logs();
+  }
+  EXPECT_TRUE(cluster_->wait_healthy(2, kStartMs)) << logs();
+}
+
 }  // namespace
 }  // namespace pg_ha::test

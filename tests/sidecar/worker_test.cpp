@@ -139,7 +139,9 @@ TEST_F(SidecarWithWorker, RestartRequestKeepsLeadership) {
   if (leader() != "n2") GTEST_SKIP() << "needs the failover of the previous test";
   SidecarNode& n2 = node("n2");
   pid_t old_pid = n2.postmaster_pid();
-  ASSERT_TRUE(n2.sql("SELECT pg_ha.restart('n2')").has_value());
+  // Asked on n2 itself: the restart may end this session before its answer arrives, so the
+  // proof is the restart, not the answer.
+  n2.sql("SELECT pg_ha.restart('n2')");
   bool lost = false;
   bool restarted = wait_until([&] {
     if (leader() != "n2") lost = true;
