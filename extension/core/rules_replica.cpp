@@ -59,15 +59,19 @@ SidecarRequest request_to_follow(SidecarRequest::Kind kind, std::string id, cons
 // needs is gone) makes no progress while the primary is ahead. After stuck_bound_ms it asks the
 // sidecar to rewind; if it is stuck again after that rewind (at the same place or another), to
 // re-clone (the old data is kept aside). Each position gets its own request ids, so nothing
-// repeats in a loop.
+// repeats in a loop. The bound counts from when this primary of this term was first seen ahead:
+// a replica is never rewound to a primary it has not had the time to stream from (F25).
 void recover_if_stuck(Ctx& c, const StateRecord& s, const std::string& primary, const MemberRecord& m) {
   bool leading = c.leader() && c.leader()->name == primary && s.primary == primary && s.timeline != 0 &&
                  m.role == Role::Primary && m.postgres_running;
   bool behind = c.local.timeline < m.timeline || (c.local.timeline == m.timeline && c.local.flush_lsn < m.flush_lsn);
   bool moved = c.local.timeline != c.mem.stuck_timeline || c.local.flush_lsn != c.mem.stuck_lsn;
-  if (!leading || !behind || moved || c.mem.stuck_since_ms < 0) {
+  bool new_primary = c.mem.stuck_primary != primary || c.mem.stuck_term != s.term;
+  if (!leading || !behind || moved || new_primary || c.mem.stuck_since_ms < 0) {
     c.mem.stuck_timeline = c.local.timeline;
     c.mem.stuck_lsn = c.local.flush_lsn;
+    c.mem.stuck_primary = primary;
+    c.mem.stuck_term = s.term;
     c.mem.stuck_since_ms = leading && behind ? c.now : -1;
     return;
   }

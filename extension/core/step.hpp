@@ -34,9 +34,12 @@ struct NodeMemory {
   std::string last_reason;            // to log each decision once, not every loop
   // A replica's WAL position (timeline, flush) and since when it has not moved while behind its
   // primary: a replica that cannot stream for long is rewound or re-cloned (rules_replica.cpp).
+  // The primary and term it was behind: a new one gets the whole bound again (FINDINGS F25).
   uint32_t stuck_timeline = 0;
   Lsn stuck_lsn = 0;
   TimeMs stuck_since_ms = -1;
+  std::string stuck_primary;
+  int64_t stuck_term = 0;
   // The primary's write gate (gate.cpp): the licence keep-alives gave it, and its last arm (the
   // `arm` stamp it wrote into `leader`). Losing these fences the primary until it re-arms.
   TimeMs licence_until_ms = -1;       // local: writes allowed before this

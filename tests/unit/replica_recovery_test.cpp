@@ -12,26 +12,32 @@ using namespace pg_ha::core;
 
 constexpr TimeMs kStuckMs = 5000;   // stuck_bound_ms with the default loop_wait
 
-// n2 leads term 2 on timeline 2 (recorded), its WAL at kBase+0x1000; n3 is on timeline 1.
-World n2_leads_term_2(Lsn n3_flush) {
-  World w = World::cluster(3);
-  w.kill("n1");
+// `name` leads `term` on `timeline` (recorded, with the history record of the hand-over from
+// `old` at kBase+0x100), its WAL at `flush`.
+void lead(World& w, const std::string& name, int64_t term, uint32_t timeline, Lsn flush, const std::string& old) {
   StateRecord s = w.state();
-  s.term = 2;
-  s.primary = "n2";
-  s.timeline = 2;
+  s.term = term;
+  s.primary = name;
+  s.timeline = timeline;
   w.put_state(s);
-  w.put_leader("n2", 2);
+  w.put_leader(name, term);
   HistoryRecord h;
-  h.term = 2;
+  h.term = term;
   h.reason = "switchover";
-  h.old_primary = "n1";
-  h.new_primary = "n2";
-  h.old_timeline = 1;
+  h.old_primary = old;
+  h.new_primary = name;
+  h.old_timeline = timeline - 1;
   h.lsn = World::kBase + 0x100;
   w.put_history(h);
-  w.node("n2").obs.primary().timeline(2).flush(World::kBase + 0x1000);
-  w.publish_member("n2");
+  w.node(name).obs.primary().timeline(timeline).flush(flush);
+  w.publish_member(name);
+}
+
+// n2 leads term 2 on timeline 2 (recorded), its WAL at kBase+0x1000; n3 is on timeline 1.
+World n2_leads_term_2(Lsn n3_flush, int nodes = 3) {
+  World w = World::cluster(nodes);
+  w.kill("n1");
+  lead(w, "n2", 2, 2, World::kBase + 0x1000, "n1");
   w.node("n3").obs.replica_of("n2", false).timeline(1).flush(n3_flush);
   return w;
 }
@@ -86,6 +92,29 @@ TEST(StuckReplica, StuckElsewhereAfterTheRewindIsRecloned) {
   ASSERT_TRUE(d.sidecar.has_value()) << describe(d);
   EXPECT_EQ(d.sidecar->kind, SidecarRequest::Kind::Reclone) << describe(d);
   EXPECT_EQ(d.state, NodeState::Recloning);
+}
+
+// FINDINGS F25 (seed 49780): n3 was stuck behind n2 for almost the whole bound when n4 won the
+// next term. The timer ran on across the change: at once "cannot stream from n4 for 5 s" and a
+// rewind to a primary it had never tried (from recloning, a state change the table does not have).
+TEST(StuckReplica, ANewPrimaryGetsTheWholeBound) {
+  World w = n2_leads_term_2(World::kBase + 0x80, 4);
+  w.step("n3");
+  w.advance(kStuckMs - 100);
+  ASSERT_FALSE(w.step("n3").decision.sidecar.has_value());
+  w.kill("n2");
+  lead(w, "n4", 3, 3, World::kBase + 0x2000, "n2");
+  w.advance(200);
+  Decision d = w.step("n3").decision;
+  EXPECT_FALSE(d.sidecar.has_value()) << describe(d);
+  EXPECT_EQ(d.state, NodeState::Replica) << d.reason;
+  ASSERT_TRUE(d.follow.has_value());
+  EXPECT_EQ(d.follow->name, "n4");
+  w.advance(kStuckMs);
+  Decision later = w.step("n3").decision;
+  ASSERT_TRUE(later.sidecar.has_value()) << "stuck behind n4 for the whole bound: " << describe(later);
+  EXPECT_EQ(later.sidecar->kind, SidecarRequest::Kind::Rewind);
+  EXPECT_EQ(later.sidecar->primary, "n4");
 }
 
 TEST(StuckReplica, ProgressKeepsItFollowing) {
