@@ -9,6 +9,10 @@
 
 namespace pg_ha::sim {
 
+namespace {
+constexpr Lsn kEndOfRecoveryBytes = 48;   // one small record; its exact size does not matter here
+}  // namespace
+
 void pg_start(World& w, int n, bool in_recovery, const std::string& why) {
   Node& x = w.node(n);
   if (!x.up || x.pg.running) return;
@@ -64,6 +68,10 @@ void pg_promote(World& w, int n) {
     if (y.pg.incarnation != inc || !y.pg.running || !y.pg.promoting) return;
     y.pg.wal.ancestors.push_back({y.pg.wal.timeline, y.pg.wal.flush});
     y.pg.wal.timeline = ++w.max_timeline;
+    // PostgreSQL ends a promotion with an end-of-recovery record on the new timeline, so a new
+    // primary is always past its branch point: its standbys have something to receive (an idle
+    // new timeline with nothing on it made them look stuck, and be rewound for nothing).
+    y.pg.wal.flush += kEndOfRecoveryBytes;
     y.pg.in_recovery = false;
     y.pg.promoting = false;
     y.pg.upstream.clear();
