@@ -3,8 +3,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -24,6 +27,7 @@ std::string local_conninfo(const Node& node, int timeout_s) {
 
 Status Postmaster::start(const std::vector<std::string>& extra_options) {
   if (running()) return ok_status();
+  remove_lock_files_of_zombie();
   std::vector<std::string> argv = {node_.tool("postgres"), "-D", node_.config.data_dir, "-c",
                                    "config_file=" + node_.conf_path()};
   for (const auto& o : extra_options) {
@@ -54,6 +58,26 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
 std::string Postmaster::exit_reason() const { return reason_from_log(log_since_start()); }
 
 bool Postmaster::has_standby_signal_file() const { return path_exists(node_.data_file("standby.signal")); }
+
+// An adopted postmaster that died is not this sidecar's child: if whatever inherited it never
+// reaps it, its pid stays taken, and PostgreSQL, which tests the pid in its lock files with
+// kill(pid, 0), refuses to start ("lock file already exists") for as long as the zombie lasts.
+// A zombie runs nothing, so those lock files are stale. Without them PostgreSQL still refuses to
+// start while a backend of the old postmaster is attached to its shared memory (keyed by the data
+// directory, not by a lock file).
+void Postmaster::remove_lock_files_of_zombie() const {
+  std::string socket_lock = node_.socket_dir() + "/.s.PGSQL." + std::to_string(node_.config.port) + ".lock";
+  for (const std::string& lock : {node_.data_file("postmaster.pid"), socket_lock}) {
+    std::ifstream in(lock);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0 || !pid_is_zombie(static_cast<pid_t>(pid))) continue;
+    if (unlink(lock.c_str()) == 0)
+      log_warn("removed " + lock + ": it names pid " + std::to_string(pid) +
+               ", an exited postgres that its parent has not reaped (a zombie)");
+    else
+      log_error("cannot remove " + lock + " of the exited postgres (pid " + std::to_string(pid) + "): " + std::strerror(errno));
+  }
+}
 
 bool Postmaster::adopt_running() {
   std::ifstream in(node_.data_file("postmaster.pid"));

@@ -43,6 +43,7 @@ class Postmaster {
 
  private:
   bool has_standby_signal_file() const;
+  void remove_lock_files_of_zombie() const;
   const Node& node_;
   pid_t pid_ = 0;
   bool adopted_ = false;

@@ -167,14 +167,18 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
   return pid;
 }
 
-bool pid_alive(pid_t pid) {
-  if (kill(pid, 0) != 0) return errno == EPERM;
-  // A zombie nobody reaps (pid 1 in some containers) has exited all the same.
+bool pid_is_zombie(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   std::getline(stat, line);
-  size_t paren = line.rfind(')');
-  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+  size_t paren = line.rfind(')');   // the command name may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+bool pid_alive(pid_t pid) {
+  if (kill(pid, 0) != 0) return errno == EPERM;
+  // A zombie nobody reaps (pid 1 in some containers) has exited all the same.
+  return !pid_is_zombie(pid);
 }
 
 bool reap(pid_t pid, int* status) {

@@ -61,6 +61,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, SpawnOpt
 bool reap(pid_t pid, int* status);
 // True while a process (not necessarily our child) exists and is not a zombie.
 bool pid_alive(pid_t pid);
+// True for a process that has exited and waits for its parent to reap it.
+bool pid_is_zombie(pid_t pid);
 std::string describe_exit(int status);
 
 // Turns a child's argv into a loggable line (no secrets are ever passed on command lines).

@@ -5,6 +5,8 @@
 // sidecar. The tests of one suite build on each other (one cluster, one bootstrap) to stay fast.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -456,6 +459,56 @@ TEST_F(SidecarCluster, RevokeRecordIsDroppedWhenPostgresAlreadyRuns) {
   n2.stop();
   n2.start();
   EXPECT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
+}
+
+// The test process as the reaper of orphans (PR_SET_CHILD_SUBREAPER) that does not reap them, as
+// pid 1 does in some containers: a postmaster left by a killed sidecar and then killed itself stays
+// a zombie. On destruction it reaps the postgres zombies it holds and stops being a subreaper.
+struct NonReapingSubreaper {
+  NonReapingSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+  ~NonReapingSubreaper() {
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+      std::string stat = read_file(entry.path().string() + "/stat");
+      size_t close = stat.rfind(')');
+      if (close == std::string::npos || stat.find(" (postgres) ") == std::string::npos) continue;
+      std::istringstream rest(stat.substr(close + 2));
+      char state = 0;
+      pid_t ppid = 0;
+      if (rest >> state >> ppid && state == 'Z' && ppid == getpid()) waitpid(std::stoi(entry.path().filename()), nullptr, 0);
+    }
+  }
+};
+
+// A postmaster adopted by a restarted sidecar and then killed is not the sidecar's child: when
+// whatever inherited it does not reap it, it stays a zombie, and kill(pid, 0) on the pid in
+// postmaster.pid still succeeds. PostgreSQL then refused to start ("lock file postmaster.pid
+// already exists"), the sidecar counted a failed start and revoked the lease: a failover, and the
+// node stayed down while the zombie lasted. The sidecar now removes a lock file that names a
+// zombie (PostgreSQL still checks that no old backend holds its shared memory) and restarts in
+// place.
+TEST_F(SidecarCluster, AdoptedPostmasterKilledToAZombieRestartsInPlace) {
+  SidecarNode& n2 = node("n2");
+  ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
+  std::this_thread::sleep_for(std::chrono::seconds(1));   // served once: a crash is not a failed start
+  core::ClusterConfig config;
+  config.primary_start_timeout_s = 30;
+  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
+  auto lease = etcd_->client().lease_grant(60);
+  ASSERT_TRUE(lease.ok());
+  publish_member(n2, core::Role::Primary, lease->id);
+  NonReapingSubreaper subreaper;
+  n2.kill9();   // the sidecar only: postgres is orphaned to this process, which does not reap it
+  size_t log_from = read_file(n2.log_file()).size();
+  n2.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(n2.log_file()).find("adopted the running postgres", log_from) != std::string::npos; }, 20000))
+      << dump_log(n2);
+  pid_t zombie = n2.postmaster_pid();
+  ASSERT_EQ(kill(zombie, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return n2.postmaster_pid() != zombie && is_primary(n2); }, 30000)) << dump_log(n2);
+  auto member = etcd_->client().get(keys().member("n2"));
+  EXPECT_TRUE(member.ok() && member->has_value()) << "the lease was revoked: a failover instead of a restart in place\n" << dump_log(n2);
 }
 
 // FINDINGS F22: a primary restarted after a crash may run without serving yet (here: archive
