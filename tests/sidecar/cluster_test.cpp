@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -461,6 +462,32 @@ TEST_F(SidecarCluster, RevokeRecordIsDroppedWhenPostgresAlreadyRuns) {
   EXPECT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
 }
 
+struct ProcEntry {
+  pid_t pid = 0;
+  char state = 0;
+  pid_t ppid = 0;
+  std::string cmdline;   // with the process title postgres sets ("postgres: startup ...")
+};
+
+// The processes whose parent is `parent`, from /proc.
+std::vector<ProcEntry> children_of(pid_t parent) {
+  std::vector<ProcEntry> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string dir = entry.path().string();
+    std::string stat = read_file(dir + "/stat");
+    size_t close = stat.rfind(')');   // the command name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    ProcEntry p;
+    std::istringstream rest(stat.substr(close + 2));
+    if (!(rest >> p.state >> p.ppid) || p.ppid != parent) continue;
+    p.pid = std::stoi(entry.path().filename());
+    p.cmdline = read_file(dir + "/cmdline");
+    out.push_back(p);
+  }
+  return out;
+}
+
 // The test process as the reaper of orphans (PR_SET_CHILD_SUBREAPER) that does not reap them, as
 // pid 1 does in some containers: a postmaster left by a killed sidecar and then killed itself stays
 // a zombie. On destruction it reaps the postgres zombies it holds and stops being a subreaper.
@@ -468,16 +495,9 @@ struct NonReapingSubreaper {
   NonReapingSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
   ~NonReapingSubreaper() {
     prctl(PR_SET_CHILD_SUBREAPER, 0);
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-      std::string stat = read_file(entry.path().string() + "/stat");
-      size_t close = stat.rfind(')');
-      if (close == std::string::npos || stat.find(" (postgres) ") == std::string::npos) continue;
-      std::istringstream rest(stat.substr(close + 2));
-      char state = 0;
-      pid_t ppid = 0;
-      if (rest >> state >> ppid && state == 'Z' && ppid == getpid()) waitpid(std::stoi(entry.path().filename()), nullptr, 0);
-    }
+    for (const ProcEntry& p : children_of(getpid()))
+      if (p.state == 'Z' && p.cmdline.empty() && read_file("/proc/" + std::to_string(p.pid) + "/comm") == "postgres\n")
+        waitpid(p.pid, nullptr, 0);
   }
 };
 
@@ -515,6 +535,9 @@ TEST_F(SidecarCluster, AdoptedPostmasterKilledToAZombieRestartsInPlace) {
 // recovery whose restore_command hangs, hot_standby off). Its worker starts with the postmaster
 // and may already have adopted the lease, so past primary_start_timeout the sidecar stops that
 // postmaster before it revokes: a lease must never be revoked under a worker that holds it.
+// Its startup process is also frozen (SIGSTOP, as a process stuck on a dead disk), so a fast
+// shutdown never ends: the sidecar turns to an immediate one after a few seconds instead of the
+// minute an ordinary stop allows, which would hold the failover back that long.
 TEST_F(SidecarCluster, PrimaryStillStartingIsStoppedBeforeItsLeaseIsRevoked) {
   SidecarNode& n2 = node("n2");
   ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
@@ -543,6 +566,13 @@ TEST_F(SidecarCluster, PrimaryStillStartingIsStoppedBeforeItsLeaseIsRevoked) {
     return starting > 0 && starting != crashed && kill(starting, 0) == 0;
   }, 20000)) << dump_log(n2);
   EXPECT_FALSE(n2.accepting()) << "the restarted primary must still be in recovery";
+  pid_t startup = 0;
+  ASSERT_TRUE(wait_until([&] {
+    for (const ProcEntry& p : children_of(starting))
+      if (p.cmdline.find("startup") != std::string::npos) startup = p.pid;
+    return startup > 0;
+  }, 20000)) << dump_log(n2);
+  ASSERT_EQ(kill(startup, SIGSTOP), 0);
   bool revoked = wait_until([&] {
     auto kv = etcd_->client().get(keys().member("n2"));
     return kv.ok() && !kv->has_value();
