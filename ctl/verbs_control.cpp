@@ -2,7 +2,6 @@
 // switchover, failover, restart, reinit, remove, pause, resume. The cluster validates and records the request
 // (docs/sql-api.md); a refusal comes back as the server's message and exit code 1.
 #include <chrono>
-#include <iostream>
 
 #include <fmt/format.h>
 
