@@ -15,6 +15,7 @@
 #include "core/sync_names.hpp"
 #include "hba.hpp"
 #include "log.hpp"
+#include "wiring.hpp"
 #include "common/quoting.hpp"
 #include "common/no_postgres.hpp"
 
@@ -67,13 +68,12 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   auto set = [&o](const std::string& k, const std::string& v) { o << k << " = " << quoting::conf_value(v) << "\n"; };
   auto num = [&o](const std::string& k, long v) { o << k << " = " << v << "\n"; };
   o << "# Written by pg_ha_sidecar at every start; edits are lost. Change the sidecar's configuration\n"
-       "# instead, or the cluster's `config` key for dynamic parameters (pg_ha.auto.conf, included last).\n";
-  set("listen_addresses", c.listen_host);
-  num("port", c.port);
-  set("unix_socket_directories", node.socket_dir());
+       "# instead, or the cluster's `config` key for dynamic parameters (pg_ha.auto.conf, included last).\n"
+       "# The node's wiring is on the postmaster's command line, where no file overrides it (SHOW them):\n#";
+  for (const auto& w : wiring_settings(node)) o << " " << w.name;
+  o << "\n";
   num("max_connections", c.max_connections);
   set("cluster_name", c.name);
-  set("shared_preload_libraries", c.shared_preload_libraries);
   set("wal_level", "replica");
   set("hot_standby", "on");
   set("wal_log_hints", "on");           // pg_rewind needs it (checksums also do; both are cheap)
@@ -101,27 +101,7 @@ std::string render_conf(const Node& node, const std::optional<Upstream>& follow)
   // reply after 2.5 s of silence, so the worker can tell a quiet link from a dead one by the time
   // of the last message (worker/local_observation.cpp).
   set("wal_receiver_timeout", "5s");
-  set("hba_file", node.hba_path());
-  set("ident_file", node.ident_path());
   set("log_line_prefix", "%m [%p] ");
-  set("pg_ha.cluster_name", c.cluster);
-  set("pg_ha.node_name", c.name);
-  set("pg_ha.etcd_endpoints", c.etcd_endpoints);
-  set("pg_ha.key_prefix", c.key_prefix);
-  set("pg_ha.state_dir", c.state_dir);
-  set("pg_ha.replication_user", c.replication_user);
-  set("pg_ha.replication_passfile", c.replication_passfile);
-  set("pg_ha.connect_host", c.effective_connect_host());
-  num("pg_ha.connect_port", c.port);
-  set("pg_ha.api_url", c.api_url());
-  auto optional = [&set](const char* k, const std::string& v) { if (!v.empty()) set(k, v); };
-  optional("pg_ha.etcd_user", c.etcd_user);
-  optional("pg_ha.etcd_password_file", c.etcd_password_file);
-  optional("pg_ha.etcd_ca_file", c.etcd_ca_file);
-  optional("pg_ha.etcd_cert_file", c.etcd_cert_file);
-  optional("pg_ha.etcd_key_file", c.etcd_key_file);
-  if (c.etcd_allow_insecure_auth) set("pg_ha.etcd_allow_insecure_auth", "on");
-  optional("pg_ha.replication_conninfo_options", c.replication_conninfo_options);
   set("pg_ha.nofailover", c.tags.nofailover ? "on" : "off");
   num("pg_ha.priority", c.tags.priority);
   set("pg_ha.nosync", c.tags.nosync ? "on" : "off");

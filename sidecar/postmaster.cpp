@@ -15,6 +15,7 @@
 
 #include "down_state.hpp"
 #include "log.hpp"
+#include "wiring.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -30,7 +31,10 @@ Status Postmaster::start(const std::vector<std::string>& extra_options) {
   remove_lock_files_of_zombie();
   std::vector<std::string> argv = {node_.tool("postgres"), "-D", node_.config.data_dir, "-c",
                                    "config_file=" + node_.conf_path()};
-  for (const auto& o : extra_options) {
+  // The wiring first: an extra option for the same name (a private start) comes later and wins.
+  std::vector<std::string> options = wiring_options(node_);
+  options.insert(options.end(), extra_options.begin(), extra_options.end());
+  for (const auto& o : options) {
     argv.push_back("-c");
     argv.push_back(o);
   }

@@ -6,6 +6,7 @@
 #include "bootstrap.hpp"
 #include "core/hba.hpp"
 #include "log.hpp"
+#include "wiring.hpp"
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
@@ -89,6 +90,8 @@ Status start_postgres(const Node& node, Postmaster& postmaster, ClusterView& clu
   if (!s) return s;
   write_parameters_conf(node, cluster);
   write_cluster_hba(node, cluster);
+  s = clean_postgresql_auto_conf_file(node);
+  if (!s) log_warn("cannot clean postgresql.auto.conf: " + s.error().message);
   return postmaster.start();
 }
 

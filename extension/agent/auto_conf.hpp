@@ -4,7 +4,8 @@
 //   postgres: a node that a bad parameter kept from starting comes back once the config in etcd
 //   is fixed, although its worker (the usual writer) cannot run.
 // - `<state_dir>/pg_ha.auto.conf`, the worker's alone: what the HA state decides, whom to stream
-//   from (and through which slot) and the synchronous standbys. Last, so nothing overrides it.
+//   from (and through which slot) and the synchronous standbys. Last, so that no other file the
+//   sidecar writes overrides it (postgresql.auto.conf would: kAutoConfParameters below).
 // Both are rewritten atomically, then the postmaster reloads (PostgreSQL 13+ applies
 // primary_conninfo without a restart).
 #pragma once
@@ -25,6 +26,12 @@ constexpr const char* kAutoConfFile = "pg_ha.auto.conf";
 constexpr const char* kParametersConfFile = "pg_ha.parameters.conf";
 // Written by the sidecar; the worker replaces only its cluster section (core/hba.hpp).
 constexpr const char* kHbaFile = "pg_hba.conf";
+
+// The parameters render_auto_conf writes, pg_ha's alone on every node. PostgreSQL reads
+// postgresql.auto.conf (ALTER SYSTEM's file) after every file config_file includes, so a value
+// there would override them: the sidecar removes them from it before postgres starts, and the
+// extension refuses ALTER SYSTEM SET of them.
+constexpr const char* kAutoConfParameters[] = {"primary_conninfo", "primary_slot_name", "synchronous_standby_names"};
 
 // Extra libpq options for the connections a node makes to follow and to clone a primary
 // (sslmode, sslrootcert, channel_binding, ...), as keyword/value pairs, in order.

@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstring>
 
+#include "pg/alter_system_guard.hpp"
 #include "pg/clock.hpp"
 #include "pg/fence.hpp"
 #include "pg/gucs.hpp"
@@ -157,11 +158,13 @@ void client_auth_hook(Port* port, int status) {
 }
 
 // COMMIT PREPARED finishes a transaction prepared earlier without passing PRE_COMMIT again.
+// ALTER SYSTEM could override what pg_ha sets per node (alter_system_guard.hpp).
 void process_utility_hook(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
                           ParamListInfo params, QueryEnvironment* env, DestReceiver* dest, QueryCompletion* qc) {
   Node* stmt = pstmt->utilityStmt;
   if (IsA(stmt, TransactionStmt) && castNode(TransactionStmt, stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
     refuse_commit_if_fenced();
+  refuse_alter_system_of_managed_parameter(stmt);
   if (prev_process_utility_hook)
     prev_process_utility_hook(pstmt, query, read_only_tree, context, params, env, dest, qc);
   else

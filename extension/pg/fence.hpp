@@ -10,7 +10,7 @@
 
 namespace pg_ha::pg {
 
-// _PG_init: transaction callback, client-authentication hook, utility hook (COMMIT PREPARED).
+// _PG_init: transaction callback, client-authentication hook, utility hook (COMMIT PREPARED, ALTER SYSTEM).
 void install_fence_hooks();
 
 // True when this node must refuse commits now; *reason gets why. C-safe (no allocation, no

@@ -153,4 +153,46 @@ TEST_F(SidecarWithWorker, RestartRequestKeepsLeadership) {
   EXPECT_NE(read_file(n2.log_file()).find("restart"), std::string::npos);
 }
 
+// PostgreSQL reads postgresql.auto.conf (ALTER SYSTEM) after every file the sidecar's
+// postgresql.conf includes, so a value there overrode pg_ha: a data directory adopted or cloned
+// with `shared_preload_libraries = 'pg_stat_statements'` in it (a common ALTER SYSTEM) started
+// without pg_ha (no fence, no worker), a `port` there made the node unreachable for its own
+// sidecar, and a stale `primary_conninfo` (pg_basebackup -R) replaced the upstream the worker
+// chose. The sidecar now sets its wiring on the command line (which wins over every file) and
+// removes the worker's parameters from postgresql.auto.conf before postgres starts; ALTER SYSTEM
+// SET of either is refused.
+TEST_F(SidecarWithWorker, PostgresqlAutoConfCannotUnwireTheNode) {
+  if (leader() != "n2") GTEST_SKIP() << "needs the failover of the earlier test";
+  SidecarNode& n1 = node("n1");
+  SidecarNode& n2 = node("n2");
+  auto streaming_n1 = [&] {
+    return n2.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name LIKE 'n1@%' AND state = 'streaming'") ==
+           std::optional<std::string>("1");
+  };
+  ASSERT_TRUE(wait_until(streaming_n1, 60000)) << dump_log(n1);
+  n1.stop();
+  std::string auto_conf = n1.data_dir() + "/postgresql.auto.conf";
+  write_file(auto_conf, read_file(auto_conf) +
+                            "shared_preload_libraries = ''\n"
+                            "port = 1\n"
+                            "Primary_Conninfo='host=192.0.2.1 port=5432 password=s3cret-in-auto-conf'\n"
+                            "synchronous_standby_names = '*'\n");
+  chown_postgres(auto_conf);
+  n1.start();
+  ASSERT_TRUE(wait_until(streaming_n1, 60000)) << dump_log(n1);
+  EXPECT_EQ(n1.sql("SHOW shared_preload_libraries"), std::optional<std::string>("pg_ha")) << dump_log(n1);
+  EXPECT_EQ(n1.sql("SELECT state FROM pg_ha.node_status()"), std::optional<std::string>("streaming")) << dump_log(n1);
+  std::string left = read_file(auto_conf);
+  EXPECT_EQ(left.find("onninfo"), std::string::npos) << left;
+  EXPECT_EQ(left.find("synchronous_standby_names"), std::string::npos) << left;
+  EXPECT_NE(left.find("port = 1"), std::string::npos) << "only pg_ha's own parameters are removed\n" << left;
+  std::string log = read_file(n1.log_file());
+  EXPECT_NE(log.find("primary_conninfo"), std::string::npos) << "the removal is logged\n" << log;
+  EXPECT_EQ(log.find("s3cret-in-auto-conf"), std::string::npos) << "a removed value is never logged\n" << log;
+  // ALTER SYSTEM of what the sidecar or the worker sets is refused, and says where to change it.
+  EXPECT_FALSE(n2.sql("ALTER SYSTEM SET port = 5433").has_value());
+  EXPECT_FALSE(n2.sql("ALTER SYSTEM SET synchronous_standby_names = ''").has_value());
+  EXPECT_TRUE(n2.sql("ALTER SYSTEM RESET synchronous_standby_names").has_value());
+}
+
 }  // namespace
