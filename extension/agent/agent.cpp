@@ -403,7 +403,17 @@ void Agent::apply_local_actions(const core::Decision& d) {
                      &auto_conf_written_) || wrote;
   wrote = write_hba() || wrote;
   if (wrote) local_.reload_configuration();
-  if (d.sidecar) write_sidecar_request(*d.sidecar);
+  if (d.sidecar) write_sidecar_request(with_incarnation(*d.sidecar));
+}
+
+// The core names a demotion by term and primary, but one is needed again whenever this node runs
+// as a primary it should not be: the standby a finished demotion started can be promoted by hand
+// (pg_promote()) within the same term. Under the same id the sidecar took that for the finished
+// request, and the node stayed a fenced primary for good. So each postmaster gets its own
+// demotion; within one postmaster the id stays the same, and the request is carried out once.
+core::SidecarRequest Agent::with_incarnation(core::SidecarRequest r) {
+  if (r.kind == core::SidecarRequest::Kind::Demote) r.id += "@" + std::to_string(local_.postmaster_incarnation());
+  return r;
 }
 
 // Writes one of the include files this node owns when its content changed; true if written.

@@ -60,6 +60,7 @@ class Agent {
   bool write_conf(const char* file, const std::string& conf, std::string* written);
   bool write_hba();
   void write_sidecar_request(const core::SidecarRequest& r);
+  core::SidecarRequest with_incarnation(core::SidecarRequest r);
   void maintain_slots(const core::Decision& d, const core::Observation& obs);
   std::string primary_slot_name() const;
   void log_decision(const core::Decision& d);

@@ -86,6 +86,9 @@ class LocalPort {
   // The node's tags as its settings say now: a reload (SIGHUP) may have changed them, and the
   // member record must follow without a restart (issue 16). nullopt: as at the agent's start.
   virtual std::optional<core::Tags> current_tags() { return std::nullopt; }
+  // Tells this postmaster from every earlier one of the node (its start time): one demotion per
+  // postmaster (Agent::apply_local_actions). 0 for drivers with a single postmaster.
+  virtual int64_t postmaster_incarnation() { return 0; }
 };
 
 }  // namespace pg_ha::agent

@@ -12,11 +12,17 @@
 #include "worker/worker_wait.hpp"
 #include "pg/pg_calls.hpp"  // last of ours: pulls in postgres.h
 
+extern "C" {
+#include "utils/timestamp.h"  // PgStartTime
+}
+
 namespace pg_ha::worker {
 
 int64_t PgLocalPort::monotonic_ms() { return pg::monotonic_ms(); }
 
 int64_t PgLocalPort::wall_clock_unix_ms() { return pg::wall_clock_unix_ms(); }
+
+int64_t PgLocalPort::postmaster_incarnation() { return static_cast<int64_t>(PgStartTime); }
 
 core::LocalObservation PgLocalPort::observe() { return observe_local().observation; }
 

@@ -30,6 +30,7 @@ class PgLocalPort : public agent::LocalPort {
   Status drop_slot(const std::string& name) override;
   Status advance_slot(const std::string& name, core::Lsn to) override;
   std::optional<core::Tags> current_tags() override;
+  int64_t postmaster_incarnation() override;
 
   // For the etcd client's interrupt check: true when the postmaster is gone, or once a SIGTERM is
   // older than kShutdownGraceMs. The grace lets the agent release its lease on the way out

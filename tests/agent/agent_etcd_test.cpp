@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "agent/agent.hpp"
 #include "agent/etcd_client_port.hpp"
 #include "core/schema.hpp"
+#include "core/sidecar_channel.hpp"
 #include "fake_postgres.hpp"
 #include "harness/etcd_cluster.hpp"
 #include "harness/temp_dir.hpp"
@@ -176,4 +178,43 @@ TEST_F(AgentEtcd, RestartedWorkerAdoptsItsLeaseAndKeepsLeading) {
 }
 
 }  // namespace
+// A standby promoted by hand (pg_promote()) is demoted by its sidecar; promoted by hand again in
+// the same term, it needs a second demotion toward the same primary. Each postmaster asks under
+// its own id: under the core's id alone, the sidecar took the second request for the finished
+// first one, and the node stayed a fenced primary.
+TEST_F(AgentEtcd, EachPostmasterPromotedByHandAsksForItsOwnDemotion) {
+  auto n1 = node("n1", true);
+  auto n2 = node("n2", false);
+  n2->pg.local.receiver_streaming = true;
+  ASSERT_TRUE(run_until({n1.get(), n2.get()}, [&] { return n1->pg.can_commit() && n2->pg.reloads > 0; }, 10000));
+  std::string request_file = dir_.path() + "/" + core::kSidecarRequestFile;
+  auto demote_id = [&]() -> std::string {
+    std::ifstream in(request_file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto r = core::decode_sidecar_request(text);
+    return r.ok() && r->kind == core::SidecarRequest::Kind::Demote ? r->id : "";
+  };
+  std::vector<std::string> ids;
+  for (int64_t incarnation : {7, 8}) {
+    n2->pg.incarnation = incarnation;
+    n2->pg.local.in_recovery = false;   // promoted by hand
+    n2->pg.local.timeline = 2;
+    ASSERT_TRUE(run_until({n1.get(), n2.get()}, [&] { return !demote_id().empty() && (ids.empty() || demote_id() != ids.back()); }, 10000))
+        << "no new demote request from postmaster " << incarnation;
+    ids.push_back(demote_id());
+    EXPECT_TRUE(n2->pg.gate_fenced);
+    // The sidecar carries it out: a standby again, in a new postmaster.
+    core::SidecarResult done;
+    done.id = ids.back();
+    done.ok = true;
+    write_file(dir_.path() + "/" + core::kSidecarResultFile, core::encode_sidecar_result(done));
+    n2->pg.local.in_recovery = true;
+    n2->pg.local.timeline = 1;
+    n2->pg.incarnation = incarnation + 100;
+    run_until({n1.get(), n2.get()}, [] { return false; }, 500);   // it sees itself a standby again
+  }
+  EXPECT_EQ(ids[0], "demote-1-n1@7");
+  EXPECT_EQ(ids[1], "demote-1-n1@8");
+}
+
 }  // namespace pg_ha::test

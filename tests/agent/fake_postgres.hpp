@@ -50,6 +50,8 @@ class FakePostgres : public agent::LocalPort {
   void publish_snapshot(const std::string& json) override { snapshot = json; }
   void log(agent::LogLevel, const std::string&) override {}
   bool should_stop() override { return stop; }
+  int64_t incarnation = 1;   // a new value stands for a restarted postmaster
+  int64_t postmaster_incarnation() override { return incarnation; }
   // The node could commit right now.
   bool can_commit() { return !local.in_recovery && !gate_fenced && monotonic_ms() < gate_deadline_ms; }
 };

@@ -162,5 +162,40 @@ TEST_F(Cluster, NewPrimaryKilledWhileTheOldOneIsDemotedLeavesAWorkingCluster) {
   finish(*np, false);
 }
 
+// A DBA promotes a replica by hand (pg_promote(), pg_ctl promote): it holds no lease, so its fence
+// refuses every commit, and its worker makes it a replica of the primary again (pg_rewind). Twice:
+// the second demotion in the same term, toward the same primary, was taken by the sidecar for the
+// first one, already done, and the node stayed a fenced primary for good. The primary's writes
+// are not disturbed, and nothing acknowledged is lost.
+TEST_F(Cluster, AReplicaPromotedByHandCommitsNothingAndRejoinsEachTime) {
+  start();
+  ASSERT_TRUE(c_->query(primary_, "CREATE TABLE rogue_probe (x int)").ok());
+  start_writer();
+  int rogue = (primary_ + 1) % c_->size();
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE("promotion by hand #" + std::to_string(round));
+    ASSERT_TRUE(c_->wait_until([&] { return value(rogue, "SELECT count(*) FROM rogue_probe") == "0"; }, 20000)) << logs();
+    auto promoted = c_->query(rogue, "SELECT pg_promote()");
+    ASSERT_TRUE(promoted.ok()) << promoted.error().message;
+    // Until its worker demotes it: a commit fails with the fence's error (the proof that it ran as
+    // a primary at all), never succeeds.
+    int committed = 0;
+    std::string errors;
+    bool fenced_seen = c_->wait_until([&] {
+      auto r = c_->query(rogue, "INSERT INTO rogue_probe VALUES (1)");
+      if (r.ok()) ++committed;
+      if (!r.ok() && errors.find(r.error().message) == std::string::npos) errors += r.error().message + "\n";
+      return !r.ok() && r.error().message.find("fenced") != std::string::npos;
+    }, 20000);
+    EXPECT_TRUE(fenced_seen) << "the promoted replica never refused a commit with the fence's error; errors:\n" << errors;
+    EXPECT_EQ(committed, 0) << "the replica promoted by hand acknowledged commits";
+    ASSERT_TRUE(c_->wait_until([&] { return value(rogue, "SELECT pg_is_in_recovery()") == "t" &&
+                                            c_->wait_healthy(2, 1000) == primary_; }, kFailoverMs))
+        << "the replica promoted by hand did not rejoin\n" << logs();
+  }
+  EXPECT_EQ(value(primary_, "SELECT count(*) FROM rogue_probe"), "0");
+  finish(primary_, true);
+}
+
 }  // namespace
 }  // namespace pg_ha::test
