@@ -174,8 +174,18 @@ Status check_data_dir_cluster(const Node& node, ClusterView& cluster) {
       nap_ms(1000);
       continue;
     }
+    if (!*init && has_standby_signal(node)) {
+      // No cluster in etcd (a new one, or etcd lost its keys) and a standby here: a standby holds
+      // at most what its primary has, so it must never become the origin. It starts as the
+      // standby it is; the primary's sidecar (re)initializes the cluster.
+      log_warn("etcd holds no `initialize` key for cluster `" + node.config.cluster + "` and " + node.config.data_dir +
+               " is a standby: not adopting it as the cluster's origin. If etcd lost the cluster's keys, restart "
+               "the sidecar of the node with the newest data (the primary) to initialize the cluster again");
+      return ok_status();
+    }
     if (!*init) {
-      // An existing cluster and no pg_ha cluster yet: adopt it as the cluster's origin.
+      // An existing cluster and no pg_ha cluster yet (or etcd lost its keys): adopt it as the
+      // cluster's origin.
       kv::Txn txn;
       txn.compare.push_back(kv::Compare::absent(cluster.keys().initialize()));
       txn.success.push_back(kv::RequestOp::put(cluster.keys().initialize(),

@@ -74,6 +74,7 @@ int Supervisor::run() {
     }
     if (up && attempts_ > 0 && down_since_ms_ == 0 && monotonic_ms() - up_since_ms_ > kStableAfterMs) attempts_ = 0;
     reload_if_asked();
+    warn_if_cluster_keys_lost();
     poll_requests();
     publish_down_state(postmaster_.running());
     if (!bootstrap_finished_ && up && monotonic_ms() >= next_bootstrap_try_ms_) {
@@ -356,6 +357,23 @@ void Supervisor::reload_if_asked() {
     return;
   }
   if (::kill(postmaster_.pid(), SIGHUP) != 0) log_error("SIGHUP: cannot signal the postmaster to reload");
+}
+
+// etcd can lose the cluster's keys (rebuilt empty, a single member restarted on a new data
+// directory). Every worker then waits for an `initialize` that nothing writes while it runs: the
+// primary stays fenced. Deciding alone which node has the newest data is not safe (an old primary
+// not yet demoted is not in recovery either), so the operator restarts the right sidecar, whose
+// start adopts its data directory (bootstrap.cpp); this says so, once a minute.
+void Supervisor::warn_if_cluster_keys_lost() {
+  if (!bootstrap_finished_ || monotonic_ms() < next_keys_check_ms_) return;
+  next_keys_check_ms_ = monotonic_ms() + 10000;
+  auto init = cluster_.initialize();
+  if (!init || *init) return;
+  next_keys_check_ms_ = monotonic_ms() + 60000;
+  log_warn("etcd holds no `initialize` key for cluster `" + node_.config.cluster +
+           "`, although this node belongs to it: etcd lost the cluster's keys. The cluster stays fenced until it is "
+           "initialized again: restart the sidecar of the node with the newest data (the primary; a standby's sidecar "
+           "never does it), then apply the cluster config again (pg_hactl edit-config)");
 }
 
 }  // namespace pg_ha::sidecar

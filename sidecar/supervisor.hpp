@@ -87,6 +87,7 @@ class Supervisor {
   void publish_down_state(bool up);
   core::DownRecord down_record() const;
   void reload_if_asked();
+  void warn_if_cluster_keys_lost();
 
   Node& node_;
   std::vector<std::string> config_args_;
@@ -109,6 +110,7 @@ class Supervisor {
   int64_t next_ping_ms_ = 0;
   bool bootstrap_finished_ = false;
   int64_t next_bootstrap_try_ms_ = 0;
+  int64_t next_keys_check_ms_ = 0;
   DownKind down_kind_ = DownKind::Crashed;
   bool start_failed_ = false;     // this outage: postgres failed to start (no primary_start_timeout)
   int64_t down_since_unix_ms_ = 0;

@@ -181,7 +181,8 @@ TEST_F(SidecarWithWorker, PostgresqlAutoConfCannotUnwireTheNode) {
   n1.start();
   ASSERT_TRUE(wait_until(streaming_n1, 60000)) << dump_log(n1);
   EXPECT_EQ(n1.sql("SHOW shared_preload_libraries"), std::optional<std::string>("pg_ha")) << dump_log(n1);
-  EXPECT_EQ(n1.sql("SELECT state FROM pg_ha.node_status()"), std::optional<std::string>("streaming")) << dump_log(n1);
+  EXPECT_TRUE(wait_until([&] { return n1.sql("SELECT state FROM pg_ha.node_status()") == std::optional<std::string>("streaming"); }, 15000))
+      << "pg_ha's worker does not run on n1\n" << dump_log(n1);
   std::string left = read_file(auto_conf);
   EXPECT_EQ(left.find("onninfo"), std::string::npos) << left;
   EXPECT_EQ(left.find("synchronous_standby_names"), std::string::npos) << left;
@@ -193,6 +194,37 @@ TEST_F(SidecarWithWorker, PostgresqlAutoConfCannotUnwireTheNode) {
   EXPECT_FALSE(n2.sql("ALTER SYSTEM SET port = 5433").has_value());
   EXPECT_FALSE(n2.sql("ALTER SYSTEM SET synchronous_standby_names = ''").has_value());
   EXPECT_TRUE(n2.sql("ALTER SYSTEM RESET synchronous_standby_names").has_value());
+}
+
+// etcd lost the cluster's keys (rebuilt empty, a single member restarted on a fresh data
+// directory). A sidecar that restarts then found no `initialize` key and adopted its data
+// directory as the cluster's origin, also a standby's: the standby became the origin, waited for
+// a bootstrap that only a primary does, and the primary stayed fenced ("initialized by n1") for
+// good. A standby's sidecar now never adopts: only the primary's does, and the cluster comes back
+// under it.
+TEST_F(SidecarWithWorker, AfterEtcdLostTheKeysOnlyThePrimaryReinitializesTheCluster) {
+  if (leader() != "n2") GTEST_SKIP() << "needs the failover of the earlier test";
+  SidecarNode& n1 = node("n1");
+  SidecarNode& n2 = node("n2");
+  core::Keys keys("/pg_ha", kCluster);
+  ASSERT_TRUE(etcd_->client().delete_range(etcd::DeleteRequest::prefix(keys.root())).ok());
+  n1.stop();
+  n1.start();
+  ASSERT_TRUE(wait_until([&] { return n1.sql("SELECT pg_is_in_recovery()") == std::optional<std::string>("t"); }, 30000))
+      << "the standby did not start again\n" << dump_log(n1);
+  auto init = etcd_->client().get(keys.initialize());
+  ASSERT_TRUE(init.ok());
+  EXPECT_FALSE(init->has_value()) << "a standby adopted its data directory as the cluster's origin\n" << dump_log(n1);
+  EXPECT_TRUE(wait_until([&] { return read_file(n2.log_file()).find("etcd lost the cluster's keys") != std::string::npos; }, 30000))
+      << "the running primary's sidecar does not say what happened\n" << dump_log(n2);
+  n2.stop();
+  n2.start();
+  ASSERT_TRUE(wait_until([&] { return leader() == "n2" && n2.http_get("/primary") == 200; }, 60000))
+      << "the cluster did not come back under its primary\n" << dump_log(n2) << dump_log(n1);
+  EXPECT_TRUE(wait_until([&] {
+    return n2.sql("SELECT count(*) FROM pg_stat_replication WHERE application_name LIKE 'n1@%' AND state = 'streaming'") ==
+           std::optional<std::string>("1");
+  }, 60000)) << dump_log(n1);
 }
 
 }  // namespace
