@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -39,15 +40,19 @@ struct ChildPlan {
   pid_t parent = 0;
 };
 
+// Signals stay blocked from before the fork (spawn) until the sidecar's handlers are reset here:
+// a signal sent to the child meanwhile waits, and then acts as it would on the program (a stop
+// right after a start ends the child), instead of running the sidecar's inherited handler and
+// being lost.
 [[noreturn]] void exec_child(const ChildPlan& plan, int out_fd, int in_fd) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   setsid();   // its own session: a terminal's Ctrl-C reaches only the sidecar, which stops it cleanly
   if (in_fd >= 0) dup2(in_fd, 0);
   if (out_fd >= 0) {
@@ -155,13 +160,19 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
   plan.args.push_back(nullptr);
   for (const auto& e : env) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
+  sigset_t all, old_mask;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old_mask);   // until the child has reset its handlers
   pid_t pid = fork();
+  if (pid == 0) exec_child(plan, out_fd, in_fd);
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
     if (out_fd >= 0) close(out_fd);
     if (in_fd >= 0) close(in_fd);
+    errno = fork_errno;
     return make_error(ErrorKind::Internal, "fork failed: " + errno_text());
   }
-  if (pid == 0) exec_child(plan, out_fd, in_fd);
   if (out_fd >= 0) close(out_fd);
   if (in_fd >= 0) close(in_fd);
   return pid;
