@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "agent/term_memory.hpp"
 #include "log.hpp"
 #include "old_data_dirs.hpp"
 #include "postmaster.hpp"
@@ -174,6 +175,7 @@ Status check_data_dir_cluster(const Node& node, ClusterView& cluster) {
       nap_ms(1000);
       continue;
     }
+    if (!*init) forget_terms_of_a_lost_cluster(node);
     if (!*init && has_standby_signal(node)) {
       // No cluster in etcd (a new one, or etcd lost its keys) and a standby here: a standby holds
       // at most what its primary has, so it must never become the origin. It starts as the
@@ -414,6 +416,13 @@ Status prepare_data_dir(const Node& node, ClusterView& cluster, std::string* clo
   if (s) s = prepare_data(node, cluster, cloned_from);
   if (s) s = ensure_identity(node, cluster, *identity);
   return s;
+}
+
+void forget_terms_of_a_lost_cluster(const Node& node) {
+  if (agent::forget_highest_term(node.config.state_dir))
+    log_warn("etcd holds no `initialize` key: forgot the highest term this node has seen (" +
+             std::string(agent::kHighestTermFile) + "), so that it accepts the terms of the cluster when it is "
+             "initialized again");
 }
 
 bool finish_bootstrap(const Node& node, ClusterView& cluster) {

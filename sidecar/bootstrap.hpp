@@ -30,4 +30,9 @@ Status clone_from(const Node& node, ClusterView& cluster, const Upstream& from);
 // Returns true when nothing is left to do.
 bool finish_bootstrap(const Node& node, ClusterView& cluster);
 
+// etcd holds no `initialize` key: the cluster's keys are new or lost, and the next cluster starts
+// again at term 1. Removes the worker's record of the highest term it has seen
+// (agent/term_memory.hpp), which would otherwise make it refuse the new cluster's state.
+void forget_terms_of_a_lost_cluster(const Node& node);
+
 }  // namespace pg_ha::sidecar

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/files.hpp"
+#include "agent/term_memory.hpp"
 #include "core/hba.hpp"
 #include "agent/snapshot.hpp"
 #include "core/sidecar_channel.hpp"
@@ -501,28 +502,68 @@ void Agent::publish_snapshot(const core::Decision& d, const core::Observation& o
   local_.publish_snapshot(render_snapshot(in));
 }
 
-// Until etcd has answered once there is nothing to decide on. The core would see an empty
-// cluster: a running primary would show "bootstrapping", and the local actions would rewrite
-// primary_conninfo (blank), the parameters (defaults) and pg_hba.conf (no members) from nothing.
-// Stay fenced, change nothing, say why.
-int Agent::wait_for_first_view(int64_t now) {
+// Stays fenced, changes nothing, says why: for a view that cannot be decided on.
+int Agent::decide_nothing(int64_t now, const std::string& reason, const std::string& fence_reason) {
   core::Observation obs = observe(now);
   core::Decision d;
   bool primary = obs.local.postgres_running && !obs.local.in_recovery;
   d.state = primary ? core::NodeState::Fenced : core::NodeState::Replica;
-  // The error itself is in the status's etcd_error: the reason stays the same, so it is logged once.
-  d.reason = "no answer from etcd yet, so no view of the cluster: nothing is changed until etcd answers";
-  d.fence_reason = "pg_ha has not read the cluster state from etcd yet";
+  d.reason = reason;
+  d.fence_reason = fence_reason;
   apply_gate(d);
   log_decision(d);
   publish_snapshot(d, obs);
   return static_cast<int>(std::min<int64_t>(config_.loop_wait_ms, kFirstViewRetryMs));
 }
 
+// Until etcd has answered once there is nothing to decide on. The core would see an empty
+// cluster: a running primary would show "bootstrapping", and the local actions would rewrite
+// primary_conninfo (blank), the parameters (defaults) and pg_hba.conf (no members) from nothing.
+// The error itself is in the status's etcd_error: the reason stays the same, so it is logged once.
+int Agent::wait_for_first_view(int64_t now) {
+  return decide_nothing(now, "no answer from etcd yet, so no view of the cluster: nothing is changed until etcd answers",
+                        "pg_ha has not read the cluster state from etcd yet");
+}
+
+// etcd's `state` is older than a term this node has seen (term_memory.hpp). The file is read
+// again whenever the view's term is lower than the one in memory: the sidecar may have cleared it.
+bool Agent::state_older_than_seen() {
+  if (!view_.initialize) {
+    if (highest_term_ != 0 && forget_highest_term(settings_.state_dir))
+      local_.log(LogLevel::Warning, "pg_ha: etcd holds no `initialize` key: forgot the highest term seen, so that this "
+                                    "node accepts the terms of the cluster when it is initialized again");
+    highest_term_ = 0;
+    return false;
+  }
+  if (!view_.state) return false;
+  int64_t term = view_.state->value.term;
+  if (highest_term_ < 0 || term < highest_term_) {
+    auto stored = read_highest_term(settings_.state_dir);
+    if (!stored.ok() && highest_term_ < 0)
+      local_.log(LogLevel::Warning, "pg_ha: cannot read the highest term seen: " + stored.error().message);
+    highest_term_ = stored.ok() ? *stored : std::max<int64_t>(highest_term_, 0);
+  }
+  if (term < highest_term_) return true;
+  if (term > highest_term_) {
+    Status s = write_highest_term(settings_.state_dir, term);
+    if (!s.ok()) local_.log(LogLevel::Warning, "pg_ha: cannot record term " + std::to_string(term) + ": " + s.error().message);
+    highest_term_ = term;   // this process remembers it all the same
+  }
+  return false;
+}
+
 int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
   if (view_stale_ || !cache_.valid()) refresh_view(now);
   if (!cache_.valid()) return wait_for_first_view(now);
+  if (state_older_than_seen()) {
+    if (now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);   // no keep-alive confirms it meanwhile
+    return decide_nothing(now, "etcd's cluster state is at term " + std::to_string(view_.state->value.term) +
+                                   ", older than term " + std::to_string(highest_term_) + " this node has seen: etcd " +
+                                   "was restored from an old backup or rolled back. Nothing is changed until that is "
+                                   "fixed (docs/operations.md, \"etcd went back in time\")",
+                          "etcd's cluster state is older than this node's (term " + std::to_string(highest_term_) + ")");
+  }
   maintain_lease(now);
   read_leader_lease(local_.monotonic_ms());
   now = local_.monotonic_ms();

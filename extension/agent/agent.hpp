@@ -66,6 +66,8 @@ class Agent {
   void log_decision(const core::Decision& d);
   void publish_snapshot(const core::Decision& d, const core::Observation& obs);
   int wait_for_first_view(int64_t now);
+  int decide_nothing(int64_t now, const std::string& reason, const std::string& fence_reason);
+  bool state_older_than_seen();
 
   AgentSettings settings_;
   core::Keys keys_;
@@ -75,6 +77,7 @@ class Agent {
   core::NodeMemory memory_;
   core::LeaseObservation lease_;
   int64_t lease_asked_ttl_s_ = 0;    // the ttl this lease was asked for (etcd may grant another)
+  int64_t highest_term_ = -1;        // term_memory.hpp; -1 until read
   int64_t leftover_lease_ = 0;       // a re-grant's old lease that may still hold keys (unknown outcome)
   bool lease_adoption_tried_ = false;
   std::string identity_error_;

@@ -12,6 +12,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/etcd_client_port.hpp"
+#include "agent/term_memory.hpp"
 #include "core/schema.hpp"
 #include "core/sidecar_channel.hpp"
 #include "fake_postgres.hpp"
@@ -215,6 +216,44 @@ TEST_F(AgentEtcd, EachPostmasterPromotedByHandAsksForItsOwnDemotion) {
   }
   EXPECT_EQ(ids[0], "demote-1-n1@7");
   EXPECT_EQ(ids[1], "demote-1-n1@8");
+}
+
+// etcd restored from an old snapshot: its `state` names an earlier term and primary. A node that
+// has seen a later term decides nothing on it (before: the running primary asked to be demoted
+// toward the snapshot's primary). Once etcd holds no `initialize` key (its keys lost, the cluster
+// to be initialized again), the node forgets the term and follows the new cluster's state.
+TEST_F(AgentEtcd, StateOlderThanATermSeenIsNotFollowed) {
+  auto n1 = node("n1", true);
+  auto n2 = node("n2", false);
+  n2->pg.local.receiver_streaming = true;
+  ASSERT_TRUE(run_until({n1.get(), n2.get()}, [&] { return n1->pg.can_commit() && n2->pg.reloads > 0; }, 10000));
+  auto term1 = admin_->get(keys_.state());
+  ASSERT_TRUE(term1.ok() && term1->has_value());
+  std::string old_state = (*term1)->value;
+  n1->a->release_leadership("test: the primary dies");
+  n1->pg.local.postgres_running = false;
+  ASSERT_TRUE(run_until({n2.get()}, [&] { return n2->pg.can_commit(); }, 15000)) << n2->pg.gate_reason;
+  std::ifstream memory(dir_.path() + "/" + agent::kHighestTermFile);
+  int64_t remembered = 0;
+  memory >> remembered;
+  EXPECT_EQ(remembered, 2);
+  // The snapshot: term 1 again, n1 its primary.
+  ASSERT_TRUE(admin_->put(keys_.state(), old_state).ok());
+  ASSERT_TRUE(run_until({n2.get()}, [&] { return n2->pg.gate_reason.find("older") != std::string::npos; }, 5000))
+      << n2->pg.gate_reason;
+  EXPECT_TRUE(n2->pg.gate_fenced);
+  run_until({n2.get()}, [] { return false; }, 1500);
+  EXPECT_FALSE(std::ifstream(dir_.path() + "/" + core::kSidecarRequestFile).good()) << "n2 asked to be demoted";
+  EXPECT_NE(n2->pg.snapshot.find("older than term 2"), std::string::npos) << n2->pg.snapshot;
+  // The keys are lost; the cluster is initialized again (by n1's data, at term 1): followed.
+  ASSERT_TRUE(admin_->delete_range(etcd::DeleteRequest::prefix(keys_.root())).ok());
+  run_until({n2.get()}, [] { return false; }, 1000);
+  EXPECT_FALSE(std::ifstream(dir_.path() + "/" + agent::kHighestTermFile).good()) << "the term was not forgotten";
+  ASSERT_TRUE(admin_->put(keys_.config(), kConfig).ok());
+  ASSERT_TRUE(admin_->put(keys_.initialize(), core::encode(core::InitializeRecord{"n1", "42"})).ok());
+  ASSERT_TRUE(admin_->put(keys_.state(), old_state).ok());
+  EXPECT_TRUE(run_until({n2.get()}, [&] { return n2->pg.gate_reason.find("older") == std::string::npos; }, 5000))
+      << n2->pg.gate_reason;
 }
 
 }  // namespace pg_ha::test
