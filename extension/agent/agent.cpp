@@ -525,6 +525,14 @@ int Agent::wait_for_first_view(int64_t now) {
                         "pg_ha has not read the cluster state from etcd yet");
 }
 
+int Agent::refuse_older_state(int64_t now) {
+  return decide_nothing(now, "etcd's cluster state is at term " + std::to_string(view_.state->value.term) +
+                                 ", older than term " + std::to_string(highest_term_) + " this node has seen: etcd " +
+                                 "was restored from an old backup or rolled back. Nothing is changed until that is "
+                                 "fixed (docs/operations.md, \"etcd went back in time\")",
+                        "etcd's cluster state is older than this node's (term " + std::to_string(highest_term_) + ")");
+}
+
 // etcd's `state` is older than a term this node has seen (term_memory.hpp). The file is read
 // again whenever the view's term is lower than the one in memory: the sidecar may have cleared it.
 bool Agent::state_older_than_seen() {
@@ -556,14 +564,6 @@ int Agent::iterate() {
   int64_t now = local_.monotonic_ms();
   if (view_stale_ || !cache_.valid()) refresh_view(now);
   if (!cache_.valid()) return wait_for_first_view(now);
-  if (state_older_than_seen()) {
-    if (now - view_ok_ms_ >= keepalive_interval_ms()) refresh_view(now);   // no keep-alive confirms it meanwhile
-    return decide_nothing(now, "etcd's cluster state is at term " + std::to_string(view_.state->value.term) +
-                                   ", older than term " + std::to_string(highest_term_) + " this node has seen: etcd " +
-                                   "was restored from an old backup or rolled back. Nothing is changed until that is "
-                                   "fixed (docs/operations.md, \"etcd went back in time\")",
-                          "etcd's cluster state is older than this node's (term " + std::to_string(highest_term_) + ")");
-  }
   maintain_lease(now);
   read_leader_lease(local_.monotonic_ms());
   now = local_.monotonic_ms();
@@ -573,6 +573,8 @@ int Agent::iterate() {
   if (auto tags = local_.current_tags()) settings_.node.tags = *tags;
   for (int i = 0; i < kMaxStepsPerIteration; ++i) {
     now = local_.monotonic_ms();
+    // Before every step: the view may have changed since the last (a refresh, a catch-up).
+    if (state_older_than_seen()) return refuse_older_state(now);
     obs = observe(now);
     core::StepInput in{config_, settings_.node, keys_, view_, obs};
     core::StepOutput out = core::step(in, memory_);

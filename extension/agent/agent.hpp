@@ -68,6 +68,7 @@ class Agent {
   int wait_for_first_view(int64_t now);
   int decide_nothing(int64_t now, const std::string& reason, const std::string& fence_reason);
   bool state_older_than_seen();
+  int refuse_older_state(int64_t now);
 
   AgentSettings settings_;
   core::Keys keys_;

@@ -230,6 +230,9 @@ TEST_F(AgentEtcd, StateOlderThanATermSeenIsNotFollowed) {
   auto term1 = admin_->get(keys_.state());
   ASSERT_TRUE(term1.ok() && term1->has_value());
   std::string old_state = (*term1)->value;
+  auto n1_member = admin_->get(keys_.member("n1"));
+  ASSERT_TRUE(n1_member.ok() && n1_member->has_value());
+  std::string old_member = (*n1_member)->value;
   n1->a->release_leadership("test: the primary dies");
   n1->pg.local.postgres_running = false;
   ASSERT_TRUE(run_until({n2.get()}, [&] { return n2->pg.can_commit(); }, 15000)) << n2->pg.gate_reason;
@@ -237,7 +240,8 @@ TEST_F(AgentEtcd, StateOlderThanATermSeenIsNotFollowed) {
   int64_t remembered = 0;
   memory >> remembered;
   EXPECT_EQ(remembered, 2);
-  // The snapshot: term 1 again, n1 its primary.
+  // The snapshot: term 1 again, n1 its primary (and n1's member record, with its address).
+  ASSERT_TRUE(admin_->put(keys_.member("n1"), old_member).ok());
   ASSERT_TRUE(admin_->put(keys_.state(), old_state).ok());
   ASSERT_TRUE(run_until({n2.get()}, [&] { return n2->pg.gate_reason.find("older") != std::string::npos; }, 5000))
       << n2->pg.gate_reason;
