@@ -280,11 +280,14 @@ void Agent::absorb(const Result<WatchBatch>& batch) {
   rebuild_view();
 }
 
-// A keep-alive answered by a member that had applied nothing newer than the cache proves the
-// cache current as of the keep-alive's send time. With other users of the same etcd the store
-// revision moves past ours and the agent falls back to a read once per loop_wait.
+// A keep-alive answered at the cache's own revision proves the cache current as of the
+// keep-alive's send time. With other users of the same etcd the store revision moves past ours
+// and the agent falls back to a read once per loop_wait. A lower one proves nothing: a member
+// behind the others, or an etcd restored from an old snapshot, whose revisions went back. Once
+// confirmed, such a stale cache stayed in force for good (the watch waits for a revision the
+// restored etcd reaches only later), and the node never saw the keys change.
 void Agent::confirm_view(int64_t store_revision, int64_t sent_ms) {
-  if (cache_.valid() && !view_stale_ && store_revision <= cache_.revision()) view_ok_ms_ = std::max(view_ok_ms_, sent_ms);
+  if (cache_.valid() && !view_stale_ && store_revision == cache_.revision()) view_ok_ms_ = std::max(view_ok_ms_, sent_ms);
 }
 
 // This node's own write reaches the cache through the watch; a read is the fallback.

@@ -196,6 +196,17 @@ TEST(AgentEtcdTraffic, AStoreRevisionPastTheViewMakesTheNodeReadEachInterval) {
   EXPECT_LE(w.etcd.reads, 12);
 }
 
+// An etcd restored from an old snapshot answers at revisions below the cache's. Such an answer
+// confirmed the cache before, so the node never read again and never saw the restored keys (nor,
+// later, their deletion): its watch waited for a revision the restored etcd had not reached.
+TEST(AgentEtcdTraffic, AStoreRevisionBelowTheViewMakesTheNodeReadEachInterval) {
+  World w(10'000);
+  w.etcd.foreign_revisions = -5;
+  w.agent.run();
+  EXPECT_GE(w.etcd.reads, 9);
+  EXPECT_LE(w.etcd.reads, 12);
+}
+
 TEST(AgentEtcdTraffic, AStoppedWatchMakesTheNodeReadAgain) {
   World w(3'000);
   w.agent.iterate();
