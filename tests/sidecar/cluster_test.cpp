@@ -87,6 +87,18 @@ class SidecarCluster : public testing::Test {
     m.lease_id = lease;
     ASSERT_TRUE(etcd_->client().put(keys().member(m.name), core::encode(m), lease).ok());
   }
+  // n as the primary the worker would publish, on a new 60 s lease: its id (0 when etcd refused).
+  static int64_t publish_primary_on_new_lease(const SidecarNode& n) {
+    auto lease = etcd_->client().lease_grant(60);
+    if (!lease.ok()) return 0;
+    publish_member(n, core::Role::Primary, lease->id);
+    return lease->id;
+  }
+  static void set_primary_start_timeout(int seconds) {
+    core::ClusterConfig config;
+    config.primary_start_timeout_s = seconds;
+    ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
+  }
   static void publish_leader(const std::string& name, int64_t term, int64_t lease = 0) {
     ASSERT_TRUE(etcd_->client().put(keys().leader(), core::encode(core::LeaderRecord{name, term}), lease).ok());
   }
@@ -365,13 +377,10 @@ TEST_F(SidecarCluster, SidecarStartedAsRootIsRefused) {
 
 TEST_F(SidecarCluster, CrashedPrimaryWithZeroStartTimeoutRevokesLeaseAtOnce) {
   SidecarNode& n2 = node("n2");
-  core::ClusterConfig config;
-  config.primary_start_timeout_s = 0;
-  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
-  publish_leader("n2", 2, lease->id);
+  set_primary_start_timeout(0);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
+  publish_leader("n2", 2, lease);
   int64_t t0 = now_ms();
   kill(n2.postmaster_pid(), SIGKILL);
   ASSERT_TRUE(wait_until([&] {
@@ -390,12 +399,9 @@ TEST_F(SidecarCluster, CrashedPrimaryWithZeroStartTimeoutRevokesLeaseAtOnce) {
 TEST_F(SidecarCluster, CrashedPrimaryWithinStartTimeoutRestartsInPlaceAndKeepsLease) {
   SidecarNode& n2 = node("n2");
   ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 20000));
-  core::ClusterConfig config;
-  config.primary_start_timeout_s = 30;
-  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
+  set_primary_start_timeout(30);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
   pid_t old_pid = n2.postmaster_pid();
   kill(old_pid, SIGKILL);
   // Restarted in place at once (a primary that served skips the crash back-off).
@@ -410,13 +416,12 @@ TEST_F(SidecarCluster, CrashedPrimaryWithinStartTimeoutRestartsInPlaceAndKeepsLe
 TEST_F(SidecarCluster, RevokeOnRecordIsAnsweredBeforePostgresStarts) {
   SidecarNode& n2 = node("n2");
   ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
-  publish_leader("n2", 3, lease->id);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
+  publish_leader("n2", 3, lease);
   n2.stop();
   std::string record = n2.state_dir() + "/lease-revokes.unanswered";
-  write_file(record, std::to_string(lease->id) + "\n");
+  write_file(record, std::to_string(lease) + "\n");
   chown_postgres(record);
   size_t log_from = read_file(n2.log_file()).size();
   n2.start();
@@ -440,12 +445,11 @@ TEST_F(SidecarCluster, RevokeOnRecordIsAnsweredBeforePostgresStarts) {
 TEST_F(SidecarCluster, RevokeRecordIsDroppedWhenPostgresAlreadyRuns) {
   SidecarNode& n2 = node("n2");
   ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
   n2.kill9();   // the sidecar only: postgres keeps running
   std::string record = n2.state_dir() + "/lease-revokes.unanswered";
-  write_file(record, std::to_string(lease->id) + "\n");
+  write_file(record, std::to_string(lease) + "\n");
   chown_postgres(record);
   size_t log_from = read_file(n2.log_file()).size();
   n2.start();
@@ -512,12 +516,9 @@ TEST_F(SidecarCluster, AdoptedPostmasterKilledToAZombieRestartsInPlace) {
   SidecarNode& n2 = node("n2");
   ASSERT_TRUE(wait_until([&] { return is_primary(n2); }, 30000)) << dump_log(n2);
   std::this_thread::sleep_for(std::chrono::seconds(1));   // served once: a crash is not a failed start
-  core::ClusterConfig config;
-  config.primary_start_timeout_s = 30;
-  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
+  set_primary_start_timeout(30);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
   NonReapingSubreaper subreaper;
   n2.kill9();   // the sidecar only: postgres is orphaned to this process, which does not reap it
   size_t log_from = read_file(n2.log_file()).size();
@@ -544,13 +545,10 @@ TEST_F(SidecarCluster, PrimaryStillStartingIsStoppedBeforeItsLeaseIsRevoked) {
   // The sidecar polls a fresh postmaster every 250 ms until it has served once; a crash before
   // that counts as a failed start, which revokes at once and is not what this test is about.
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  core::ClusterConfig config;
-  config.primary_start_timeout_s = 2;
-  ASSERT_TRUE(etcd_->client().put(keys().config(), core::encode_cluster_config(config)).ok());
-  auto lease = etcd_->client().lease_grant(60);
-  ASSERT_TRUE(lease.ok());
-  publish_member(n2, core::Role::Primary, lease->id);
-  publish_leader("n2", 4, lease->id);
+  set_primary_start_timeout(2);
+  int64_t lease = publish_primary_on_new_lease(n2);
+  ASSERT_NE(lease, 0);
+  publish_leader("n2", 4, lease);
   std::string auto_conf = n2.data_dir() + "/postgresql.auto.conf";
   std::string saved = read_file(auto_conf);
   write_file(auto_conf, saved + "restore_command = 'sleep 20; exit 1'\nhot_standby = off\n");
