@@ -530,35 +530,38 @@ int Agent::wait_for_first_view(int64_t now) {
 
 int Agent::refuse_older_state(int64_t now) {
   return decide_nothing(now, "etcd's cluster state is at term " + std::to_string(view_.state->value.term) +
-                                 ", older than term " + std::to_string(highest_term_) + " this node has seen: etcd " +
+                                 ", older than term " + std::to_string(seen_.term) + " this node has seen: etcd " +
                                  "was restored from an old backup or rolled back. Nothing is changed until that is "
                                  "fixed (docs/operations.md, \"etcd went back in time\")",
-                        "etcd's cluster state is older than this node's (term " + std::to_string(highest_term_) + ")");
+                        "etcd's cluster state is older than this node's (term " + std::to_string(seen_.term) + ")");
 }
 
-// etcd's `state` is older than a term this node has seen (term_memory.hpp). The file is read
-// again whenever the view's term is lower than the one in memory: the sidecar may have cleared it.
+// etcd's `state` is older than a term this node has seen in the same cluster (term_memory.hpp).
+// The file is read again whenever the view's term is lower than the one in memory: the sidecar
+// may have cleared it.
 bool Agent::state_older_than_seen() {
   if (!view_.initialize) {
-    if (highest_term_ != 0 && forget_highest_term(settings_.state_dir))
+    if ((!seen_loaded_ || seen_.term != 0) && forget_highest_term(settings_.state_dir))
       local_.log(LogLevel::Warning, "pg_ha: etcd holds no `initialize` key: forgot the highest term seen, so that this "
                                     "node accepts the terms of the cluster when it is initialized again");
-    highest_term_ = 0;
+    seen_ = TermSeen{};
+    seen_loaded_ = true;
     return false;
   }
   if (!view_.state) return false;
-  int64_t term = view_.state->value.term;
-  if (highest_term_ < 0 || term < highest_term_) {
+  TermSeen now{view_.state->value.term, view_.initialize->value.system_identifier};
+  if (!seen_loaded_ || now.term < seen_.term) {
     auto stored = read_highest_term(settings_.state_dir);
-    if (!stored.ok() && highest_term_ < 0)
-      local_.log(LogLevel::Warning, "pg_ha: cannot read the highest term seen: " + stored.error().message);
-    highest_term_ = stored.ok() ? *stored : std::max<int64_t>(highest_term_, 0);
+    if (!stored.ok()) local_.log(LogLevel::Warning, "pg_ha: cannot read the highest term seen: " + stored.error().message);
+    if (stored.ok()) seen_ = *stored;
+    seen_loaded_ = true;
   }
-  if (term < highest_term_) return true;
-  if (term > highest_term_) {
-    Status s = write_highest_term(settings_.state_dir, term);
-    if (!s.ok()) local_.log(LogLevel::Warning, "pg_ha: cannot record term " + std::to_string(term) + ": " + s.error().message);
-    highest_term_ = term;   // this process remembers it all the same
+  bool same_cluster = seen_.system_identifier == now.system_identifier;
+  if (same_cluster && now.term < seen_.term) return true;
+  if (!same_cluster || now.term > seen_.term) {   // a later term, or a cluster built anew
+    Status s = write_highest_term(settings_.state_dir, now);
+    if (!s.ok()) local_.log(LogLevel::Warning, "pg_ha: cannot record term " + std::to_string(now.term) + ": " + s.error().message);
+    seen_ = now;   // this process remembers it all the same
   }
   return false;
 }

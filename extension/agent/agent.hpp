@@ -9,6 +9,7 @@
 
 #include "agent/auto_conf.hpp"
 #include "agent/ports.hpp"
+#include "agent/term_memory.hpp"
 #include "agent/view_cache.hpp"
 #include "core/config.hpp"
 #include "core/schema.hpp"
@@ -78,7 +79,8 @@ class Agent {
   core::NodeMemory memory_;
   core::LeaseObservation lease_;
   int64_t lease_asked_ttl_s_ = 0;    // the ttl this lease was asked for (etcd may grant another)
-  int64_t highest_term_ = -1;        // term_memory.hpp; -1 until read
+  TermSeen seen_;                     // term_memory.hpp
+  bool seen_loaded_ = false;
   int64_t leftover_lease_ = 0;       // a re-grant's old lease that may still hold keys (unknown outcome)
   bool lease_adoption_tried_ = false;
   std::string identity_error_;

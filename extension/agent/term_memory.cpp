@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <stdexcept>
+#include <sstream>
 #include <string>
 
 #include "agent/files.hpp"
@@ -10,24 +10,24 @@
 
 namespace pg_ha::agent {
 
-Result<int64_t> read_highest_term(const std::string& state_dir) {
+// "<term> <system identifier>\n"
+Result<TermSeen> read_highest_term(const std::string& state_dir) {
   auto text = read_file(state_dir + "/" + kHighestTermFile);
   if (!text.ok()) {
-    if (text.error().kind == ErrorKind::NotFound) return int64_t{0};
+    if (text.error().kind == ErrorKind::NotFound) return TermSeen{};
     return text.error();
   }
-  try {
-    size_t used = 0;
-    long long term = std::stoll(*text, &used);
-    if (term < 0 || text->find_first_not_of(" \n", used) != std::string::npos) throw std::invalid_argument("trailing");
-    return static_cast<int64_t>(term);
-  } catch (const std::exception&) {
-    return make_error(ErrorKind::Protocol, std::string(kHighestTermFile) + " does not hold a term");
-  }
+  std::istringstream in(*text);
+  TermSeen seen;
+  std::string rest;
+  if (!(in >> seen.term >> seen.system_identifier) || seen.term < 0 || (in >> rest))
+    return make_error(ErrorKind::Protocol, std::string(kHighestTermFile) + " does not hold a term and a system identifier");
+  return seen;
 }
 
-Status write_highest_term(const std::string& state_dir, int64_t term) {
-  return files::write_atomically(state_dir + "/" + kHighestTermFile, std::to_string(term) + "\n", files::WriteOptions{0600});
+Status write_highest_term(const std::string& state_dir, const TermSeen& seen) {
+  return files::write_atomically(state_dir + "/" + kHighestTermFile,
+                                 std::to_string(seen.term) + " " + seen.system_identifier + "\n", files::WriteOptions{0600});
 }
 
 bool forget_highest_term(const std::string& state_dir) {

@@ -258,6 +258,16 @@ TEST_F(AgentEtcd, StateOlderThanATermSeenIsNotFollowed) {
   ASSERT_TRUE(admin_->put(keys_.state(), old_state).ok());
   EXPECT_TRUE(run_until({n2.get()}, [&] { return n2->pg.gate_reason.find("older") == std::string::npos; }, 5000))
       << n2->pg.gate_reason;
+  // A cluster built anew under the same name (initdb: another system identifier) starts at term 1
+  // again: a term remembered from the old one does not hold it back.
+  ASSERT_TRUE(agent::write_highest_term(dir_.path(), agent::TermSeen{9, "42"}).ok());
+  ASSERT_TRUE(admin_->put(keys_.initialize(), core::encode(core::InitializeRecord{"n1", "43"})).ok());
+  run_until({n2.get()}, [] { return false; }, 1000);
+  EXPECT_EQ(n2->pg.gate_reason.find("older"), std::string::npos) << n2->pg.gate_reason;
+  auto seen = agent::read_highest_term(dir_.path());
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->term, 1);
+  EXPECT_EQ(seen->system_identifier, "43");
 }
 
 }  // namespace pg_ha::test
