@@ -577,8 +577,10 @@ TEST_F(SidecarCluster, PrimaryStillStartingIsStoppedBeforeItsLeaseIsRevoked) {
   }, 30000);
   bool starting_alive = kill(starting, 0) == 0;
   std::string log = dump_log(n2);
-  // Back to a plain primary for the tests after this one.
+  // Back to a plain primary for the tests after this one. The frozen startup process goes too,
+  // whatever became of its postmaster (a failed run killed that one and left it stopped).
   n2.stop();
+  if (kill(startup, 0) == 0) kill(startup, SIGKILL);
   write_file(auto_conf, saved);
   chown_postgres(auto_conf);
   unlink(signal.c_str());
