@@ -19,6 +19,16 @@
 #include "common/no_postgres.hpp"
 
 namespace pg_ha::sidecar {
+namespace {
+
+// The pid on the first line of a PostgreSQL lock file (postmaster.pid, .s.PGSQL.<port>.lock); 0 if none.
+pid_t pid_in_lock_file(const std::string& path) {
+  std::ifstream in(path);
+  long pid = 0;
+  return in >> pid && pid > 0 ? static_cast<pid_t>(pid) : 0;
+}
+
+}  // namespace
 
 std::string local_conninfo(const Node& node, int timeout_s) {
   return "host='" + node.socket_dir() + "' port=" + std::to_string(node.config.port) + " user='" +
@@ -72,9 +82,8 @@ bool Postmaster::has_standby_signal_file() const { return path_exists(node_.data
 void Postmaster::remove_lock_files_of_zombie() const {
   std::string socket_lock = node_.socket_dir() + "/.s.PGSQL." + std::to_string(node_.config.port) + ".lock";
   for (const std::string& lock : {node_.data_file("postmaster.pid"), socket_lock}) {
-    std::ifstream in(lock);
-    long pid = 0;
-    if (!(in >> pid) || pid <= 0 || !pid_is_zombie(static_cast<pid_t>(pid))) continue;
+    pid_t pid = pid_in_lock_file(lock);
+    if (pid <= 0 || !pid_is_zombie(pid)) continue;
     if (unlink(lock.c_str()) == 0)
       log_warn("removed " + lock + ": it names pid " + std::to_string(pid) +
                ", an exited postgres that its parent has not reaped (a zombie)");
@@ -84,16 +93,15 @@ void Postmaster::remove_lock_files_of_zombie() const {
 }
 
 bool Postmaster::adopt_running() {
-  std::ifstream in(node_.data_file("postmaster.pid"));
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) return false;
-  if (kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  pid_t pid = pid_in_lock_file(node_.data_file("postmaster.pid"));
+  if (pid <= 0) return false;
+  if (kill(pid, 0) != 0) return false;
   // The pid must be a postgres of this data directory, not a recycled pid.
   std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
   std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
   if (cmdline.find("postgres") == std::string::npos || cmdline.find(node_.config.data_dir) == std::string::npos)
     return false;
-  pid_ = static_cast<pid_t>(pid);
+  pid_ = pid;
   adopted_ = true;
   served_ = true;
   log_info("adopted the running postgres (pid " + std::to_string(pid_) + ") left by an earlier sidecar");
